@@ -1,0 +1,201 @@
+/*
+ * pgvq_core.h: the C API of the pgvq core (src/core, C++17).
+ *
+ * This header is plain C and includes no Postgres header.  The Postgres glue
+ * (src/*.c) includes it after postgres.h; the core's C++ files include it to
+ * implement it.  Rules of the boundary:
+ *
+ *  - Functions that may fail return an int status code (PGVQ_OK on success) and,
+ *    when the caller passes a pgvq_status, a message in it.  No C++ exception
+ *    ever leaves a function declared here.
+ *  - Functions documented "never fails" do no allocation and cannot throw.
+ *  - The core never calls Postgres.  Long work polls should_stop(stop_arg)
+ *    (which must only read flags) and returns PGVQ_CANCELLED; the glue then
+ *    calls CHECK_FOR_INTERRUPTS().
+ *  - Outputs go into caller-allocated buffers where sizes are known in advance;
+ *    opaque handles are freed with their _free function.
+ *
+ * Array layouts (row-major, float32 unless stated):
+ *  - vectors x:           (n, d)
+ *  - coarse centroids:    (nlist, d)
+ *  - PQ codebooks:        (m, ksub, dsub), ksub = 1 << nbits, dsub = d / m
+ *  - PQ codes:            (n, m) uint8, one byte per sub-quantizer (nbits <= 8)
+ *  - PQ distance table:   (m, ksub)
+ *  - ids:                 int64 (the glue packs a heap TID into one)
+ */
+#ifndef PGVQ_CORE_H
+#define PGVQ_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C"
+{
+#endif
+
+/* Exported from the static library into the extension, hidden from others. */
+#define PGVQ_API __attribute__((visibility("default")))
+
+/* ---- status ---------------------------------------------------------------- */
+
+typedef enum pgvq_status_code
+{
+	PGVQ_OK = 0,
+	PGVQ_CANCELLED = 1,			/* should_stop() said so; call CHECK_FOR_INTERRUPTS */
+	PGVQ_OOM = 2,				/* std::bad_alloc -> ERRCODE_OUT_OF_MEMORY */
+	PGVQ_INVALID_ARGUMENT = 3,	/* -> ERRCODE_INVALID_PARAMETER_VALUE */
+	PGVQ_INTERNAL = 4			/* anything else -> ERRCODE_INTERNAL_ERROR */
+} pgvq_status_code;
+
+typedef struct pgvq_status
+{
+	int			code;
+	char		message[256];
+} pgvq_status;
+
+/* Returns non-zero when the work must stop.  Must only read flags. */
+typedef int (*pgvq_should_stop_fn) (void *arg);
+
+/* ---- CPU dispatch and distance kernels ---------------------------------------- */
+
+typedef enum pgvq_metric
+{
+	PGVQ_METRIC_L2 = 0,			/* squared L2 inside the core; sqrt in the glue */
+	PGVQ_METRIC_IP = 1,			/* negative inner product */
+	PGVQ_METRIC_COSINE = 2,		/* 1 - cosine similarity */
+	PGVQ_METRIC_L1 = 3
+} pgvq_metric;
+
+/* Chooses the SIMD level once (AVX-512, AVX2+FMA or scalar); idempotent, never fails. */
+PGVQ_API void pgvq_init(void);
+/* "avx512", "avx2" or "scalar". */
+PGVQ_API const char *pgvq_simd_level(void);
+/* Forces a level (for tests/benchmarks): 0 scalar, 1 avx2, 2 avx512.  Returns
+ * the level actually set (never higher than the CPU supports). */
+PGVQ_API int pgvq_set_simd_level(int level);
+
+/* Dispatched kernels; never fail.  Float accumulation. */
+PGVQ_API float pgvq_fvec_l2sqr(const float *a, const float *b, size_t d);
+PGVQ_API float pgvq_fvec_inner_product(const float *a, const float *b, size_t d);
+PGVQ_API float pgvq_fvec_l1(const float *a, const float *b, size_t d);
+PGVQ_API float pgvq_fvec_norm_l2sqr(const float *a, size_t d);
+/* dot, |a|^2 and |b|^2 in one pass (for cosine). */
+PGVQ_API void pgvq_fvec_cosine_parts(const float *a, const float *b, size_t d,
+									 float *dot, float *norma, float *normb);
+
+/* The distance the index orders by, for one metric: L2 -> squared L2,
+ * IP -> -<a,b>, COSINE -> 1 - cos (NaN if a norm is 0), L1 -> L1. Never fails. */
+PGVQ_API float pgvq_distance(int metric, const float *a, const float *b, size_t d);
+
+/* distances[i] = pgvq_distance(metric, q, x + i*d, d) for i < n.  Never fails. */
+PGVQ_API void pgvq_distances_1xn(int metric, const float *q, size_t n, size_t d,
+								 const float *x, float *distances);
+
+/* ---- top-k ---------------------------------------------------------------------- */
+
+/* A bounded max-heap keeping the k smallest (distance, id) pairs; ties broken
+ * by the smaller id, so results are deterministic. */
+typedef struct pgvq_topk pgvq_topk;
+
+PGVQ_API int pgvq_topk_new(size_t k, pgvq_topk **out, pgvq_status *st);
+PGVQ_API void pgvq_topk_free(pgvq_topk *h);
+PGVQ_API void pgvq_topk_reset(pgvq_topk *h);	/* empty it, same k; never fails */
+PGVQ_API size_t pgvq_topk_size(const pgvq_topk *h);
+PGVQ_API size_t pgvq_topk_capacity(const pgvq_topk *h);
+/* The current k-th (worst kept) distance, +inf while not full.  Never fails. */
+PGVQ_API float pgvq_topk_threshold(const pgvq_topk *h);
+/* Never fails (storage reserved at _new). */
+PGVQ_API void pgvq_topk_push(pgvq_topk *h, float distance, int64_t id);
+/* Pushes n candidates whose (distance, id) is strictly greater than
+ * (after_distance, after_id) in (distance, id) order; pass -INFINITY and
+ * INT64_MIN to accept all.  Used to resume an exact scan past what was
+ * already returned.  Never fails. */
+PGVQ_API void pgvq_topk_push_many_after(pgvq_topk *h, size_t n, const float *distances,
+										const int64_t *ids, float after_distance,
+										int64_t after_id);
+/* Moves the contents out in ascending (distance, id) order and empties the
+ * heap.  Buffers must hold pgvq_topk_size() entries.  Returns the count. */
+PGVQ_API size_t pgvq_topk_extract_sorted(pgvq_topk *h, float *distances, int64_t *ids);
+
+/* ---- k-means ------------------------------------------------------------------ */
+
+typedef struct pgvq_kmeans_params
+{
+	int			niter;			/* Lloyd iterations (default 20) */
+	uint64_t	seed;			/* RNG seed (default 1234) */
+	int			nthreads;		/* worker threads, 0 = hardware concurrency */
+	int			spherical;		/* renormalise centroids after each update */
+	pgvq_should_stop_fn should_stop;	/* may be NULL */
+	void	   *stop_arg;
+} pgvq_kmeans_params;
+
+PGVQ_API void pgvq_kmeans_params_default(pgvq_kmeans_params *p);
+
+/* k-means++-seeded Lloyd k-means with GEMM (OpenBLAS) assignment and
+ * empty-cluster repair.  x: (n, d); centroids out: (k, d).  k > n is allowed
+ * (duplicates/jitter fill the rest).  Optional objective out (sum of squared
+ * distances after the last assignment). */
+PGVQ_API int pgvq_kmeans_train(size_t n, size_t d, const float *x, size_t k,
+							   const pgvq_kmeans_params *params, float *centroids,
+							   double *objective, pgvq_status *st);
+
+/* Nearest centroid by squared L2 for each row (GEMM based).  labels (n),
+ * distances (n, may be NULL). */
+PGVQ_API int pgvq_assign_l2(size_t n, size_t d, const float *x, size_t k,
+							const float *centroids, int64_t *labels, float *distances,
+							int nthreads, pgvq_should_stop_fn should_stop, void *stop_arg,
+							pgvq_status *st);
+
+/* ---- product quantizer ------------------------------------------------------------ */
+
+/* Trains m codebooks of 2^nbits centroids on x (n, d); d % m == 0, 1 <= nbits <= 8.
+ * codebooks out: (m, ksub, dsub). */
+PGVQ_API int pgvq_pq_train(size_t n, size_t d, const float *x, size_t m, int nbits,
+						   const pgvq_kmeans_params *params, float *codebooks,
+						   pgvq_status *st);
+
+/* codes out: (n, m). */
+PGVQ_API int pgvq_pq_encode(size_t n, size_t d, const float *x, size_t m, int nbits,
+							const float *codebooks, uint8_t *codes, int nthreads,
+							pgvq_should_stop_fn should_stop, void *stop_arg,
+							pgvq_status *st);
+
+/* x out: (n, d).  Never fails. */
+PGVQ_API void pgvq_pq_decode(size_t n, size_t d, const uint8_t *codes, size_t m, int nbits,
+							 const float *codebooks, float *x);
+
+/* table out: (m, ksub).  metric L2: table[j][c] = |q_j - cb_j_c|^2;
+ * metric IP: table[j][c] = -<q_j, cb_j_c>.  Never fails. */
+PGVQ_API void pgvq_pq_distance_table(int metric, size_t d, const float *q, size_t m, int nbits,
+									 const float *codebooks, float *table);
+
+/* distances[i] = bias + sum_j table[j][codes[i*m + j]] for i < n.  SIMD.  Never fails. */
+PGVQ_API void pgvq_pq_scan_codes(size_t m, int nbits, const float *table, float bias,
+								 size_t n, const uint8_t *codes, float *distances);
+
+/* ---- text form of a vector ---------------------------------------------------------- */
+
+typedef enum pgvq_parse_result
+{
+	PGVQ_PARSE_OK = 0,
+	PGVQ_PARSE_SYNTAX = 1,		/* malformed: "invalid input syntax for type vector" */
+	PGVQ_PARSE_OUT_OF_RANGE = 2,	/* an element overflows float4 */
+	PGVQ_PARSE_NAN = 3,			/* NaN element */
+	PGVQ_PARSE_INFINITE = 4,	/* infinite element */
+	PGVQ_PARSE_EMPTY = 5,		/* [] */
+	PGVQ_PARSE_TOO_MANY = 6		/* more than maxdim elements */
+} pgvq_parse_result;
+
+/* Parses the text form "[1, 2.5, -3e4]" (blanks allowed around elements and
+ * brackets).  Writes at most maxdim floats into out; *dim receives the count
+ * parsed so far; *err_pos the byte offset of the offending element.  Never
+ * allocates, never throws. */
+PGVQ_API int pgvq_parse_vector(const char *str, float *out, int maxdim, int *dim,
+							   int *err_pos);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif							/* PGVQ_CORE_H */

@@ -1,0 +1,65 @@
+/*
+ * pgvq.c: module magic, _PG_init and the glue's helpers for core calls.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "pgvq.h"
+
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void
+_PG_init(void)
+{
+	pgvq_init();
+
+	/* Each access method adds its own Init call here. */
+
+	MarkGUCPrefixReserved("pgvq");
+}
+
+int
+PgvqShouldStop(void *arg)
+{
+	(void) arg;
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+void
+PgvqCheckStatus(int rc, const pgvq_status *st, const char *what)
+{
+	const char *msg = (st != NULL && st->message[0] != '\0') ? st->message : "unknown error";
+
+	switch (rc)
+	{
+		case PGVQ_OK:
+			return;
+		case PGVQ_CANCELLED:
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling statement due to user request")));
+			break;
+		case PGVQ_OOM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory during %s", what),
+					 errdetail("%s", msg)));
+			break;
+		case PGVQ_INVALID_ARGUMENT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: %s", what, msg)));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("internal error during %s: %s", what, msg)));
+			break;
+	}
+}
