@@ -45,7 +45,7 @@ suite_gpu() {
 		ctest --test-dir "$REPO/build/gpu" --output-on-failure
 }
 
-CLUSTER=/tmp/pgvq-test-cluster
+CLUSTER=${PGVQ_TEST_CLUSTER:-/tmp/pgvq-test-cluster}
 PORT=${PGVQ_TEST_PORT:-54329}
 cluster_up=0
 need_cluster() {
@@ -89,7 +89,7 @@ suite_tap() {
 	local files=("$REPO"/test/t/*.pl)
 	[ -e "${files[0]}" ] || { echo "no TAP tests"; return 0; }
 	# TAP clusters are made by PostgreSQL::Test::Cluster, which must not run as root.
-	local work=/tmp/pgvq-tap
+	local work=$CLUSTER-tap
 	rm -rf "$work"; mkdir -p "$work"; cp -r "$REPO/test/t" "$work/"
 	chown -R postgres: "$work" 2>/dev/null || true
 	local pgxs
