@@ -58,6 +58,14 @@ flatbeginscan(Relation index, int nkeys, int norderbys)
 	so->topk_cb.arg = so;
 	MemoryContextRegisterResetCallback(ctx, &so->topk_cb);
 
+	/* the ORDER BY values we report (exact; the executor need not recheck) */
+	if (norderbys > 0)
+	{
+		scan->xs_orderbyvals = palloc0(sizeof(Datum) * norderbys);
+		scan->xs_orderbynulls = palloc(sizeof(bool) * norderbys);
+		memset(scan->xs_orderbynulls, true, sizeof(bool) * norderbys);
+	}
+
 	scan->opaque = so;
 	return scan;
 }
@@ -217,15 +225,10 @@ FlatScanPass(IndexScanDesc scan)
 		blkno = FlatPageGetOpaque(page)->nextblkno;
 		UnlockReleaseBuffer(buf);
 
+		/* the core orders NaN (cosine with a zero vector) after every number */
 		if (n > 0)
-		{
-			/* NaN (cosine of a zero vector) sorts after everything */
-			for (i = 0; i < n; i++)
-				if (isnan(so->page_dist[i]))
-					so->page_dist[i] = NAN;
 			pgvq_topk_push_many_after(so->topk, (size_t) n, so->page_dist, so->page_id,
 									  so->last_dist, so->last_id);
-		}
 	}
 
 	so->res_full = pgvq_topk_size(so->topk) >= so->batch;
