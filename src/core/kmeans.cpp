@@ -220,11 +220,12 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     if (k >= n) {
         /* Every row is its own centroid; the rest are jittered copies. */
         std::memcpy(cent, x, n * d * sizeof(float));
+        std::vector<float> scratch(d);
         for (size_t c = n; c < k; c++) {
             size_t src = uniform_index(rng, n);
             std::memcpy(cent + c * d, x + src * d, d * sizeof(float));
-            std::vector<float> scratch(x + src * d, x + (src + 1) * d);
-            split_pair(cent + c * d, scratch.data(), d);
+            std::memcpy(scratch.data(), x + src * d, d * sizeof(float));
+            split_pair(cent + c * d, scratch.data(), d); /* jitter only the copy */
         }
         if (spherical)
             normalize_rows(k, d, cent);

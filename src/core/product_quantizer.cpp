@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "blas.h"
 #include "distances.h"
 #include "errors.h"
 #include "kmeans.h"
@@ -86,6 +87,7 @@ void pq_compute_codes(size_t n, size_t d, const float *x, size_t M, size_t ksub,
     stop.check();
     if (n == 0)
         return;
+    blas_init();
     const size_t dsub = d / M;
     std::vector<float> cnorms(M * ksub);
     fvec_norms_L2sqr(M * ksub, dsub, codebooks, cnorms.data());
