@@ -44,6 +44,7 @@ void ProductQuantizer::train(size_t n, const float *x, const StopChecker &stop) 
     PGVQ_CHECK_ARG(n <= std::numeric_limits<size_t>::max() / d,
                    "product quantizer: n * d overflows");
     check_finite(n, d, x, "product quantizer");
+    blas_init(); /* before any worker thread can call OpenBLAS */
     stop.check();
 
     /* Sub-spaces in parallel; spare threads go to each sub-space's k-means. */
