@@ -1,0 +1,119 @@
+// text_parse.cpp: the strict parser of a vector's text form, "[1, 2.5, -3e4]".
+//
+// It accepts exactly what pgvector's vector_in accepts: blanks (the six ASCII
+// whitespace characters the Postgres scanner knows) around the brackets and
+// the elements, elements in strtof() syntax (exponents, "inf"/"nan" spellings
+// and hexadecimal floats included; the last two kinds are then rejected as
+// non-finite), no empty elements, nothing but blanks after the closing
+// bracket.  Checks happen in the same order as pgvector's, so the same input
+// gives the same error.  Never allocates, never throws.
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "pgvq_core.h"
+
+namespace {
+
+// Postgres' scanner_isspace(): what the vector text form treats as a blank.
+inline bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+inline const char* skip_blanks(const char* p) {
+    while (is_blank(*p)) ++p;
+    return p;
+}
+
+}  // namespace
+
+extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* dim,
+                                 int* err_pos) {
+    int n = 0;
+    int pos = 0;
+    int rc = PGVQ_PARSE_OK;
+
+    if (maxdim < 0) maxdim = 0;
+
+    if (str == nullptr) {
+        rc = PGVQ_PARSE_SYNTAX;
+    } else {
+        const char* p = skip_blanks(str);
+
+        if (*p != '[') {
+            rc = PGVQ_PARSE_SYNTAX;
+            pos = static_cast<int>(p - str);
+        } else {
+            p = skip_blanks(p + 1);
+            if (*p == ']') {
+                rc = PGVQ_PARSE_EMPTY;
+                pos = static_cast<int>(p - str);
+            } else {
+                for (;;) {
+                    if (n == maxdim) {
+                        rc = PGVQ_PARSE_TOO_MANY;
+                        pos = static_cast<int>(p - str);
+                        break;
+                    }
+                    p = skip_blanks(p);
+                    pos = static_cast<int>(p - str);
+                    if (*p == '\0') {
+                        rc = PGVQ_PARSE_SYNTAX;
+                        break;
+                    }
+
+                    char* end = nullptr;
+                    int saved_errno = errno;
+                    errno = 0;
+                    float v = std::strtof(p, &end);
+                    bool range_error = (errno == ERANGE);
+                    errno = saved_errno;
+
+                    if (end == p) {
+                        rc = PGVQ_PARSE_SYNTAX;
+                        break;
+                    }
+                    // Overflow only: an underflow to zero or a denormal is
+                    // accepted, as float4in and pgvector do.
+                    if (range_error && std::isinf(v)) {
+                        rc = PGVQ_PARSE_OUT_OF_RANGE;
+                        break;
+                    }
+                    if (std::isnan(v)) {
+                        rc = PGVQ_PARSE_NAN;
+                        break;
+                    }
+                    if (std::isinf(v)) {
+                        rc = PGVQ_PARSE_INFINITE;
+                        break;
+                    }
+                    out[n++] = v;
+
+                    p = skip_blanks(end);
+                    if (*p == ',') {
+                        ++p;
+                    } else if (*p == ']') {
+                        ++p;
+                        break;
+                    } else {
+                        rc = PGVQ_PARSE_SYNTAX;
+                        pos = static_cast<int>(p - str);
+                        break;
+                    }
+                }
+                if (rc == PGVQ_PARSE_OK) {
+                    p = skip_blanks(p);
+                    if (*p != '\0') {
+                        rc = PGVQ_PARSE_SYNTAX;
+                        pos = static_cast<int>(p - str);
+                    }
+                }
+            }
+        }
+    }
+
+    if (dim != nullptr) *dim = n;
+    if (err_pos != nullptr) *err_pos = (rc == PGVQ_PARSE_OK) ? -1 : pos;
+    return rc;
+}

@@ -1,0 +1,374 @@
+/*
+ * vector.c: the vector type's input/output, type modifier and casts.
+ *
+ * The text form is "[1,2,3]" (parsed by the core's pgvq_parse_vector, printed
+ * with the shortest decimal that reads back exactly); the binary form is
+ * pgvector's: int16 dim, int16 unused (0), then dim float4 values, all in
+ * network byte order.  Errors use pgvector's SQLSTATEs and messages.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+
+#include "pgvq.h"
+#include "vector.h"
+#include "vector_util.h"
+
+Vector *
+InitVector(int dim)
+{
+	Vector	   *result;
+	Size		size;
+
+	/* Callers check the range; this keeps a bad caller from overflowing. */
+	Assert(dim >= 0 && dim <= VECTOR_MAX_DIM);
+	if (dim < 0 || dim > VECTOR_MAX_DIM)
+		elog(ERROR, "invalid vector dimension count %d", dim);
+
+	size = VECTOR_SIZE(dim);
+	result = (Vector *) palloc0(size);
+	SET_VARSIZE(result, size);
+	result->dim = (int16) dim;
+	result->unused = 0;
+
+	return result;
+}
+
+/* ---- text input / output ------------------------------------------------ */
+
+static bool
+VectorIsBlank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+VECTOR_FUNCTION(vector_in);
+Datum
+vector_in(PG_FUNCTION_ARGS)
+{
+	char	   *lit = PG_GETARG_CSTRING(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	size_t		len = strlen(lit);
+	int			cap;
+	float	   *values;
+	int			dim = 0;
+	int			pos = 0;
+	int			rc;
+	Vector	   *result;
+
+	/*
+	 * n elements need at least 2n + 1 characters ("[" and n - 1 commas, "]"),
+	 * so len / 2 + 1 slots can never run out before the dimension limit does.
+	 */
+	cap = (len / 2 + 1 < (size_t) VECTOR_MAX_DIM) ? (int) (len / 2 + 1) : VECTOR_MAX_DIM;
+	values = (float *) palloc(sizeof(float) * cap);
+
+	rc = pgvq_parse_vector(lit, values, cap, &dim, &pos);
+
+	switch (rc)
+	{
+		case PGVQ_PARSE_OK:
+			break;
+		case PGVQ_PARSE_SYNTAX:
+			{
+				const char *p = lit;
+				int			back = pos;
+
+				while (VectorIsBlank(*p))
+					p++;
+				if (*p != '[')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
+							 errdetail("Vector contents must start with \"[\".")));
+
+				/*
+				 * A "]" can only be consumed as the closing bracket, so an
+				 * error right after one (blanks aside) is junk after it.
+				 */
+				while (back > 0 && VectorIsBlank(lit[back - 1]))
+					back--;
+				if (back > 0 && lit[back - 1] == ']')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
+							 errdetail("Junk after closing right brace.")));
+
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type vector: \"%s\"", lit)));
+			}
+			break;
+		case PGVQ_PARSE_OUT_OF_RANGE:
+			{
+				const char *start = lit + pos;
+				char	   *end;
+
+				(void) strtof(start, &end);
+				if (end <= start)
+					end = (char *) start + strlen(start);
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("\"%s\" is out of range for type vector",
+								pnstrdup(start, end - start))));
+			}
+			break;
+		case PGVQ_PARSE_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in vector")));
+			break;
+		case PGVQ_PARSE_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in vector")));
+			break;
+		case PGVQ_PARSE_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("vector must have at least 1 dimension")));
+			break;
+		case PGVQ_PARSE_TOO_MANY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
+			break;
+		default:
+			elog(ERROR, "unexpected vector parser result %d", rc);
+	}
+
+	VectorCheckDim(dim);
+	VectorCheckExpectedDim(typmod, dim);
+
+	result = InitVector(dim);
+	memcpy(result->x, values, sizeof(float) * dim);
+	pfree(values);
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+VECTOR_FUNCTION(vector_out);
+Datum
+vector_out(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	int			dim = v->dim;
+	char	   *buf;
+	char	   *p;
+
+	/*
+	 * Each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 characters
+	 * plus a separator; then "[", "]" and the terminator.
+	 */
+	buf = (char *) palloc(add_size(mul_size(FLOAT_SHORTEST_DECIMAL_LEN, Max(dim, 0)), 3));
+	p = buf;
+	*p++ = '[';
+	for (int i = 0; i < dim; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		p += float_to_shortest_decimal_bufn(v->x[i], p);
+	}
+	*p++ = ']';
+	*p = '\0';
+
+	PG_FREE_IF_COPY(v, 0);
+	PG_RETURN_CSTRING(buf);
+}
+
+VECTOR_FUNCTION(vector_typmod_in);
+Datum
+vector_typmod_in(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
+	int32	   *tl;
+	int			n;
+
+	tl = ArrayGetIntegerTypmods(ta, &n);
+
+	if (n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid type modifier")));
+	if (tl[0] < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type vector must be at least 1")));
+	if (tl[0] > VECTOR_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dimensions for type vector cannot exceed %d", VECTOR_MAX_DIM)));
+
+	PG_RETURN_INT32(tl[0]);
+}
+
+/* ---- binary input / output ---------------------------------------------- */
+
+VECTOR_FUNCTION(vector_recv);
+Datum
+vector_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	int			dim;
+	int			unused;
+	Vector	   *result;
+
+	/* pq_getmsgint errors out ("insufficient data") on a short message. */
+	dim = (int16) pq_getmsgint(buf, sizeof(int16));
+	unused = (int16) pq_getmsgint(buf, sizeof(int16));
+
+	VectorCheckDim(dim);
+	VectorCheckExpectedDim(typmod, dim);
+
+	if (unused != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected unused to be 0, not %d", unused)));
+
+	/* Refuse a header that promises more values than the message holds. */
+	if ((size_t) (buf->len - buf->cursor) < sizeof(float) * (size_t) dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("insufficient data left in message"),
+				 errdetail("The header says %d dimensions but only %d bytes follow.",
+						   dim, buf->len - buf->cursor)));
+
+	result = InitVector(dim);
+	for (int i = 0; i < dim; i++)
+	{
+		result->x[i] = pq_getmsgfloat4(buf);
+		VectorCheckElement(result->x[i]);
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+VECTOR_FUNCTION(vector_send);
+Datum
+vector_send(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint16(&buf, (uint16) v->dim);
+	pq_sendint16(&buf, 0);
+	for (int i = 0; i < v->dim; i++)
+		pq_sendfloat4(&buf, v->x[i]);
+
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ---- casts ---------------------------------------------------------------- */
+
+/* vector -> vector(n): enforces the type modifier. */
+VECTOR_FUNCTION(vector);
+Datum
+vector(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+
+	VectorCheckExpectedDim(typmod, v->dim);
+
+	PG_RETURN_VECTOR_P(v);
+}
+
+/* integer[], real[], double precision[], numeric[] -> vector */
+VECTOR_FUNCTION(array_to_vector);
+Datum
+array_to_vector(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	Oid			elemtype = ARR_ELEMTYPE(array);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	int			nelems;
+	Vector	   *result;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("array must be 1-D")));
+
+	if (ARR_HASNULL(array) && array_contains_nulls(array))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("array must not contain nulls")));
+
+	if (elemtype != INT4OID && elemtype != FLOAT4OID &&
+		elemtype != FLOAT8OID && elemtype != NUMERICOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("unsupported array type")));
+
+	/* Check the size before deconstructing a possibly huge array. */
+	nelems = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	VectorCheckDim(nelems);
+	VectorCheckExpectedDim(typmod, nelems);
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
+
+	result = InitVector(nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		float		f;
+
+		switch (elemtype)
+		{
+			case INT4OID:
+				f = (float) DatumGetInt32(elems[i]);
+				break;
+			case FLOAT4OID:
+				f = DatumGetFloat4(elems[i]);
+				break;
+			case FLOAT8OID:
+				f = (float) DatumGetFloat8(elems[i]);
+				break;
+			default:
+				f = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
+				break;
+		}
+		result->x[i] = f;
+	}
+	pfree(elems);
+
+	for (int i = 0; i < nelems; i++)
+		VectorCheckElement(result->x[i]);
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+/* vector -> real[] */
+VECTOR_FUNCTION(vector_to_float4);
+Datum
+vector_to_float4(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	Datum	   *datums;
+	ArrayType  *result;
+
+	datums = (Datum *) palloc(sizeof(Datum) * Max(v->dim, 1));
+	for (int i = 0; i < v->dim; i++)
+		datums[i] = Float4GetDatum(v->x[i]);
+
+	result = construct_array(datums, v->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+	pfree(datums);
+
+	PG_RETURN_ARRAYTYPE_P(result);
+}

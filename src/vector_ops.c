@@ -1,0 +1,514 @@
+/*
+ * vector_ops.c: distances, arithmetic, comparison and aggregates of the
+ * vector type, under pgvector's SQL names and with its results.
+ *
+ * Distances use the core's dispatched SIMD kernels (float accumulation, as
+ * pgvector does); the final sqrt, cosine quotient and clamping are done in
+ * double, as pgvector does, so both give the same values.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/float.h"
+#include "utils/varbit.h"
+
+#include "pgvq.h"
+#include "vector.h"
+#include "vector_util.h"
+
+/* ---- distances -------------------------------------------------------------- */
+
+VECTOR_FUNCTION(l2_distance);
+Datum
+l2_distance(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8(sqrt((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim)));
+}
+
+/* The squared L2 distance (index support: saves the sqrt). */
+VECTOR_FUNCTION(vector_l2_squared_distance);
+Datum
+vector_l2_squared_distance(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim));
+}
+
+VECTOR_FUNCTION(inner_product);
+Datum
+inner_product(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_fvec_inner_product(a->x, b->x, a->dim));
+}
+
+/* The <#> operator: smaller is more similar. */
+VECTOR_FUNCTION(vector_negative_inner_product);
+Datum
+vector_negative_inner_product(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) -pgvq_fvec_inner_product(a->x, b->x, a->dim));
+}
+
+/* 1 - cos(a, b); NaN when a norm is zero (or the parts overflow). */
+VECTOR_FUNCTION(cosine_distance);
+Datum
+cosine_distance(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	float		dot;
+	float		norma;
+	float		normb;
+	double		similarity;
+
+	VectorCheckDims(a, b);
+	pgvq_fvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
+
+	/* One sqrt of the product, not a product of two sqrts. */
+	similarity = (double) dot / sqrt((double) norma * (double) normb);
+
+	/* Rounding can push |cos| past 1; NaN passes through unchanged. */
+	if (similarity > 1.0)
+		similarity = 1.0;
+	else if (similarity < -1.0)
+		similarity = -1.0;
+
+	PG_RETURN_FLOAT8(1.0 - similarity);
+}
+
+/*
+ * Angular distance of unit vectors, acos(<a,b>) / pi (index support for
+ * spherical k-means: unlike 1 - cos it obeys the triangle inequality).
+ */
+VECTOR_FUNCTION(vector_spherical_distance);
+Datum
+vector_spherical_distance(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	double		dot;
+
+	VectorCheckDims(a, b);
+	dot = (double) pgvq_fvec_inner_product(a->x, b->x, a->dim);
+
+	if (dot > 1.0)
+		dot = 1.0;
+	else if (dot < -1.0)
+		dot = -1.0;
+
+	PG_RETURN_FLOAT8(acos(dot) / M_PI);
+}
+
+VECTOR_FUNCTION(l1_distance);
+Datum
+l1_distance(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+
+	VectorCheckDims(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_fvec_l1(a->x, b->x, a->dim));
+}
+
+/* ---- single-vector functions -------------------------------------------------- */
+
+VECTOR_FUNCTION(vector_dims);
+Datum
+vector_dims(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+
+	PG_RETURN_INT32(a->dim);
+}
+
+/* Sum of squares in double: float would overflow for elements near 1e19. */
+static double
+VectorNormDouble(const Vector *a)
+{
+	double		sum = 0.0;
+
+	for (int i = 0; i < a->dim; i++)
+		sum += (double) a->x[i] * (double) a->x[i];
+	return sqrt(sum);
+}
+
+VECTOR_FUNCTION(vector_norm);
+Datum
+vector_norm(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+
+	PG_RETURN_FLOAT8(VectorNormDouble(a));
+}
+
+/* a / |a|; the zero vector stays zero. */
+VECTOR_FUNCTION(l2_normalize);
+Datum
+l2_normalize(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	double		norm = VectorNormDouble(a);
+	Vector	   *result = InitVector(a->dim);
+
+	if (norm > 0.0)
+	{
+		for (int i = 0; i < a->dim; i++)
+		{
+			result->x[i] = (float) ((double) a->x[i] / norm);
+			/* Denormal norms can blow a quotient past FLT_MAX. */
+			if (isinf(result->x[i]))
+				float_overflow_error();
+		}
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+/* One bit per element, set where the element is positive. */
+VECTOR_FUNCTION(binary_quantize);
+Datum
+binary_quantize(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	int			len = VARBITTOTALLEN(a->dim);
+	VarBit	   *result = (VarBit *) palloc0(len);
+	bits8	   *bits = VARBITS(result);
+
+	SET_VARSIZE(result, len);
+	VARBITLEN(result) = a->dim;
+	for (int i = 0; i < a->dim; i++)
+	{
+		if (a->x[i] > 0)
+			bits[i / 8] |= (bits8) (0x80 >> (i % 8));
+	}
+
+	PG_RETURN_VARBIT_P(result);
+}
+
+/*
+ * subvector(v, start, count): count elements from the 1-based start, clipped
+ * to the vector like substring(); at least one element must remain.
+ */
+VECTOR_FUNCTION(subvector);
+Datum
+subvector(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	int32		start = PG_GETARG_INT32(1);
+	int32		count = PG_GETARG_INT32(2);
+	int64		first;
+	int64		last;			/* one past the last element, 1-based */
+	Vector	   *result;
+	int			dim;
+
+	if (count < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector must have at least 1 dimension")));
+
+	/* int64 arithmetic: start + count cannot overflow. */
+	last = Min((int64) start + (int64) count, (int64) a->dim + 1);
+	first = Max((int64) start, 1);
+	if (start > a->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector must have at least 1 dimension")));
+
+	dim = (int) Max(last - first, 0);
+	VectorCheckDim(dim);
+	result = InitVector(dim);
+	memcpy(result->x, a->x + (first - 1), sizeof(float) * dim);
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+/* ---- element-wise arithmetic ------------------------------------------------- */
+
+VECTOR_FUNCTION(vector_add);
+Datum
+vector_add(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	Vector	   *result;
+
+	VectorCheckDims(a, b);
+	result = InitVector(a->dim);
+	for (int i = 0; i < a->dim; i++)
+		result->x[i] = a->x[i] + b->x[i];
+	for (int i = 0; i < a->dim; i++)
+	{
+		if (isinf(result->x[i]))
+			float_overflow_error();
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+VECTOR_FUNCTION(vector_sub);
+Datum
+vector_sub(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	Vector	   *result;
+
+	VectorCheckDims(a, b);
+	result = InitVector(a->dim);
+	for (int i = 0; i < a->dim; i++)
+		result->x[i] = a->x[i] - b->x[i];
+	for (int i = 0; i < a->dim; i++)
+	{
+		if (isinf(result->x[i]))
+			float_overflow_error();
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+VECTOR_FUNCTION(vector_mul);
+Datum
+vector_mul(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	Vector	   *result;
+
+	VectorCheckDims(a, b);
+	result = InitVector(a->dim);
+	for (int i = 0; i < a->dim; i++)
+		result->x[i] = a->x[i] * b->x[i];
+	for (int i = 0; i < a->dim; i++)
+	{
+		if (isinf(result->x[i]))
+			float_overflow_error();
+		/* A product of non-zeros that rounds to zero underflowed. */
+		if (result->x[i] == 0.0f && a->x[i] != 0.0f && b->x[i] != 0.0f)
+			float_underflow_error();
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+VECTOR_FUNCTION(vector_concat);
+Datum
+vector_concat(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	int			dim = a->dim + b->dim;
+	Vector	   *result;
+
+	VectorCheckDim(dim);
+	result = InitVector(dim);
+	memcpy(result->x, a->x, sizeof(float) * a->dim);
+	memcpy(result->x + a->dim, b->x, sizeof(float) * b->dim);
+
+	PG_RETURN_VECTOR_P(result);
+}
+
+/* ---- comparison (btree) ----------------------------------------------------- */
+
+/*
+ * Element by element, then the shorter vector first: the order of Postgres
+ * arrays.  Elements are never NaN, so this is a total order.
+ */
+static int
+VectorCompare(const Vector *a, const Vector *b)
+{
+	int			n = Min(a->dim, b->dim);
+
+	for (int i = 0; i < n; i++)
+	{
+		if (a->x[i] < b->x[i])
+			return -1;
+		if (a->x[i] > b->x[i])
+			return 1;
+	}
+	if (a->dim != b->dim)
+		return (a->dim < b->dim) ? -1 : 1;
+	return 0;
+}
+
+#define VECTOR_CMP_FUNCTION(name, test) \
+VECTOR_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	Vector	   *a = PG_GETARG_VECTOR_P(0); \
+	Vector	   *b = PG_GETARG_VECTOR_P(1); \
+	int			c = VectorCompare(a, b); \
+\
+	PG_FREE_IF_COPY(a, 0); \
+	PG_FREE_IF_COPY(b, 1); \
+	PG_RETURN_BOOL(test); \
+}
+
+VECTOR_CMP_FUNCTION(vector_lt, c < 0)
+VECTOR_CMP_FUNCTION(vector_le, c <= 0)
+VECTOR_CMP_FUNCTION(vector_eq, c == 0)
+VECTOR_CMP_FUNCTION(vector_ne, c != 0)
+VECTOR_CMP_FUNCTION(vector_ge, c >= 0)
+VECTOR_CMP_FUNCTION(vector_gt, c > 0)
+
+VECTOR_FUNCTION(vector_cmp);
+Datum
+vector_cmp(PG_FUNCTION_ARGS)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	int			c = VectorCompare(a, b);
+
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	PG_RETURN_INT32(c);
+}
+
+/* ---- avg aggregate ---------------------------------------------------------------- */
+
+/*
+ * The state is a float8[] {n, sum_1, ..., sum_dim}, as in pgvector (and
+ * float8_accum); the initial state {0} has no sums yet.  The functions are
+ * callable from SQL, so the array is checked before use.
+ */
+static float8 *
+VectorStateValues(ArrayType *state, const char *caller, int *dim)
+{
+	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] < 1 ||
+		ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID)
+		elog(ERROR, "%s: expected state array", caller);
+	*dim = ARR_DIMS(state)[0] - 1;
+	return (float8 *) ARR_DATA_PTR(state);
+}
+
+static ArrayType *
+VectorStateBuild(float8 n, const float8 *sums, int dim)
+{
+	Datum	   *d = (Datum *) palloc(sizeof(Datum) * ((Size) dim + 1));
+	ArrayType  *result;
+
+	d[0] = Float8GetDatum(n);
+	for (int i = 0; i < dim; i++)
+		d[i + 1] = Float8GetDatum(sums[i]);
+	result = construct_array(d, dim + 1, FLOAT8OID, sizeof(float8),
+							 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	pfree(d);
+	return result;
+}
+
+VECTOR_FUNCTION(vector_accum);
+Datum
+vector_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	Vector	   *v = PG_GETARG_VECTOR_P(1);
+	int			dim;
+	float8	   *values = VectorStateValues(state, "vector_accum", &dim);
+	bool		fresh = (dim == 0);	/* no sums yet: start from v itself */
+	float8	   *sums;
+
+	if (fresh)
+		dim = v->dim;
+	else
+		VectorCheckExpectedDim(dim, v->dim);
+
+	sums = (float8 *) palloc(sizeof(float8) * dim);
+	for (int i = 0; i < dim; i++)
+	{
+		float8		s = fresh ? (float8) v->x[i] : values[i + 1] + (float8) v->x[i];
+
+		if (isinf(s))
+			float_overflow_error();
+		sums[i] = s;
+	}
+
+	PG_RETURN_ARRAYTYPE_P(VectorStateBuild(values[0] + 1.0, sums, dim));
+}
+
+VECTOR_FUNCTION(vector_combine);
+Datum
+vector_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state1 = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *state2 = PG_GETARG_ARRAYTYPE_P(1);
+	int			dim1;
+	int			dim2;
+	float8	   *values1 = VectorStateValues(state1, "vector_combine", &dim1);
+	float8	   *values2 = VectorStateValues(state2, "vector_combine", &dim2);
+	int			dim;
+	float8	   *sums;
+
+	/*
+	 * A state without sums (no rows seen, e.g. a parallel worker whose share
+	 * was empty) takes the other's sums.
+	 */
+	if (dim1 == 0 && dim2 == 0)
+		PG_RETURN_ARRAYTYPE_P(VectorStateBuild(values1[0] + values2[0], NULL, 0));
+
+	dim = (dim1 != 0) ? dim1 : dim2;
+	VectorCheckDim(dim);
+	if (dim1 != 0 && dim2 != 0)
+		VectorCheckExpectedDim(dim1, dim2);
+
+	sums = (float8 *) palloc(sizeof(float8) * dim);
+	for (int i = 0; i < dim; i++)
+	{
+		float8		s;
+
+		if (dim1 == 0)
+			s = values2[i + 1];
+		else if (dim2 == 0)
+			s = values1[i + 1];
+		else
+			s = values1[i + 1] + values2[i + 1];
+		if (isinf(s))
+			float_overflow_error();
+		sums[i] = s;
+	}
+
+	PG_RETURN_ARRAYTYPE_P(VectorStateBuild(values1[0] + values2[0], sums, dim));
+}
+
+VECTOR_FUNCTION(vector_avg);
+Datum
+vector_avg(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	int			dim;
+	float8	   *values = VectorStateValues(state, "vector_avg", &dim);
+	float8		n = values[0];
+	Vector	   *result;
+
+	/* The average of no rows is NULL. */
+	if (n == 0.0)
+		PG_RETURN_NULL();
+
+	VectorCheckDim(dim);
+	result = InitVector(dim);
+	for (int i = 0; i < dim; i++)
+	{
+		result->x[i] = (float) (values[i + 1] / n);
+		VectorCheckElement(result->x[i]);
+	}
+
+	PG_RETURN_VECTOR_P(result);
+}
