@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <new>
 
+#include "blas.h"
 #include "distances.h"
 #include "errors.h"
 #include "pgvq_core.h"
@@ -22,7 +23,11 @@ struct pgvq_topk {
 
 extern "C" {
 
-void pgvq_init(void) { (void)pgvq::init_kernels(); }
+/* Also stops OpenBLAS's own thread pool (see blas.h). */
+void pgvq_init(void) {
+    (void)pgvq::init_kernels();
+    pgvq::blas_init();
+}
 
 const char *pgvq_simd_level(void) { return pgvq::kernels().name; }
 
