@@ -105,7 +105,8 @@ def main():
             for r in pgb:
                 md.append("| %s | %s | %s | %d | %s | %s |" % (
                     LABELS.get(r["index"], r["index"]), r.get("setting", ""), r.get("recall"), r["clients"],
-                    r.get("tps"), r.get("latency_avg_ms")))
+                    "%.1f" % r["tps"] if r.get("tps") is not None else "—",
+                    "%.3f" % r["latency_avg_ms"] if r.get("latency_avg_ms") is not None else "—"))
             md.append("")
 
         # Ratios measured side by side in this run (the issues' targets).

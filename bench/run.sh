@@ -154,6 +154,7 @@ if ! "$PY" -c 'import matplotlib' 2>/dev/null; then
 fi
 
 # ---- cluster ----------------------------------------------------------------------
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 mkdir -p "$OUT"
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
@@ -249,8 +250,8 @@ dataset() {
 			"$VECS" synth --n "$n" --d "$d" --seed "$SEED" "${norm[@]}" --out "$DS_BASE" \
 				--queries "$SYNTH_QUERIES" --query-out "$DS_QUERY"
 			local t1=$(date +%s%3N)
-			"$VECS" gt --base "$DS_BASE" --query "$DS_QUERY" --k 100 --metric "$metric" --out "$DS_GT.tmp"
-			mv "$DS_GT.tmp" "$DS_GT"
+			"$VECS" gt --base "$DS_BASE" --query "$DS_QUERY" --k 100 --metric "$metric" --out "$dir/tmp-gt.ivecs"
+			mv "$dir/tmp-gt.ivecs" "$DS_GT"
 			echo "generated in $((t1 - t0)) ms, exact ground truth in $(($(date +%s%3N) - t1)) ms"
 		fi ;;
 	*) echo "run.sh: unknown dataset '$name' (sift5k, mnist, synth:N:D[:metric])" >&2; exit 2 ;;
@@ -338,12 +339,12 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 target = float(sys.argv[2])
 ok = [r for r in rows if r.get("recall", 0) >= target]
 r = max(ok, key=lambda r: r["qps"]) if ok else max(rows, key=lambda r: (r.get("recall", 0), r["qps"]))
-print(r["setting"] + "\t" + r["gucs"] + "\t" + str(r.get("recall", "")))
+print(r["setting"] + "|" + r["gucs"] + "|" + str(r.get("recall", "")))
 PY
 )
 	local setting gucs recall
-	IFS=$'\t' read -r setting gucs recall <<<"$pick"
-	local opts="-c search_path=$sp" g
+	IFS='|' read -r setting gucs recall <<<"$pick"
+	local opts="$PGOPTIONS -c search_path=$sp" g
 	for g in $gucs; do opts+=" -c $g"; done
 	local nq
 	nq=$(q -c "SELECT count(*) FROM ${t}_q")
@@ -376,15 +377,19 @@ sweep_index() {
 	local extra=("$@")
 	: >"$WORK/sweep.jsonl"
 	local expect="Index Scan using $idx"
+	# The index sweeps measure the index: the planner may not pick an IVF index
+	# when every list is probed, so sequential scans are disabled there (the
+	# plan is still checked), and kept for the seqscan rows.
+	local noseq="enable_seqscan=off"
 	case $kind in
 	flat)
-		run_point "exact" "" "$expect" "" "$t" "$sp" "${extra[@]}" ;;
+		run_point "exact" "$noseq" "$expect" "" "$t" "$sp" "${extra[@]}" ;;
 	ivfpq)
 		local r p reranks=${RERANK:-default}
 		for r in $reranks; do
 			for p in $PROBES; do
 				[ "$p" -le "$CUR_LISTS" ] || continue
-				local g="ivfpq.probes=$p" s="probes=$p"
+				local g="$noseq ivfpq.probes=$p" s="probes=$p"
 				[ "$r" = default ] || { g+=" ivfpq.rerank=$r"; s+=" rerank=$r"; }
 				run_point "$s" "$g" "$expect" "" "$t" "$sp" "${extra[@]}"
 				awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
@@ -394,13 +399,13 @@ sweep_index() {
 		local p
 		for p in $PROBES; do
 			[ "$p" -le "$CUR_LISTS" ] || continue
-			run_point "probes=$p" "ivfflat.probes=$p" "$expect" "" "$t" "$sp" "${extra[@]}"
+			run_point "probes=$p" "$noseq ivfflat.probes=$p" "$expect" "" "$t" "$sp" "${extra[@]}"
 			awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
 		done ;;
 	hnsw)
 		local e
 		for e in $EF_SEARCH; do
-			run_point "ef_search=$e" "hnsw.ef_search=$e" "$expect" "" "$t" "$sp" "${extra[@]}"
+			run_point "ef_search=$e" "$noseq hnsw.ef_search=$e" "$expect" "" "$t" "$sp" "${extra[@]}"
 			awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
 		done ;;
 	seqscan | pgv_seqscan)
