@@ -190,7 +190,19 @@ typedef struct IvfpqCache
 	float	   *centroidNorms;	/* (lists) |c|^2 */
 	float	   *codebooks;		/* (m, ksub, dsub) */
 	BlockNumber *startPages;	/* (lists) */
+
+	/*
+	 * L2 and cosine scans: per list the query-independent part of the PQ
+	 * table, terms[l][j][k] = 2 <c_l_j, cb_j_k> + |cb_j_k|^2, so a list's table
+	 * is 2 * (-<q_j, cb_j_k>) + terms[l][j][k] with bias |q - c_l|^2.  Layout
+	 * (lists, m, ksub).  Built at a scan's first use when it fits
+	 * IVFPQ_MAX_TERMS_BYTES; NULL otherwise (tables are then computed per list).
+	 */
+	float	   *listTerms;
+	bool		listTermsTried;
 } IvfpqCache;
+
+#define IVFPQ_MAX_TERMS_BYTES	((Size) 64 * 1024 * 1024)
 
 /* ---- GUCs ---------------------------------------------------------------------- */
 

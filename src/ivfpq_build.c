@@ -34,6 +34,10 @@
 
 #include "ivfpq.h"
 
+#ifndef IVFPQ_PQ_NITER
+#define IVFPQ_PQ_NITER 10
+#endif
+
 typedef struct IvfpqBuildState
 {
 	Relation	heap;
@@ -608,6 +612,8 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		}
 		pfree(labels);
 		CHECK_FOR_INTERRUPTS();
+		/* Sub-quantizers converge fast; their cost is n * ksub * d per iteration */
+		params.niter = IVFPQ_PQ_NITER;
 		rc = pgvq_pq_train(bs.sampleN, dims, bs.sample, bs.m, bs.nbits, &params, bs.codebooks, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq product quantizer training");
 	}

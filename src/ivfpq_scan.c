@@ -65,6 +65,8 @@ typedef struct IvfpqScanOpaqueData
 	int		   *listOrder;		/* lists, nearest first */
 	float	   *listScore;		/* (lists) coarse score */
 	float	   *table;			/* (m, ksub) distance table */
+	float	   *qTable;			/* (m, ksub) -2 <q_j, cb_j_k> (L2 with list terms) */
+	float		queryNorm;		/* |pqQuery|^2 */
 
 	/* stages and batches */
 	int			probeLo;
@@ -157,6 +159,7 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
 	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
+	so->qTable = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
 	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	so->pageIds = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
 	MemoryContextSwitchTo(old);
@@ -229,6 +232,39 @@ CompareIds(const void *a, const void *b)
 }
 
 
+/* Builds the cache's per-list table terms once per backend (see ivfpq.h). */
+static void
+BuildListTerms(IvfpqCache *cache)
+{
+	Size		per = (Size) cache->meta.m * cache->ksub;
+	Size		bytes = mul_size(mul_size(per, cache->meta.lists), sizeof(float));
+	float	   *cbNorms;
+	float	   *terms;
+	int			l;
+	Size		i;
+
+	cache->listTermsTried = true;
+	if (bytes > IVFPQ_MAX_TERMS_BYTES)
+		return;
+	terms = MemoryContextAllocHuge(cache->cxt, bytes);
+	cbNorms = MemoryContextAlloc(cache->cxt, sizeof(float) * per);
+	for (i = 0; i < per; i++)
+		cbNorms[i] = pgvq_fvec_norm_l2sqr(cache->codebooks + i * cache->dsub, cache->dsub);
+	for (l = 0; l < cache->meta.lists; l++)
+	{
+		float	   *t = terms + (Size) l * per;
+
+		/* -<c_l_j, cb_j_k> */
+		pgvq_pq_distance_table(PGVQ_METRIC_IP, cache->meta.dimensions,
+							   cache->centroids + (Size) l * cache->meta.dimensions,
+							   cache->meta.m, cache->meta.nbits, cache->codebooks, t);
+		for (i = 0; i < per; i++)
+			t[i] = cbNorms[i] - 2 * t[i];
+	}
+	pfree(cbNorms);
+	cache->listTerms = terms;
+}
+
 /* Reads the query and the settings, ranks the lists, starts the first stage. */
 static void
 StartScan(IndexScanDesc scan)
@@ -292,6 +328,22 @@ StartScan(IndexScanDesc scan)
 	if (so->metric == PGVQ_METRIC_IP)
 		pgvq_pq_distance_table(PGVQ_METRIC_IP, d, so->pqQuery, so->m, cache->meta.nbits,
 							   cache->codebooks, so->table);
+	else
+	{
+		if (!cache->listTermsTried)
+			BuildListTerms(cache);
+		if (cache->listTerms != NULL)
+		{
+			Size		per = (Size) so->m * so->ksub;
+			Size		i;
+
+			pgvq_pq_distance_table(PGVQ_METRIC_IP, d, so->pqQuery, so->m, cache->meta.nbits,
+								   cache->codebooks, so->qTable);
+			for (i = 0; i < per; i++)
+				so->qTable[i] *= 2;
+		}
+		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
+	}
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
@@ -385,6 +437,19 @@ ScanStage(IndexScanDesc scan)
 
 		if (so->metric == PGVQ_METRIC_IP)
 			bias = -pgvq_fvec_inner_product(so->pqQuery, c, d);
+		else if (cache->listTerms != NULL)
+		{
+			Size		per = (Size) so->m * so->ksub;
+			const float *terms = cache->listTerms + per * list;
+			float	   *table = so->table;
+			const float *qt = so->qTable;
+			Size		i;
+
+			for (i = 0; i < per; i++)
+				table[i] = qt[i] + terms[i];
+			/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
+			bias = so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
+		}
 		else
 		{
 			int			i;
