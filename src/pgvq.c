@@ -19,6 +19,7 @@ _PG_init(void)
 	pgvq_init();
 
 	/* Each access method adds its own Init call here. */
+	FlatInit();
 
 	MarkGUCPrefixReserved("pgvq");
 }

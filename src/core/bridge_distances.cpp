@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <new>
 
+#include "blas.h"
 #include "distances.h"
 #include "errors.h"
 #include "pgvq_core.h"
@@ -22,7 +23,11 @@ struct pgvq_topk {
 
 extern "C" {
 
-void pgvq_init(void) { (void)pgvq::init_kernels(); }
+/* Also stops OpenBLAS's own thread pool (see blas.h). */
+void pgvq_init(void) {
+    (void)pgvq::init_kernels();
+    pgvq::blas_init();
+}
 
 const char *pgvq_simd_level(void) { return pgvq::kernels().name; }
 
@@ -56,6 +61,7 @@ void pgvq_distances_1xn(int metric, const float *q, size_t n, size_t d, const fl
 
 int pgvq_topk_new(size_t k, pgvq_topk **out, pgvq_status *st) {
     PGVQ_BRIDGE_TRY
+    PGVQ_CHECK_ARG(out != nullptr, "top-k heap: no output pointer");
     *out = nullptr;
     *out = new pgvq_topk(k);
     return pgvq::status_ok(st);

@@ -1,0 +1,241 @@
+/*
+ * flat.h: the flat index access method (exact nearest-neighbour search over
+ * vectors stored densely in index pages).
+ *
+ * On-disk layout
+ * --------------
+ * Block 0 is the meta page (FlatMetaPageData right after the page header,
+ * pd_lower just past it).  Every other page in use is a data page; data pages
+ * form one singly linked chain (first_blkno -> ... -> last_blkno through the
+ * special area's nextblkno).  Pages are never unlinked: VACUUM compacts them
+ * in place and records pages with room in the meta page's free-space hints.
+ *
+ * A data page holding `count` entries of a `dims`-dimensional index, with
+ * capacity `cap` = FlatPageCapacity(dims):
+ *
+ *   [PageHeader][vectors: count x dims float4 ......][hole][tids: cap x ItemPointerData][special]
+ *   ^0          ^FLAT_DATA_OFFSET                    ^pd_lower   ^pd_upper                ^pd_special
+ *
+ *   - vectors: (count, dims) row-major, contiguous, so the SIMD kernels run
+ *     over the page memory directly (pgvq_distances_1xn).
+ *   - tids[i] is the heap TID of vector i; the TID array has a fixed place
+ *     (pd_upper = pd_special - cap * sizeof(ItemPointerData)).
+ *   - pd_lower = FLAT_DATA_OFFSET + count * dims * 4 exactly: generic WAL
+ *     logs only [0, pd_lower) and [pd_upper, BLCKSZ).
+ *   - no IndexTuple headers, no line pointers.
+ *
+ * Every page ends in FlatPageOpaqueData {nextblkno, flags, count, unused,
+ * page_id}, page_id being the last two bytes of the page.  Every page read is
+ * verified (page id, kind, special size, count, pd_lower/pd_upper); a bad page
+ * raises ERRCODE_INDEX_CORRUPTED naming the block.
+ *
+ * Locking order (to avoid deadlocks): meta page -> data pages, data pages in
+ * chain order; at most one data page is locked at a time except when the
+ * chain is extended (meta -> last page -> new page).  Scans lock one data
+ * page at a time (share) and never the meta page together with a data page.
+ * VACUUM locks one data page at a time, then the meta page after releasing it.
+ * The fast insert path locks a single data page and, if that page is full,
+ * unlocks it before taking the meta lock.
+ *
+ * WAL: every change is generic-WAL-logged, at most 3 pages per record (meta,
+ * last page, new page), each logical change in one record.  The build writes
+ * pages with MarkBufferDirty and logs them with log_newpage_range at the end.
+ */
+#ifndef PGVQ_FLAT_H
+#define PGVQ_FLAT_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/genam.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include "pgvq.h"
+#include "vector.h"
+
+#define FLAT_MAGIC_NUMBER		0x464C4154	/* "FLAT" */
+#define FLAT_VERSION			1
+#define FLAT_PAGE_ID			0xFF8A
+#define FLAT_METAPAGE_BLKNO		0
+
+/* page kinds (FlatPageOpaqueData.flags) */
+#define FLAT_META				(1 << 0)
+#define FLAT_DATA				(1 << 1)
+
+/* strategies: one ordering operator per opclass, its number gives the metric */
+#define FLAT_L2_STRATEGY		1	/* <->  PGVQ_METRIC_L2 */
+#define FLAT_IP_STRATEGY		2	/* <#>  PGVQ_METRIC_IP */
+#define FLAT_COSINE_STRATEGY	3	/* <=>  PGVQ_METRIC_COSINE */
+#define FLAT_L1_STRATEGY		4	/* <+>  PGVQ_METRIC_L1 */
+#define FLAT_NSTRATEGIES		4
+
+/* progress phases (1 is PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE) */
+#define FLAT_PHASE_LOAD			2
+
+/* free-space hints kept in the meta page */
+#define FLAT_MAX_FREE_HINTS		128
+
+/* GUC default */
+#define FLAT_DEFAULT_BATCH_SIZE 100
+#define FLAT_MAX_BATCH_SIZE		(1 << 24)
+
+typedef struct FlatPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next data page, InvalidBlockNumber at the end */
+	uint16		flags;			/* FLAT_META or FLAT_DATA */
+	uint16		count;			/* entries on a data page, 0 on the meta page */
+	uint16		unused1;
+	uint16		unused2;
+	uint16		unused3;
+	uint16		page_id;		/* FLAT_PAGE_ID; the last two bytes of the page */
+} FlatPageOpaqueData;
+
+typedef FlatPageOpaqueData *FlatPageOpaque;
+
+StaticAssertDecl(sizeof(FlatPageOpaqueData) == MAXALIGN(sizeof(FlatPageOpaqueData)),
+				 "page_id must be the last two bytes of the page");
+
+typedef struct FlatMetaPageData
+{
+	uint32		magic;			/* FLAT_MAGIC_NUMBER */
+	uint32		version;		/* FLAT_VERSION */
+	int32		dims;			/* 0 until the first vector is indexed */
+	int32		metric;			/* pgvq_metric of the opclass (informational) */
+	BlockNumber first_blkno;	/* first data page, Invalid if none */
+	BlockNumber last_blkno;		/* last data page (where the chain grows) */
+	uint32		npages;			/* data pages in the chain */
+	uint32		unused;
+	int64		ntuples;		/* entries (exact after build/vacuum, then
+								 * maintained on chain growth only: approximate) */
+	uint32		nfree;			/* used entries of free_blkno */
+	BlockNumber free_blkno[FLAT_MAX_FREE_HINTS];	/* data pages with room */
+} FlatMetaPageData;
+
+typedef FlatMetaPageData *FlatMetaPage;
+
+#define FLAT_DATA_OFFSET		MAXALIGN(SizeOfPageHeaderData)
+#define FLAT_SPECIAL_SIZE		MAXALIGN(sizeof(FlatPageOpaqueData))
+#define FLAT_PAGE_AVAIL			(BLCKSZ - FLAT_DATA_OFFSET - FLAT_SPECIAL_SIZE)
+#define FLAT_ENTRY_SIZE(dims)	((Size) (dims) * sizeof(float) + sizeof(ItemPointerData))
+/* the largest dimension count that fits one entry in a page */
+#define FLAT_MAX_DIM			((int) ((FLAT_PAGE_AVAIL - sizeof(ItemPointerData)) / sizeof(float)))
+
+#define FlatPageGetOpaque(page) ((FlatPageOpaque) PageGetSpecialPointer(page))
+#define FlatPageGetMeta(page)	((FlatMetaPage) PageGetContents(page))
+#define FlatPageGetVectors(page) ((float *) ((char *) (page) + FLAT_DATA_OFFSET))
+#define FlatPageGetTids(page)	((ItemPointer) ((char *) (page) + ((PageHeader) (page))->pd_upper))
+
+static inline int
+FlatPageCapacity(int dims)
+{
+	return (int) (FLAT_PAGE_AVAIL / FLAT_ENTRY_SIZE(dims));
+}
+
+/* heap TID <-> the int64 id the core sorts by (TID order) */
+static inline int64
+FlatTidToId(ItemPointer tid)
+{
+	return ((int64) ItemPointerGetBlockNumberNoCheck(tid) << 16) |
+		(int64) ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+static inline void
+FlatIdToTid(int64 id, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
+}
+
+/*
+ * Version shim: a new buffer at the end of a fork, exclusively locked.
+ */
+#if PG_VERSION_NUM >= 160000
+#define FlatNewBuffer(index, forknum) \
+	ExtendBufferedRel(BMR_REL(index), (forknum), NULL, EB_LOCK_FIRST)
+#else
+extern Buffer FlatNewBuffer(Relation index, ForkNumber forknum);
+#endif
+
+/* scan state */
+typedef struct FlatScanOpaqueData
+{
+	MemoryContext ctx;			/* lives from beginscan to endscan */
+	int			dims;
+	int			metric;
+	bool		started;		/* a query vector was set by rescan */
+	bool		exhausted;		/* every indexed row was returned */
+	bool		nullquery;		/* NULL query vector: no rows */
+	float	   *query;			/* dims floats */
+	size_t		batch;			/* top-k capacity of the next pass */
+	pgvq_topk  *topk;			/* freed by the context's reset callback */
+	MemoryContextCallback topk_cb;
+	/* results of the current pass, ascending */
+	float	   *res_dist;
+	int64	   *res_id;
+	size_t		res_n;
+	size_t		res_pos;
+	size_t		res_alloc;
+	bool		res_full;		/* the pass filled the heap: more may follow */
+	/* the last returned (distance, id) */
+	float		last_dist;
+	int64		last_id;
+	/* per-page scratch */
+	float	   *page_dist;
+	int64	   *page_id;
+	int			page_alloc;
+} FlatScanOpaqueData;
+
+typedef FlatScanOpaqueData *FlatScanOpaque;
+
+extern int	flat_batch_size;
+
+/* flat_handler.c */
+extern bytea *flatoptions(Datum reloptions, bool validate);
+extern void flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							 Cost *indexStartupCost, Cost *indexTotalCost,
+							 Selectivity *indexSelectivity, double *indexCorrelation,
+							 double *indexPages);
+extern char *flatbuildphasename(int64 phasenum);
+
+/* flat_validate.c */
+extern bool flatvalidate(Oid opclassoid);
+
+/* flat_build.c */
+extern IndexBuildResult *flatbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void flatbuildempty(Relation index);
+
+/* flat_insert.c */
+extern bool flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+					   Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+					   IndexInfo *indexInfo);
+
+/* flat_scan.c */
+extern IndexScanDesc flatbeginscan(Relation index, int nkeys, int norderbys);
+extern void flatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+extern bool flatgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void flatendscan(IndexScanDesc scan);
+
+/* flat_vacuum.c */
+extern IndexBulkDeleteResult *flatbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+											 IndexBulkDeleteCallback callback, void *callback_state);
+extern IndexBulkDeleteResult *flatvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* flat_page.c */
+extern void FlatInitMetaPage(Page page, int dims, int metric);
+extern void FlatInitDataPage(Page page, int dims);
+extern void FlatVerifyMetaPage(Relation index, Page page);
+extern void FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims);
+extern void FlatReadMeta(Relation index, FlatMetaPageData *meta);
+extern void FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid);
+extern void FlatPageSetCount(Page page, int dims, int count);
+extern int	FlatGetMetric(Relation index);
+extern int	FlatMetricFromStrategy(StrategyNumber strategy);
+extern int	FlatCheckDims(Relation index, int dims);
+extern Vector *FlatGetVector(Datum value);
+
+#endif							/* PGVQ_FLAT_H */

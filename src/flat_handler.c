@@ -1,0 +1,170 @@
+/*
+ * flat_handler.c: the flat access method's handler, settings, options, cost
+ * estimate and build phase names.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/selfuncs.h"
+#include "utils/spccache.h"
+
+#include "flat.h"
+
+int			flat_batch_size = FLAT_DEFAULT_BATCH_SIZE;
+
+static relopt_kind flat_relopt_kind;
+
+void
+FlatInit(void)
+{
+	/* flat has no storage parameters yet; the kind rejects unknown ones */
+	flat_relopt_kind = add_reloption_kind();
+
+	DefineCustomIntVariable("pgvq.flat_batch_size",
+							"Rows a flat index scan collects per pass over the index.",
+							"The first pass keeps this many nearest rows; when the query needs "
+							"more (a WHERE clause rejected rows), each further pass doubles it.",
+							&flat_batch_size,
+							FLAT_DEFAULT_BATCH_SIZE, 1, FLAT_MAX_BATCH_SIZE,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+bytea *
+flatoptions(Datum reloptions, bool validate)
+{
+	/* no options: validates (rejects unknown names) and returns NULL */
+	return (bytea *) build_reloptions(reloptions, validate, flat_relopt_kind,
+									  sizeof(int32), NULL, 0);
+}
+
+char *
+flatbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case FLAT_PHASE_LOAD:
+			return "loading tuples";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Cost of a flat index scan.  The first tuple costs a whole pass over the
+ * index (every entry's distance, SIMD, no per-row function call, no sort), so
+ * the startup cost is nearly the total.  Without an ordering operator the
+ * index is useless: infinite cost (as pgvector does).
+ *
+ * A sequential scan's cost counts only main-fork heap pages, not the TOAST
+ * pages that vectors of more than ~500 dimensions live in, so the index's page
+ * cost is capped at the heap's page count: the index holds the same vectors
+ * and never costs more I/O than reading them from the heap.
+ */
+void
+flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+				 Cost *indexStartupCost, Cost *indexTotalCost,
+				 Selectivity *indexSelectivity, double *indexCorrelation,
+				 double *indexPages)
+{
+	GenericCosts costs;
+	IndexOptInfo *index = path->indexinfo;
+	double		spc_seq_page_cost;
+	double		pages;
+	double		tuples;
+	Cost		startup;
+
+	if (path->indexorderbys == NIL)
+	{
+		*indexStartupCost = get_float8_infinity();
+		*indexTotalCost = get_float8_infinity();
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	MemSet(&costs, 0, sizeof(costs));
+	genericcostestimate(root, path, loop_count, &costs);
+
+	get_tablespace_page_costs(index->reltablespace, NULL, &spc_seq_page_cost);
+
+	tuples = Max(index->tuples, 1.0);
+	pages = Max((double) index->pages - 1, 1.0);	/* without the meta page */
+	if (index->rel->pages > 0 && pages > index->rel->pages)
+		pages = index->rel->pages;
+
+	/* one full pass: read every data page in chain order, one distance per entry */
+	startup = pages * spc_seq_page_cost + tuples * cpu_operator_cost;
+
+	*indexStartupCost = startup;
+	/* later rows come from the kept top-k; heap fetches are added by the caller */
+	*indexTotalCost = startup + costs.numIndexTuples * cpu_index_tuple_cost;
+	*indexSelectivity = costs.indexSelectivity;
+	*indexCorrelation = 0;
+	*indexPages = pages;
+}
+
+PGVQ_FUNCTION(flathandler);
+Datum
+flathandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
+
+	amroutine->amstrategies = FLAT_NSTRATEGIES;
+	amroutine->amsupport = 0;
+	amroutine->amoptsprocnum = 0;
+	amroutine->amcanorder = false;
+	amroutine->amcanorderbyop = true;
+	amroutine->amcanbackward = false;
+	amroutine->amcanunique = false;
+	amroutine->amcanmulticol = false;
+	amroutine->amoptionalkey = true;
+	amroutine->amsearcharray = false;
+	amroutine->amsearchnulls = false;
+	amroutine->amstorage = false;
+	amroutine->amclusterable = false;
+	amroutine->ampredlocks = false;
+	amroutine->amcanparallel = false;
+	amroutine->amcaninclude = false;
+	amroutine->amusemaintenanceworkmem = false;
+	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	amroutine->amkeytype = InvalidOid;
+
+	amroutine->ambuild = flatbuild;
+	amroutine->ambuildempty = flatbuildempty;
+	amroutine->aminsert = flatinsert;
+	amroutine->ambulkdelete = flatbulkdelete;
+	amroutine->amvacuumcleanup = flatvacuumcleanup;
+	amroutine->amcanreturn = NULL;
+	amroutine->amcostestimate = flatcostestimate;
+	amroutine->amoptions = flatoptions;
+	amroutine->amproperty = NULL;
+	amroutine->ambuildphasename = flatbuildphasename;
+	amroutine->amvalidate = flatvalidate;
+	amroutine->amadjustmembers = NULL;
+	amroutine->ambeginscan = flatbeginscan;
+	amroutine->amrescan = flatrescan;
+	amroutine->amgettuple = flatgettuple;
+	amroutine->amgetbitmap = NULL;
+	amroutine->amendscan = flatendscan;
+	amroutine->ammarkpos = NULL;
+	amroutine->amrestrpos = NULL;
+	amroutine->amestimateparallelscan = NULL;
+	amroutine->aminitparallelscan = NULL;
+	amroutine->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(amroutine);
+}

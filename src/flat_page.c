@@ -1,0 +1,252 @@
+/*
+ * flat_page.c: page initialisation, verification and entry helpers for the
+ * flat access method.
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "storage/lmgr.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "flat.h"
+
+#if PG_VERSION_NUM < 160000
+/*
+ * A new, exclusively locked buffer at the end of a fork (PG15: extension lock
+ * around P_NEW; PG16+ uses ExtendBufferedRel, see flat.h).
+ */
+Buffer
+FlatNewBuffer(Relation index, ForkNumber forknum)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+#endif
+
+void
+FlatInitMetaPage(Page page, int dims, int metric)
+{
+	FlatPageOpaque opaque;
+	FlatMetaPage meta;
+
+	PageInit(page, BLCKSZ, FLAT_SPECIAL_SIZE);
+	opaque = FlatPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->flags = FLAT_META;
+	opaque->page_id = FLAT_PAGE_ID;
+
+	meta = FlatPageGetMeta(page);
+	memset(meta, 0, sizeof(FlatMetaPageData));
+	meta->magic = FLAT_MAGIC_NUMBER;
+	meta->version = FLAT_VERSION;
+	meta->dims = dims;
+	meta->metric = metric;
+	meta->first_blkno = InvalidBlockNumber;
+	meta->last_blkno = InvalidBlockNumber;
+	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(FlatMetaPageData)) - (char *) page;
+}
+
+void
+FlatInitDataPage(Page page, int dims)
+{
+	FlatPageOpaque opaque;
+	int			cap = FlatPageCapacity(dims);
+
+	Assert(dims > 0 && cap > 0);
+	PageInit(page, BLCKSZ, FLAT_SPECIAL_SIZE);
+	opaque = FlatPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->flags = FLAT_DATA;
+	opaque->count = 0;
+	opaque->page_id = FLAT_PAGE_ID;
+	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET;
+	((PageHeader) page)->pd_upper = ((PageHeader) page)->pd_special - cap * sizeof(ItemPointerData);
+}
+
+static void
+FlatCorrupted(Relation index, BlockNumber blkno, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("flat index \"%s\" contains a corrupted page at block %u",
+					RelationGetRelationName(index), blkno),
+			 errdetail("%s", detail),
+			 errhint("Please REINDEX it.")));
+}
+
+static void
+FlatVerifyCommon(Relation index, Page page, BlockNumber blkno, uint16 kind)
+{
+	PageHeader	ph = (PageHeader) page;
+
+	if (PageIsNew(page))
+		FlatCorrupted(index, blkno, "The page is uninitialized.");
+	if (ph->pd_special != BLCKSZ - FLAT_SPECIAL_SIZE)
+		FlatCorrupted(index, blkno, "The special area has the wrong size.");
+	if (FlatPageGetOpaque(page)->page_id != FLAT_PAGE_ID)
+		FlatCorrupted(index, blkno, "The page id is wrong.");
+	if (FlatPageGetOpaque(page)->flags != kind)
+		FlatCorrupted(index, blkno,
+					  kind == FLAT_META ? "The page is not a meta page." : "The page is not a data page.");
+}
+
+void
+FlatVerifyMetaPage(Relation index, Page page)
+{
+	FlatMetaPage meta;
+
+	FlatVerifyCommon(index, page, FLAT_METAPAGE_BLKNO, FLAT_META);
+	meta = FlatPageGetMeta(page);
+	if (meta->magic != FLAT_MAGIC_NUMBER)
+		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has a bad magic number.");
+	if (meta->version != FLAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("flat index \"%s\" has on-disk version %u, expected %u",
+						RelationGetRelationName(index), meta->version, FLAT_VERSION),
+				 errhint("Please REINDEX it.")));
+	if (meta->dims < 0 || meta->dims > FLAT_MAX_DIM || meta->nfree > FLAT_MAX_FREE_HINTS ||
+		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(FlatMetaPageData))
+		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has impossible values.");
+	if ((meta->first_blkno == InvalidBlockNumber) != (meta->last_blkno == InvalidBlockNumber) ||
+		meta->first_blkno == FLAT_METAPAGE_BLKNO || meta->last_blkno == FLAT_METAPAGE_BLKNO ||
+		(meta->first_blkno != InvalidBlockNumber && meta->dims == 0))
+		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has a bad data page chain.");
+}
+
+void
+FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims)
+{
+	PageHeader	ph = (PageHeader) page;
+	FlatPageOpaque opaque;
+	int			cap;
+
+	FlatVerifyCommon(index, page, blkno, FLAT_DATA);
+	if (dims <= 0 || dims > FLAT_MAX_DIM)
+		FlatCorrupted(index, blkno, "The index has no valid dimension count.");
+	cap = FlatPageCapacity(dims);
+	opaque = FlatPageGetOpaque(page);
+	if (opaque->count > cap)
+		FlatCorrupted(index, blkno, "The entry count exceeds the page capacity.");
+	if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float))
+		FlatCorrupted(index, blkno, "pd_lower does not match the entry count.");
+	if (ph->pd_upper != ph->pd_special - cap * sizeof(ItemPointerData))
+		FlatCorrupted(index, blkno, "pd_upper does not match the page capacity.");
+	if (opaque->nextblkno == blkno || opaque->nextblkno == FLAT_METAPAGE_BLKNO)
+		FlatCorrupted(index, blkno, "The page links to itself or to the meta page.");
+}
+
+/*
+ * Copies the meta page's contents (verified) into *meta.
+ */
+void
+FlatReadMeta(Relation index, FlatMetaPageData *meta)
+{
+	Buffer		buf;
+	Page		page;
+
+	buf = ReadBuffer(index, FLAT_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	FlatVerifyMetaPage(index, page);
+	memcpy(meta, FlatPageGetMeta(page), sizeof(FlatMetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Appends one entry to a (verified) data page that has room; keeps pd_lower
+ * exact.
+ */
+void
+FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid)
+{
+	FlatPageOpaque opaque = FlatPageGetOpaque(page);
+	int			n = opaque->count;
+
+	Assert(n < FlatPageCapacity(dims));
+	memcpy(FlatPageGetVectors(page) + (Size) n * dims, x, sizeof(float) * dims);
+	FlatPageGetTids(page)[n] = *tid;
+	FlatPageSetCount(page, dims, n + 1);
+}
+
+void
+FlatPageSetCount(Page page, int dims, int count)
+{
+	FlatPageGetOpaque(page)->count = (uint16) count;
+	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET + (Size) count * dims * sizeof(float);
+}
+
+int
+FlatMetricFromStrategy(StrategyNumber strategy)
+{
+	switch (strategy)
+	{
+		case FLAT_L2_STRATEGY:
+			return PGVQ_METRIC_L2;
+		case FLAT_IP_STRATEGY:
+			return PGVQ_METRIC_IP;
+		case FLAT_COSINE_STRATEGY:
+			return PGVQ_METRIC_COSINE;
+		case FLAT_L1_STRATEGY:
+			return PGVQ_METRIC_L1;
+	}
+	elog(ERROR, "unexpected flat strategy number %d", strategy);
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * The metric of the index's opclass: the strategy number of its one ordering
+ * operator.
+ */
+int
+FlatGetMetric(Relation index)
+{
+	Oid			opfamily = index->rd_opfamily[0];
+	Oid			opcintype = index->rd_opcintype[0];
+	StrategyNumber s;
+
+	for (s = 1; s <= FLAT_NSTRATEGIES; s++)
+		if (OidIsValid(get_opfamily_member(opfamily, opcintype, opcintype, s)))
+			return FlatMetricFromStrategy(s);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+			 errmsg("operator class of flat index \"%s\" has no ordering operator",
+					RelationGetRelationName(index))));
+	return -1;
+}
+
+/*
+ * Checks that a dimension count fits the page layout; returns it.
+ */
+int
+FlatCheckDims(Relation index, int dims)
+{
+	if (dims > FLAT_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("vector with %d dimensions is too large for a flat index", dims),
+				 errdetail("A flat index stores vectors of at most %d dimensions (one page per vector).",
+						   FLAT_MAX_DIM)));
+	if (dims < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector must have at least 1 dimension")));
+	return dims;
+}
+
+/* A detoasted vector datum. */
+Vector *
+FlatGetVector(Datum value)
+{
+	return DatumGetVector(value);
+}
