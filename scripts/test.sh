@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs every pgvq test suite on a fresh Debian 12 machine: installs what is
 # missing, builds, installs, starts a throwaway cluster on a Unix socket, and
-# runs unit (GoogleTest, also under ASan+UBSan), pg_regress, pgTAP, dataset
-# recall checks and TAP (PostgreSQL::Test::Cluster) tests.  Exits non-zero on
+# runs unit (GoogleTest, also under ASan+UBSan), a bounded libFuzzer pass over
+# the vector parsers, pg_regress, pgTAP, dataset recall checks and TAP
+# (PostgreSQL::Test::Cluster) tests.  Exits non-zero on
 # any failure.
 #
 #   scripts/test.sh            everything
 #   PGVQ_TEST_ONLY="regress pgtap" scripts/test.sh   a subset
-#     (suites: unit asan gpu regress pgtap recall tap)
+#     (suites: unit asan fuzz gpu regress pgtap recall tap)
+#   PGVQ_FUZZ_TIME=300 scripts/test.sh   a longer fuzz pass (seconds per target)
 source "$(dirname "$0")/common.sh"
 
-ONLY=${PGVQ_TEST_ONLY:-"unit asan gpu regress pgtap recall tap"}
+ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 failed=()
 passed=()
@@ -31,6 +33,12 @@ suite_asan() {
 		cmake --build "$REPO/build/asan" -j "$JOBS" >/dev/null &&
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 			ctest --test-dir "$REPO/build/asan" --output-on-failure -j "$JOBS"
+}
+
+suite_fuzz() {
+	# libFuzzer (clang, ASan+UBSan) on the text and binary vector parsers:
+	# PGVQ_FUZZ_TIME seconds per target (default 20); any crash fails.
+	PGVQ_FUZZ_TIME=${PGVQ_FUZZ_TIME:-20} bash "$REPO/test/fuzz/run.sh"
 }
 
 suite_gpu() {
@@ -100,7 +108,7 @@ suite_tap() {
 		prove -v -I "$pgxs/src/test/perl" t/*.pl)
 }
 
-for s in unit asan gpu regress pgtap recall tap; do
+for s in unit asan fuzz gpu regress pgtap recall tap; do
 	want "$s" && run_suite "$s" "suite_$s"
 done
 

@@ -220,36 +220,75 @@ vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int			dim;
-	int			unused;
+	const unsigned char *data = (const unsigned char *) buf->data + buf->cursor;
+	size_t		avail = (size_t) (buf->len - buf->cursor);
+	size_t		cap;
+	float	   *values;
+	int			dim = 0;
+	int			rc;
 	Vector	   *result;
 
-	/* pq_getmsgint errors out ("insufficient data") on a short message. */
-	dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	unused = (int16) pq_getmsgint(buf, sizeof(int16));
+	/*
+	 * The core writes elements only once the header and the length are
+	 * known good, so it needs room for what the message can hold.
+	 */
+	cap = (avail >= 4) ? Min((avail - 4) / sizeof(float), (size_t) VECTOR_MAX_DIM) : 0;
+	values = (float *) palloc(sizeof(float) * Max(cap, 1));
 
+	rc = pgvq_parse_vector_binary(data, avail, values, VECTOR_MAX_DIM, &dim);
+
+	/* What pq_getmsgint says on a short message. */
+	if (rc == PGVQ_BINARY_SHORT_HEADER)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("insufficient data left in message")));
+
+	/* pgvector's order: dimension range, type modifier, then the rest. */
 	VectorCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
 
-	if (unused != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected unused to be 0, not %d", unused)));
+	switch (rc)
+	{
+		case PGVQ_BINARY_OK:
+		case PGVQ_BINARY_TRAILING:
+			break;
+		case PGVQ_BINARY_BAD_UNUSED:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected unused to be 0, not %d",
+							(int) (int16) ((data[2] << 8) | data[3]))));
+			break;
+		case PGVQ_BINARY_SHORT:
+			/* Refuse a header that promises more values than the message holds. */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message"),
+					 errdetail("The header says %d dimensions but only %d bytes follow.",
+							   dim, (int) (avail - 4))));
+			break;
+		case PGVQ_BINARY_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in vector")));
+			break;
+		case PGVQ_BINARY_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in vector")));
+			break;
+		default:
+			elog(ERROR, "unexpected vector binary parser result %d", rc);
+	}
 
-	/* Refuse a header that promises more values than the message holds. */
-	if ((size_t) (buf->len - buf->cursor) < sizeof(float) * (size_t) dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("insufficient data left in message"),
-				 errdetail("The header says %d dimensions but only %d bytes follow.",
-						   dim, buf->len - buf->cursor)));
+	/*
+	 * Consume exactly the vector; bytes after it (TRAILING) are left for the
+	 * caller, which refuses them ("incorrect binary data format").
+	 */
+	buf->cursor += (int) PGVQ_BINARY_SIZE(dim);
 
 	result = InitVector(dim);
-	for (int i = 0; i < dim; i++)
-	{
-		result->x[i] = pq_getmsgfloat4(buf);
-		VectorCheckElement(result->x[i]);
-	}
+	memcpy(result->x, values, sizeof(float) * dim);
+	pfree(values);
 
 	PG_RETURN_VECTOR_P(result);
 }

@@ -198,6 +198,37 @@ typedef enum pgvq_parse_result
 PGVQ_API int pgvq_parse_vector(const char *str, float *out, int maxdim, int *dim,
 							   int *err_pos);
 
+/* ---- binary form of a vector ------------------------------------------------------ */
+
+typedef enum pgvq_binary_result
+{
+	PGVQ_BINARY_OK = 0,
+	PGVQ_BINARY_SHORT_HEADER = 1,	/* fewer than the 4 header bytes */
+	PGVQ_BINARY_BAD_DIM = 2,	/* header dim < 1 or > maxdim */
+	PGVQ_BINARY_BAD_UNUSED = 3,	/* the unused header field is not 0 */
+	PGVQ_BINARY_SHORT = 4,		/* fewer than 4 * dim bytes after the header */
+	PGVQ_BINARY_NAN = 5,		/* NaN element */
+	PGVQ_BINARY_INFINITE = 6,	/* infinite element */
+	PGVQ_BINARY_TRAILING = 7	/* a valid vector followed by more bytes */
+} pgvq_binary_result;
+
+/* Bytes of the binary form of a dim-element vector. */
+#define PGVQ_BINARY_SIZE(dim) (4 + 4 * (size_t) (dim))
+
+/* Parses pgvector's binary form: int16 dim, int16 unused (must be 0), then dim
+ * float4 values, all in network byte order, from buf[0, len).  Checks, in
+ * this order (the order of vector_recv's errors): header present, 1 <= dim <=
+ * maxdim, unused == 0, 4 * dim bytes present, each element finite (in element
+ * order), no bytes left over.  *dim receives the header's dim as soon as the
+ * header is read (0 on SHORT_HEADER).  Elements are written only once the
+ * header and the length were found good, so out needs room for
+ * min(maxdim, (len - 4) / 4) floats.  On PGVQ_BINARY_TRAILING the vector is
+ * complete in out (PGVQ_BINARY_SIZE(*dim) bytes used) and len is longer: the
+ * caller decides (vector_recv leaves the rest for its caller to refuse).
+ * Never allocates, never throws. */
+PGVQ_API int pgvq_parse_vector_binary(const unsigned char *buf, size_t len, float *out,
+									  int maxdim, int *dim);
+
 #ifdef __cplusplus
 }
 #endif
