@@ -1,5 +1,5 @@
 /*
- * pgvq.h: shared declarations of the Postgres glue (src/*.c).
+ * pgvq.h: shared declarations of the Postgres glue (the C files under src/).
  */
 #ifndef PGVQ_H
 #define PGVQ_H
