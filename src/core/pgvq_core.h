@@ -2,7 +2,7 @@
  * pgvq_core.h: the C API of the pgvq core (src/core, C++17).
  *
  * This header is plain C and includes no Postgres header.  The Postgres glue
- * (src/*.c) includes it after postgres.h; the core's C++ files include it to
+ * (the .c files in src/) includes it after postgres.h; the core's C++ files include it to
  * implement it.  Rules of the boundary:
  *
  *  - Functions that may fail return an int status code (PGVQ_OK on success) and,

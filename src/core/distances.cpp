@@ -1,0 +1,130 @@
+/*
+ * distances.cpp: run-time choice of the SIMD level and the non-ISA helpers.
+ *
+ * The level is picked from cpuid and XCR0 (xgetbv): a feature bit alone is not
+ * enough, the OS must also save the YMM (AVX2) or opmask/ZMM (AVX-512) state on
+ * context switches.  __builtin_cpu_supports does not check XCR0 for AVX-512
+ * in every compiler version, so we read it ourselves.
+ */
+#include <cpuid.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "distances.h"
+
+#include "cpp_only.h"
+
+namespace pgvq {
+
+std::atomic<const DistanceKernels *> g_kernels{nullptr};
+
+namespace {
+
+std::atomic<int> g_supported{-1};
+
+uint64_t read_xcr0() noexcept {
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+int detect_simd_level() noexcept {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return SIMD_SCALAR;
+    const bool osxsave = c & (1u << 27);
+    const bool avx = c & (1u << 28);
+    const bool fma = c & (1u << 12);
+    const bool f16c = c & (1u << 29);
+    if (!osxsave || !avx || !fma || !f16c)
+        return SIMD_SCALAR;
+    const uint64_t xcr0 = read_xcr0();
+    /* bit 1 SSE state, bit 2 YMM upper halves */
+    if ((xcr0 & 0x6) != 0x6)
+        return SIMD_SCALAR;
+    if (__get_cpuid_max(0, nullptr) < 7)
+        return SIMD_SCALAR;
+    __cpuid_count(7, 0, a, b, c, d);
+    const bool avx2 = b & (1u << 5);
+    if (!avx2)
+        return SIMD_SCALAR;
+    const bool avx512f = b & (1u << 16);
+    const bool avx512dq = b & (1u << 17);
+    const bool avx512bw = b & (1u << 30);
+    const bool avx512vl = b & (1u << 31);
+    /* bits 5-7: opmask, ZMM0-15 upper halves, ZMM16-31 */
+    const bool zmm_os = (xcr0 & 0xE6) == 0xE6;
+    if (avx512f && avx512dq && avx512bw && avx512vl && zmm_os)
+        return SIMD_AVX512;
+    return SIMD_AVX2;
+}
+
+const DistanceKernels *table_for(int level) noexcept {
+    switch (level) {
+    case SIMD_AVX512:
+        return &kernels_avx512;
+    case SIMD_AVX2:
+        return &kernels_avx2;
+    default:
+        return &kernels_scalar;
+    }
+}
+
+} // namespace
+
+int simd_level_supported() noexcept {
+    int s = g_supported.load(std::memory_order_relaxed);
+    if (s < 0) {
+        s = detect_simd_level();
+        g_supported.store(s, std::memory_order_relaxed);
+    }
+    return s;
+}
+
+const DistanceKernels *init_kernels() noexcept {
+    const DistanceKernels *expected = nullptr;
+    const DistanceKernels *best = table_for(simd_level_supported());
+    if (g_kernels.compare_exchange_strong(expected, best, std::memory_order_acq_rel))
+        return best;
+    return expected; /* someone chose first (pgvq_init or set_simd_level) */
+}
+
+int set_simd_level(int level) noexcept {
+    int sup = simd_level_supported();
+    if (level > sup)
+        level = sup;
+    if (level < SIMD_SCALAR)
+        level = SIMD_SCALAR;
+    g_kernels.store(table_for(level), std::memory_order_release);
+    return level;
+}
+
+void fvec_norms_L2sqr(size_t n, size_t d, const float *x, float *out) noexcept {
+    const DistanceKernels &k = kernels();
+    for (size_t i = 0; i < n; i++)
+        out[i] = k.norm_l2sqr(x + i * d, d);
+}
+
+float fvec_distance(int metric, const float *a, const float *b, size_t d) noexcept {
+    const DistanceKernels &k = kernels();
+    switch (metric) {
+    case METRIC_L2:
+        return k.l2sqr(a, b, d);
+    case METRIC_IP:
+        return -k.inner_product(a, b, d);
+    case METRIC_COSINE: {
+        float dot, na, nb;
+        k.cosine_parts(a, b, d, &dot, &na, &nb);
+        return cosine_distance_from_parts(dot, na, nb);
+    }
+    case METRIC_L1:
+        return k.l1(a, b, d);
+    default:
+        return std::nanf("");
+    }
+}
+
+} // namespace pgvq

@@ -1,0 +1,225 @@
+/*
+ * distances_avx2.cpp: AVX2 + FMA kernels (compiled with -mavx2 -mfma; called
+ * only after the dispatcher saw AVX2, FMA and OS-enabled YMM state).
+ *
+ * Four independent 8-lane accumulators hide the FMA latency; the last d % 8
+ * elements are read with a masked load (masked-off lanes are never touched, so
+ * no read past the end of the arrays).  Unaligned loads throughout.
+ */
+#define PGVQ_ISA_TU
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "distances.h"
+
+#include "cpp_only.h"
+
+namespace pgvq {
+namespace {
+
+alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                            0,  0,  0,  0,  0,  0,  0,  0};
+
+/* Lanes [0, r) set, r in 1..7. */
+inline __m256i tail_mask(size_t r) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(kMaskTable + 8 - r));
+}
+
+inline float hsum(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+float l2sqr(const float *a, const float *b, size_t d) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+        s0 = _mm256_fmadd_ps(t0, t0, s0);
+        s1 = _mm256_fmadd_ps(t1, t1, s1);
+        s2 = _mm256_fmadd_ps(t2, t2, s2);
+        s3 = _mm256_fmadd_ps(t3, t3, s3);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        s0 = _mm256_fmadd_ps(t, t, s0);
+    }
+    if (i < d) {
+        __m256i m = tail_mask(d - i);
+        __m256 t = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
+        s1 = _mm256_fmadd_ps(t, t, s1);
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+float inner_product(const float *a, const float *b, size_t d) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= d; i += 8)
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    if (i < d) {
+        __m256i m = tail_mask(d - i);
+        s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s1);
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+float l1(const float *a, const float *b, size_t d) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        s0 = _mm256_add_ps(s0, abs_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+        s1 = _mm256_add_ps(
+            s1, abs_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8))));
+        s2 = _mm256_add_ps(
+            s2, abs_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16))));
+        s3 = _mm256_add_ps(
+            s3, abs_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24))));
+    }
+    for (; i + 8 <= d; i += 8)
+        s0 = _mm256_add_ps(s0, abs_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+    if (i < d) {
+        __m256i m = tail_mask(d - i);
+        s1 = _mm256_add_ps(
+            s1, abs_ps(_mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m))));
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+float norm_l2sqr(const float *a, size_t d) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m256 t0 = _mm256_loadu_ps(a + i), t1 = _mm256_loadu_ps(a + i + 8);
+        __m256 t2 = _mm256_loadu_ps(a + i + 16), t3 = _mm256_loadu_ps(a + i + 24);
+        s0 = _mm256_fmadd_ps(t0, t0, s0);
+        s1 = _mm256_fmadd_ps(t1, t1, s1);
+        s2 = _mm256_fmadd_ps(t2, t2, s2);
+        s3 = _mm256_fmadd_ps(t3, t3, s3);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 t = _mm256_loadu_ps(a + i);
+        s0 = _mm256_fmadd_ps(t, t, s0);
+    }
+    if (i < d) {
+        __m256 t = _mm256_maskload_ps(a + i, tail_mask(d - i));
+        s1 = _mm256_fmadd_ps(t, t, s1);
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *norma,
+                  float *normb) {
+    __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= d; i += 16) {
+        __m256 x0 = _mm256_loadu_ps(a + i), y0 = _mm256_loadu_ps(b + i);
+        __m256 x1 = _mm256_loadu_ps(a + i + 8), y1 = _mm256_loadu_ps(b + i + 8);
+        d0 = _mm256_fmadd_ps(x0, y0, d0);
+        a0 = _mm256_fmadd_ps(x0, x0, a0);
+        b0 = _mm256_fmadd_ps(y0, y0, b0);
+        d1 = _mm256_fmadd_ps(x1, y1, d1);
+        a1 = _mm256_fmadd_ps(x1, x1, a1);
+        b1 = _mm256_fmadd_ps(y1, y1, b1);
+    }
+    if (i + 8 <= d) {
+        __m256 x0 = _mm256_loadu_ps(a + i), y0 = _mm256_loadu_ps(b + i);
+        d0 = _mm256_fmadd_ps(x0, y0, d0);
+        a0 = _mm256_fmadd_ps(x0, x0, a0);
+        b0 = _mm256_fmadd_ps(y0, y0, b0);
+        i += 8;
+    }
+    if (i < d) {
+        __m256i m = tail_mask(d - i);
+        __m256 x1 = _mm256_maskload_ps(a + i, m), y1 = _mm256_maskload_ps(b + i, m);
+        d1 = _mm256_fmadd_ps(x1, y1, d1);
+        a1 = _mm256_fmadd_ps(x1, x1, a1);
+        b1 = _mm256_fmadd_ps(y1, y1, b1);
+    }
+    *dot = hsum(_mm256_add_ps(d0, d1));
+    *norma = hsum(_mm256_add_ps(a0, a1));
+    *normb = hsum(_mm256_add_ps(b0, b1));
+}
+
+void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *x, float *out) {
+    switch (metric) {
+    case METRIC_L2:
+        for (size_t i = 0; i < n; i++)
+            out[i] = l2sqr(q, x + i * d, d);
+        break;
+    case METRIC_IP:
+        for (size_t i = 0; i < n; i++)
+            out[i] = -inner_product(q, x + i * d, d);
+        break;
+    case METRIC_COSINE:
+        for (size_t i = 0; i < n; i++) {
+            float dot, na, nb;
+            cosine_parts(q, x + i * d, d, &dot, &na, &nb);
+            out[i] = cosine_distance_from_parts(dot, na, nb);
+        }
+        break;
+    case METRIC_L1:
+        for (size_t i = 0; i < n; i++)
+            out[i] = l1(q, x + i * d, d);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = __builtin_nanf("");
+        break;
+    }
+}
+
+} // namespace
+
+void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                               const uint8_t *codes, float *out) {
+    const __m256i mask = _mm256_set1_epi32((int)(ksub - 1));
+    const __m256i rowoff = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                              _mm256_set1_epi32((int)m));
+    const __m256 vbias = _mm256_set1_ps(bias);
+    size_t i = 0;
+    if (m > ((size_t)1 << 20)) /* row offsets must fit in int32 */
+        i = n;
+    /* The code gather reads 4 bytes at each position: stay 3 bytes inside. */
+    for (; i + 8 <= n && (i + 8) * m + 3 <= n * m; i += 8) {
+        const uint8_t *c = codes + i * m;
+        __m256 acc = vbias;
+        const float *t = table;
+        for (size_t j = 0; j < m; j++, t += ksub) {
+            __m256i raw = _mm256_i32gather_epi32(reinterpret_cast<const int *>(c + j), rowoff, 1);
+            __m256i idx = _mm256_and_si256(raw, mask);
+            acc = _mm256_add_ps(acc, _mm256_i32gather_ps(t, idx, 4));
+        }
+        _mm256_storeu_ps(out + i, acc);
+    }
+    if (i < n)
+        pq_scan_codes_scalar(m, ksub, table, bias, n - i, codes + i * m, out + i);
+}
+
+const DistanceKernels kernels_avx2 = {
+    "avx2",        SIMD_AVX2,    l2sqr,         inner_product, l1,
+    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
+};
+
+} // namespace pgvq

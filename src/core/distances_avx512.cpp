@@ -1,0 +1,229 @@
+/*
+ * distances_avx512.cpp: AVX-512F kernels (compiled with -mavx512f/bw/dq/vl;
+ * called only after the dispatcher saw those features and OS-enabled ZMM
+ * state).
+ *
+ * Four independent 16-lane accumulators; the last d % 16 elements are read with
+ * a zero-masking load (masked-off lanes do not fault).  Unaligned loads.
+ */
+#define PGVQ_ISA_TU
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "distances.h"
+
+#include "cpp_only.h"
+
+namespace pgvq {
+namespace {
+
+/* Lanes [0, r) set, r in 1..15. */
+inline __mmask16 tail_mask(size_t r) { return (__mmask16)((1u << r) - 1u); }
+
+/* Horizontal sum.  The zero-masking extracts avoid GCC 12's bogus
+ * -Wuninitialized on _mm512_castps512_ps256 / _mm512_extractf64x4_pd. */
+inline float hsum(__m512 v) {
+    const __m512d vd = _mm512_castps_pd(v);
+    __m256 h = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 0)),
+                             _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 1)));
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+inline __m512 abs_ps(__m512 v) {
+    return _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
+}
+
+float l2sqr(const float *a, const float *b, size_t d) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m512 t0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        __m512 t1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        __m512 t2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+        __m512 t3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+        s0 = _mm512_fmadd_ps(t0, t0, s0);
+        s1 = _mm512_fmadd_ps(t1, t1, s1);
+        s2 = _mm512_fmadd_ps(t2, t2, s2);
+        s3 = _mm512_fmadd_ps(t3, t3, s3);
+    }
+    for (; i + 16 <= d; i += 16) {
+        __m512 t = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        s0 = _mm512_fmadd_ps(t, t, s0);
+    }
+    if (i < d) {
+        __mmask16 m = tail_mask(d - i);
+        __m512 t = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+        s1 = _mm512_fmadd_ps(t, t, s1);
+    }
+    return hsum(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+float inner_product(const float *a, const float *b, size_t d) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+    }
+    for (; i + 16 <= d; i += 16)
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    if (i < d) {
+        __mmask16 m = tail_mask(d - i);
+        s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+    }
+    return hsum(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+float l1(const float *a, const float *b, size_t d) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        s0 = _mm512_add_ps(s0, abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
+        s1 = _mm512_add_ps(
+            s1, abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16))));
+        s2 = _mm512_add_ps(
+            s2, abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32))));
+        s3 = _mm512_add_ps(
+            s3, abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48))));
+    }
+    for (; i + 16 <= d; i += 16)
+        s0 = _mm512_add_ps(s0, abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
+    if (i < d) {
+        __mmask16 m = tail_mask(d - i);
+        s1 = _mm512_add_ps(
+            s1, abs_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i))));
+    }
+    return hsum(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+float norm_l2sqr(const float *a, size_t d) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m512 t0 = _mm512_loadu_ps(a + i), t1 = _mm512_loadu_ps(a + i + 16);
+        __m512 t2 = _mm512_loadu_ps(a + i + 32), t3 = _mm512_loadu_ps(a + i + 48);
+        s0 = _mm512_fmadd_ps(t0, t0, s0);
+        s1 = _mm512_fmadd_ps(t1, t1, s1);
+        s2 = _mm512_fmadd_ps(t2, t2, s2);
+        s3 = _mm512_fmadd_ps(t3, t3, s3);
+    }
+    for (; i + 16 <= d; i += 16) {
+        __m512 t = _mm512_loadu_ps(a + i);
+        s0 = _mm512_fmadd_ps(t, t, s0);
+    }
+    if (i < d) {
+        __m512 t = _mm512_maskz_loadu_ps(tail_mask(d - i), a + i);
+        s1 = _mm512_fmadd_ps(t, t, s1);
+    }
+    return hsum(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *norma,
+                  float *normb) {
+    __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m512 x0 = _mm512_loadu_ps(a + i), y0 = _mm512_loadu_ps(b + i);
+        __m512 x1 = _mm512_loadu_ps(a + i + 16), y1 = _mm512_loadu_ps(b + i + 16);
+        d0 = _mm512_fmadd_ps(x0, y0, d0);
+        a0 = _mm512_fmadd_ps(x0, x0, a0);
+        b0 = _mm512_fmadd_ps(y0, y0, b0);
+        d1 = _mm512_fmadd_ps(x1, y1, d1);
+        a1 = _mm512_fmadd_ps(x1, x1, a1);
+        b1 = _mm512_fmadd_ps(y1, y1, b1);
+    }
+    if (i + 16 <= d) {
+        __m512 x0 = _mm512_loadu_ps(a + i), y0 = _mm512_loadu_ps(b + i);
+        d0 = _mm512_fmadd_ps(x0, y0, d0);
+        a0 = _mm512_fmadd_ps(x0, x0, a0);
+        b0 = _mm512_fmadd_ps(y0, y0, b0);
+        i += 16;
+    }
+    if (i < d) {
+        __mmask16 m = tail_mask(d - i);
+        __m512 x1 = _mm512_maskz_loadu_ps(m, a + i), y1 = _mm512_maskz_loadu_ps(m, b + i);
+        d1 = _mm512_fmadd_ps(x1, y1, d1);
+        a1 = _mm512_fmadd_ps(x1, x1, a1);
+        b1 = _mm512_fmadd_ps(y1, y1, b1);
+    }
+    *dot = hsum(_mm512_add_ps(d0, d1));
+    *norma = hsum(_mm512_add_ps(a0, a1));
+    *normb = hsum(_mm512_add_ps(b0, b1));
+}
+
+void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *x, float *out) {
+    switch (metric) {
+    case METRIC_L2:
+        for (size_t i = 0; i < n; i++)
+            out[i] = l2sqr(q, x + i * d, d);
+        break;
+    case METRIC_IP:
+        for (size_t i = 0; i < n; i++)
+            out[i] = -inner_product(q, x + i * d, d);
+        break;
+    case METRIC_COSINE:
+        for (size_t i = 0; i < n; i++) {
+            float dot, na, nb;
+            cosine_parts(q, x + i * d, d, &dot, &na, &nb);
+            out[i] = cosine_distance_from_parts(dot, na, nb);
+        }
+        break;
+    case METRIC_L1:
+        for (size_t i = 0; i < n; i++)
+            out[i] = l1(q, x + i * d, d);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = __builtin_nanf("");
+        break;
+    }
+}
+
+} // namespace
+
+void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                                 const uint8_t *codes, float *out) {
+    const __m512i mask = _mm512_set1_epi32((int)(ksub - 1));
+    const __m512i rowoff =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)m));
+    const __m512 vbias = _mm512_set1_ps(bias);
+    size_t i = 0;
+    if (m > ((size_t)1 << 20)) /* row offsets must fit in int32 */
+        i = n;
+    /* The code gather reads 4 bytes at each position: stay 3 bytes inside. */
+    for (; i + 16 <= n && (i + 16) * m + 3 <= n * m; i += 16) {
+        const uint8_t *c = codes + i * m;
+        __m512 acc = vbias;
+        const float *t = table;
+        for (size_t j = 0; j < m; j++, t += ksub) {
+            __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), (__mmask16)0xFFFF, rowoff, c + j, 1);
+            __m512i idx = _mm512_and_si512(raw, mask);
+            acc = _mm512_add_ps(acc, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), (__mmask16)0xFFFF, idx, t, 4));
+        }
+        _mm512_storeu_ps(out + i, acc);
+    }
+    if (i < n)
+        pq_scan_codes_scalar(m, ksub, table, bias, n - i, codes + i * m, out + i);
+}
+
+const DistanceKernels kernels_avx512 = {
+    "avx512",      SIMD_AVX512,  l2sqr,         inner_product, l1,
+    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
+};
+
+} // namespace pgvq

@@ -1,0 +1,371 @@
+/*
+ * kmeans.cpp: Clustering::train and the GEMM assignment.
+ *
+ * Training: check the input, seed with k-means++ on a random sample, then
+ * `niter` Lloyd iterations: GEMM assignment of all rows, centroid update as
+ * double-precision means, repair of empty clusters by splitting the largest one
+ * (Faiss' split_clusters), optional renormalisation.  A final assignment gives
+ * the objective of the returned centroids.
+ *
+ * Determinism: every random draw comes from one mt19937_64 seeded with `seed`
+ * and consumed in a fixed order on the calling thread; threads only compute
+ * per-block / per-cluster results whose values do not depend on which thread
+ * runs them, and every reduction is done in a fixed order.  So the result
+ * depends on (data, k, parameters), not on timing.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <queue>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "blas.h"
+#include "distances.h"
+#include "errors.h"
+#include "kmeans.h"
+#include "parallel.h"
+
+#include "cpp_only.h"
+
+namespace pgvq {
+
+namespace {
+
+constexpr size_t kColBlock = 1024; /* centroids per GEMM */
+
+} // namespace
+
+/* Rows per assignment block: a function of n only (see assign_l2). */
+size_t rows_per_block(size_t n) {
+    size_t b = n / 64;
+    b = std::max<size_t>(32, std::min<size_t>(512, b));
+    return (b + 15) & ~size_t(15);
+}
+
+namespace {
+
+/* Index of the first minimum of v[0..n) (n >= 1); NaNs are skipped.  Eight
+ * independent running minima keep the first pass vectorisable. */
+size_t argmin_row(const float *v, size_t n, float *minval) {
+    float m[8];
+    for (int l = 0; l < 8; l++)
+        m[l] = std::numeric_limits<float>::infinity();
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++)
+            m[l] = v[j + l] < m[l] ? v[j + l] : m[l];
+    for (int l = 0; j < n; j++, l++)
+        m[l] = v[j] < m[l] ? v[j] : m[l];
+    float best = m[0];
+    for (int l = 1; l < 8; l++)
+        best = m[l] < best ? m[l] : best;
+    for (j = 0; j < n; j++)
+        if (v[j] == best)
+            break;
+    if (j == n) { /* every value is NaN */
+        *minval = std::numeric_limits<float>::infinity();
+        return 0;
+    }
+    *minval = best;
+    return j;
+}
+
+double uniform01(std::mt19937_64 &rng) { return (double)(rng() >> 11) * 0x1.0p-53; }
+
+size_t uniform_index(std::mt19937_64 &rng, size_t n) {
+    return (size_t)(uniform01(rng) * (double)n) % n;
+}
+
+/* Faiss-style perturbation: a <- a (1 +- eps), b <- b (1 -+ eps), alternating by dim. */
+void split_pair(float *a, float *b, size_t d) {
+    for (size_t j = 0; j < d; j++) {
+        if (j % 2 == 0) {
+            a[j] *= 1.0f + kSplitEps;
+            b[j] *= 1.0f - kSplitEps;
+        } else {
+            a[j] *= 1.0f - kSplitEps;
+            b[j] *= 1.0f + kSplitEps;
+        }
+    }
+}
+
+void normalize_rows(size_t n, size_t d, float *x) {
+    for (size_t i = 0; i < n; i++) {
+        float *row = x + i * d;
+        double s = 0;
+        for (size_t j = 0; j < d; j++)
+            s += (double)row[j] * row[j];
+        if (s > 0) {
+            float inv = (float)(1.0 / std::sqrt(s));
+            for (size_t j = 0; j < d; j++)
+                row[j] *= inv;
+        }
+    }
+}
+
+} // namespace
+
+void check_finite(size_t n, size_t d, const float *x, const char *what) {
+    const size_t total = n * d;
+    for (size_t i = 0; i < total; i++)
+        if (!std::isfinite(x[i]))
+            throw_invalid("%s: input row %zu contains a NaN or infinite value", what, i / d);
+}
+
+size_t nearest_l2_scratch_size(size_t rows, size_t k) { return rows * std::min(k, kColBlock); }
+
+void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                      const float *centroids, const float *cnorms, float *best, int64_t *arg,
+                      float *ip) noexcept {
+    const size_t bc = std::min(k, kColBlock);
+    for (size_t r = 0; r < rows; r++) {
+        best[r] = std::numeric_limits<float>::infinity();
+        arg[r] = 0;
+    }
+    for (size_t c0 = 0; c0 < k; c0 += bc) {
+        const size_t cols = std::min(bc, k - c0);
+        /* ip <- |c|^2 - 2 <x, c> */
+        for (size_t r = 0; r < rows; r++)
+            std::memcpy(ip + r * cols, cnorms + c0, cols * sizeof(float));
+        sgemm_nt(rows, cols, d, -2.0f, x, ldx, centroids + c0 * d, d, 1.0f, ip, cols);
+        for (size_t r = 0; r < rows; r++) {
+            float v;
+            size_t j = argmin_row(ip + r * cols, cols, &v);
+            if (v < best[r]) {
+                best[r] = v;
+                arg[r] = (int64_t)(c0 + j);
+            }
+        }
+    }
+}
+
+void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
+               const float *cnorms, int64_t *labels, float *distances, int nthreads,
+               const StopChecker &stop) {
+    if (n == 0)
+        return;
+    blas_init();
+    const size_t bx = rows_per_block(n);
+    const size_t nblocks = (n + bx - 1) / bx;
+    const int nt = effective_threads(nthreads, nblocks);
+
+    /* Per-thread scratch, allocated once: inner products and the best per row. */
+    struct Scratch {
+        std::vector<float> ip, best;
+    };
+    std::vector<Scratch> scratch((size_t)nt);
+    for (auto &s : scratch) {
+        s.ip.resize(nearest_l2_scratch_size(bx, k));
+        s.best.resize(bx);
+    }
+    const DistanceKernels &kern = kernels();
+
+    parallel_for(nblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
+        Scratch &s = scratch[(size_t)tid];
+        const size_t i0 = b * bx;
+        const size_t rows = std::min(bx, n - i0);
+        const float *xb = x + i0 * d;
+        nearest_l2_block(rows, d, xb, d, k, centroids, cnorms, s.best.data(), labels + i0,
+                         s.ip.data());
+        if (distances) {
+            for (size_t r = 0; r < rows; r++) {
+                float dist = kern.norm_l2sqr(xb + r * d, d) + s.best[r];
+                distances[i0 + r] = dist > 0.0f ? dist : 0.0f;
+            }
+        }
+    });
+}
+
+Clustering::Clustering(size_t d_, size_t k_, const ClusteringParameters &cp)
+    : ClusteringParameters(cp), d(d_), k(k_) {}
+
+void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
+    PGVQ_CHECK_ARG(d > 0, "k-means: dimension must be positive");
+    PGVQ_CHECK_ARG(k > 0, "k-means: number of clusters must be positive");
+    PGVQ_CHECK_ARG(n > 0, "k-means: no training rows");
+    PGVQ_CHECK_ARG(x != nullptr, "k-means: no input");
+    PGVQ_CHECK_ARG(niter >= 0, "k-means: niter must not be negative");
+    PGVQ_CHECK_ARG(d <= (size_t)std::numeric_limits<int>::max() / 2,
+                   "k-means: dimension %zu too large", d);
+    PGVQ_CHECK_ARG(n <= std::numeric_limits<size_t>::max() / d, "k-means: n * d overflows");
+    PGVQ_CHECK_ARG(k <= std::numeric_limits<size_t>::max() / d, "k-means: k * d overflows");
+    check_finite(n, d, x, "k-means");
+    blas_init();
+    stop.check();
+
+    const DistanceKernels &kern = kernels();
+    std::mt19937_64 rng(seed);
+    centroids.assign(k * d, 0.0f);
+    objectives.clear();
+    nsplit = 0;
+    float *cent = centroids.data();
+
+    std::vector<int64_t> labels(n);
+    std::vector<float> dist(n);
+    std::vector<float> cnorms(k);
+
+    auto assign_and_score = [&]() {
+        fvec_norms_L2sqr(k, d, cent, cnorms.data());
+        assign_l2(n, d, x, k, cent, cnorms.data(), labels.data(), dist.data(), nthreads, stop);
+        double obj = 0;
+        for (size_t i = 0; i < n; i++)
+            obj += dist[i];
+        objectives.push_back(obj);
+    };
+
+    if (k >= n) {
+        /* Every row is its own centroid; the rest are jittered copies. */
+        std::memcpy(cent, x, n * d * sizeof(float));
+        for (size_t c = n; c < k; c++) {
+            size_t src = uniform_index(rng, n);
+            std::memcpy(cent + c * d, x + src * d, d * sizeof(float));
+            std::vector<float> scratch(x + src * d, x + (src + 1) * d);
+            split_pair(cent + c * d, scratch.data(), d);
+        }
+        if (spherical)
+            normalize_rows(k, d, cent);
+        assign_and_score();
+        return;
+    }
+
+    /* ---- k-means++ seeding on a sample ---- */
+    size_t ns = std::max(seed_points_per_centroid * k, seed_min_points);
+    ns = std::min(std::max(ns, k), n);
+    std::vector<size_t> sample(n);
+    std::iota(sample.begin(), sample.end(), size_t(0));
+    if (ns < n) {
+        for (size_t i = 0; i < ns; i++) /* partial Fisher-Yates */
+            std::swap(sample[i], sample[i + uniform_index(rng, n - i)]);
+        sample.resize(ns);
+        std::sort(sample.begin(), sample.end()); /* memory order for the scans */
+    }
+    {
+        std::vector<float> mind(ns, std::numeric_limits<float>::infinity());
+        const size_t sblock = 2048;
+        const size_t snblocks = (ns + sblock - 1) / sblock;
+        /* Parallel only when one update is large enough to pay for threads. */
+        const int seed_threads = (ns * d >= (size_t)1 << 20) ? nthreads : 1;
+        auto update_min = [&](const float *c) {
+            parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
+                const size_t i1 = std::min(ns, (b + 1) * sblock);
+                for (size_t i = b * sblock; i < i1; i++) {
+                    float dd = kern.l2sqr(x + sample[i] * d, c, d);
+                    if (dd < mind[i])
+                        mind[i] = dd;
+                }
+            });
+        };
+        size_t first = uniform_index(rng, ns);
+        std::memcpy(cent, x + sample[first] * d, d * sizeof(float));
+        update_min(cent);
+        for (size_t c = 1; c < k; c++) {
+            double total = 0;
+            for (size_t i = 0; i < ns; i++)
+                total += mind[i];
+            size_t pick;
+            if (total > 0 && std::isfinite(total)) {
+                double r = uniform01(rng) * total, cum = 0;
+                pick = ns;
+                size_t last_positive = 0;
+                for (size_t i = 0; i < ns; i++) {
+                    if (mind[i] <= 0)
+                        continue;
+                    last_positive = i;
+                    cum += mind[i];
+                    if (cum > r) {
+                        pick = i;
+                        break;
+                    }
+                }
+                if (pick == ns) /* rounding at the very end */
+                    pick = last_positive;
+            } else {
+                /* Every sampled row coincides with a centroid: fewer distinct
+                 * rows than clusters.  Duplicate one; Lloyd repairs it. */
+                pick = uniform_index(rng, ns);
+            }
+            float *cc = cent + c * d;
+            std::memcpy(cc, x + sample[pick] * d, d * sizeof(float));
+            update_min(cc);
+        }
+    }
+    std::vector<size_t>().swap(sample);
+    if (spherical)
+        normalize_rows(k, d, cent);
+
+    /* ---- Lloyd iterations ---- */
+    std::vector<size_t> counts(k), offsets(k + 1), order(n);
+    const size_t cchunk = 16; /* clusters per update block */
+    const size_t cnblocks = (k + cchunk - 1) / cchunk;
+    const int unt = effective_threads(nthreads, cnblocks);
+    std::vector<std::vector<double>> acc((size_t)unt, std::vector<double>(d));
+
+    assign_and_score();
+    for (int it = 0; it < niter; it++) {
+        /* Rows grouped by cluster, in row order within a cluster (stable). */
+        std::fill(counts.begin(), counts.end(), 0);
+        for (size_t i = 0; i < n; i++)
+            counts[(size_t)labels[i]]++;
+        offsets[0] = 0;
+        for (size_t c = 0; c < k; c++)
+            offsets[c + 1] = offsets[c] + counts[c];
+        {
+            std::vector<size_t> pos(offsets.begin(), offsets.end() - 1);
+            for (size_t i = 0; i < n; i++)
+                order[pos[(size_t)labels[i]]++] = i;
+        }
+        /* Means in double, one cluster per thread at a time. */
+        parallel_for(cnblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
+            double *a = acc[(size_t)tid].data();
+            const size_t c1 = std::min(k, (b + 1) * cchunk);
+            for (size_t c = b * cchunk; c < c1; c++) {
+                if (counts[c] == 0)
+                    continue;
+                std::fill(a, a + d, 0.0);
+                for (size_t p = offsets[c]; p < offsets[c + 1]; p++) {
+                    const float *row = x + order[p] * d;
+                    for (size_t j = 0; j < d; j++)
+                        a[j] += row[j];
+                }
+                const double inv = 1.0 / (double)counts[c];
+                float *cc = cent + c * d;
+                for (size_t j = 0; j < d; j++)
+                    cc[j] = (float)(a[j] * inv);
+            }
+        });
+        /* Empty clusters take half of the largest one (ties: smaller index). */
+        bool any_empty = false;
+        for (size_t c = 0; c < k && !any_empty; c++)
+            any_empty = counts[c] == 0;
+        if (any_empty) {
+            using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
+            std::priority_queue<Item> largest;
+            for (size_t c = 0; c < k; c++)
+                if (counts[c] > 0)
+                    largest.push({counts[c], k - 1 - c});
+            for (size_t ci = 0; ci < k; ci++) {
+                if (counts[ci] != 0)
+                    continue;
+                Item top = largest.top();
+                largest.pop();
+                const size_t cj = k - 1 - top.second;
+                std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
+                split_pair(cent + ci * d, cent + cj * d, d);
+                counts[ci] = counts[cj] / 2;
+                counts[cj] -= counts[ci];
+                largest.push({counts[cj], k - 1 - cj});
+                largest.push({counts[ci], k - 1 - ci});
+                nsplit++;
+            }
+        }
+        if (spherical)
+            normalize_rows(k, d, cent);
+        assign_and_score();
+    }
+}
+
+} // namespace pgvq

@@ -1,0 +1,92 @@
+/*
+ * kmeans.h: k-means++-seeded Lloyd k-means with GEMM assignment (Faiss-style
+ * Clustering), and the GEMM nearest-centroid assignment on its own.
+ */
+#ifndef PGVQ_KMEANS_H
+#define PGVQ_KMEANS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "parallel.h"
+#include "pgvq_core.h"
+
+#include "cpp_only.h"
+
+namespace pgvq {
+
+struct ClusteringParameters {
+    /* Lloyd iterations (assignment + update). */
+    int niter = 20;
+    /* Seed of every random choice (seeding sample, k-means++ draws, jitter). */
+    uint64_t seed = 1234;
+    /* Worker threads including the caller; 0 = hardware concurrency. */
+    int nthreads = 0;
+    /* Renormalise the centroids to unit length after each update. */
+    bool spherical = false;
+    /* k-means++ seeding runs on a random sample of at most
+     * max(seed_points_per_centroid * k, seed_min_points) rows. */
+    size_t seed_points_per_centroid = 16;
+    size_t seed_min_points = 4096;
+};
+
+/* Relative perturbation used when an empty cluster takes over half of the
+ * largest one (Faiss' split_clusters). */
+constexpr float kSplitEps = 1.0f / 1024.0f;
+
+struct Clustering : ClusteringParameters {
+    size_t d;
+    size_t k;
+    /* Layout: (k, d). */
+    std::vector<float> centroids;
+    /* objectives[0] is the sum of squared distances of the rows to the seeded
+     * centroids; objectives[i] (1 <= i <= niter) the same after update i.  The
+     * last entry is the objective of the centroids train() returns. */
+    std::vector<double> objectives;
+    /* Empty clusters repaired during training (all iterations). */
+    size_t nsplit = 0;
+
+    Clustering(size_t d, size_t k, const ClusteringParameters &cp = ClusteringParameters());
+
+    /* x: (n, d), finite.  Throws InvalidArgument, Cancelled, std::bad_alloc. */
+    void train(size_t n, const float *x, const StopChecker &stop = StopChecker());
+};
+
+/*
+ * Nearest centroid by squared L2 for each row of x (n, d) among centroids
+ * (k, d), computed as |x|^2 + |c|^2 - 2<x, c> with blocked single-threaded
+ * sgemm calls from our own threads.  Ties go to the smaller centroid index.
+ * labels: (n); distances: (n) or nullptr (clamped at 0).  cnorms: (k) squared
+ * centroid norms.  Deterministic: the block shapes depend only on (n, k).
+ */
+void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
+               const float *cnorms, int64_t *labels, float *distances, int nthreads,
+               const StopChecker &stop);
+
+/* Rows per assignment block for n rows (depends on n only, for determinism). */
+size_t rows_per_block(size_t n);
+
+/* Floats of scratch nearest_l2_block needs for `rows` rows and k centroids. */
+size_t nearest_l2_scratch_size(size_t rows, size_t k);
+
+/*
+ * The nearest of k centroids (k, d) for rows x[r * ldx .. + d), r < rows, on the
+ * calling thread: best[r] = min_c |c|^2 - 2 <x_r, c> (add |x_r|^2 for the
+ * squared distance), arg[r] = its index (smaller index on ties).  ip: scratch
+ * of nearest_l2_scratch_size(rows, k) floats.
+ */
+void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                      const float *centroids, const float *cnorms, float *best, int64_t *arg,
+                      float *ip) noexcept;
+
+/* The C parameters as ClusteringParameters (defaults when p is NULL); throws
+ * InvalidArgument on a negative niter or nthreads.  (bridge_kmeans.cpp) */
+ClusteringParameters clustering_parameters_from(const pgvq_kmeans_params *p);
+
+/* Throws InvalidArgument unless all n*d values are finite. */
+void check_finite(size_t n, size_t d, const float *x, const char *what);
+
+} // namespace pgvq
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * test_topk.cpp: the bounded heap against a full sort, ties, NaN, and the
+ * after-cursor resume used by exact scans.
+ */
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "pgvq_core.h"
+
+namespace {
+
+struct Cand {
+    float d;
+    int64_t id;
+};
+
+/* The order the heap must produce: distance, then id; NaN after all numbers. */
+bool ref_less(const Cand &a, const Cand &b) {
+    bool na = std::isnan(a.d), nb = std::isnan(b.d);
+    if (na || nb)
+        return na == nb ? a.id < b.id : nb;
+    if (a.d != b.d)
+        return a.d < b.d;
+    return a.id < b.id;
+}
+
+std::vector<Cand> make_candidates(size_t n, uint32_t seed, bool with_specials) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> bucket(0, 40); /* many ties */
+    std::vector<Cand> c(n);
+    std::vector<int64_t> ids(n);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (int64_t)i * 7 - 300;
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (size_t i = 0; i < n; i++) {
+        c[i].d = (float)bucket(rng) * 0.25f - 3.0f;
+        c[i].id = ids[i];
+    }
+    if (with_specials && n >= 10) {
+        c[0].d = std::numeric_limits<float>::quiet_NaN();
+        c[1].d = std::numeric_limits<float>::quiet_NaN();
+        c[2].d = std::numeric_limits<float>::infinity();
+        c[3].d = -std::numeric_limits<float>::infinity();
+        c[4].d = -0.0f;
+        c[5].d = 0.0f;
+        c[6].d = std::numeric_limits<float>::quiet_NaN();
+    }
+    return c;
+}
+
+struct Heap {
+    explicit Heap(size_t k) {
+        pgvq_status st;
+        EXPECT_EQ(pgvq_topk_new(k, &h, &st), PGVQ_OK);
+    }
+    ~Heap() { pgvq_topk_free(h); }
+    std::vector<Cand> extract() {
+        std::vector<float> d(pgvq_topk_size(h));
+        std::vector<int64_t> id(d.size());
+        size_t n = pgvq_topk_extract_sorted(h, d.data(), id.data());
+        EXPECT_EQ(n, d.size());
+        std::vector<Cand> out(n);
+        for (size_t i = 0; i < n; i++)
+            out[i] = {d[i], id[i]};
+        return out;
+    }
+    pgvq_topk *h = nullptr;
+};
+
+void expect_same(const std::vector<Cand> &got, const std::vector<Cand> &want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); i++) {
+        EXPECT_EQ(got[i].id, want[i].id) << "at " << i;
+        if (std::isnan(want[i].d))
+            EXPECT_TRUE(std::isnan(got[i].d)) << "at " << i;
+        else
+            EXPECT_EQ(got[i].d, want[i].d) << "at " << i;
+    }
+}
+
+} // namespace
+
+TEST(TopK, AgainstFullSort) {
+    for (bool specials : {false, true}) {
+        for (size_t n : {0, 1, 2, 10, 100, 1000}) {
+            auto c = make_candidates(n, (uint32_t)n + 11, specials);
+            auto sorted = c;
+            std::sort(sorted.begin(), sorted.end(), ref_less);
+            for (size_t k : {1, 2, 5, 10, 64, 1000, 1100}) {
+                Heap heap(k);
+                EXPECT_EQ(pgvq_topk_capacity(heap.h), k);
+                for (auto &x : c)
+                    pgvq_topk_push(heap.h, x.d, x.id);
+                EXPECT_EQ(pgvq_topk_size(heap.h), std::min(k, n));
+                std::vector<Cand> want(sorted.begin(), sorted.begin() + std::min(k, n));
+                SCOPED_TRACE("n " + std::to_string(n) + " k " + std::to_string(k));
+                expect_same(heap.extract(), want);
+                EXPECT_EQ(pgvq_topk_size(heap.h), 0u);
+            }
+        }
+    }
+}
+
+TEST(TopK, OrderOfPushesDoesNotMatter) {
+    auto c = make_candidates(500, 5, true);
+    Heap a(20), b(20);
+    for (auto &x : c)
+        pgvq_topk_push(a.h, x.d, x.id);
+    std::reverse(c.begin(), c.end());
+    for (auto &x : c)
+        pgvq_topk_push(b.h, x.d, x.id);
+    expect_same(a.extract(), b.extract());
+}
+
+TEST(TopK, TiesSmallerIdWins) {
+    Heap heap(3);
+    for (int64_t id : {50, 10, 40, 20, 30})
+        pgvq_topk_push(heap.h, 1.0f, id);
+    auto got = heap.extract();
+    expect_same(got, {{1.0f, 10}, {1.0f, 20}, {1.0f, 30}});
+}
+
+TEST(TopK, NaNSortsLast) {
+    Heap heap(4);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    pgvq_topk_push(heap.h, nan, 1);
+    pgvq_topk_push(heap.h, nan, 0);
+    pgvq_topk_push(heap.h, inf, 5);
+    pgvq_topk_push(heap.h, 3.0f, 9);
+    EXPECT_TRUE(std::isnan(pgvq_topk_threshold(heap.h)));
+    pgvq_topk_push(heap.h, 2.0f, 8); /* evicts (NaN, 1) */
+    auto got = heap.extract();
+    expect_same(got, {{2.0f, 8}, {3.0f, 9}, {inf, 5}, {nan, 0}});
+}
+
+TEST(TopK, ThresholdAndReset) {
+    Heap heap(3);
+    EXPECT_EQ(pgvq_topk_threshold(heap.h), std::numeric_limits<float>::infinity());
+    pgvq_topk_push(heap.h, 5.0f, 1);
+    pgvq_topk_push(heap.h, 1.0f, 2);
+    EXPECT_EQ(pgvq_topk_threshold(heap.h), std::numeric_limits<float>::infinity());
+    pgvq_topk_push(heap.h, 3.0f, 3);
+    EXPECT_EQ(pgvq_topk_threshold(heap.h), 5.0f);
+    pgvq_topk_push(heap.h, 2.0f, 4);
+    EXPECT_EQ(pgvq_topk_threshold(heap.h), 3.0f);
+    pgvq_topk_reset(heap.h);
+    EXPECT_EQ(pgvq_topk_size(heap.h), 0u);
+    EXPECT_EQ(pgvq_topk_capacity(heap.h), 3u);
+    pgvq_topk_push(heap.h, 9.0f, 1);
+    expect_same(heap.extract(), {{9.0f, 1}});
+}
+
+TEST(TopK, ZeroCapacityKeepsNothing) {
+    Heap heap(0);
+    pgvq_topk_push(heap.h, 1.0f, 1);
+    EXPECT_EQ(pgvq_topk_size(heap.h), 0u);
+    EXPECT_EQ(pgvq_topk_threshold(heap.h), std::numeric_limits<float>::infinity());
+    EXPECT_EQ(heap.extract().size(), 0u);
+}
+
+/* Resuming after the last returned pair, round after round, yields exactly the
+ * full sorted order: nothing lost, nothing repeated, ties and NaN included. */
+TEST(TopK, ResumeAfterCursorYieldsFullOrder) {
+    for (size_t k : {1, 3, 7, 50}) {
+        auto c = make_candidates(400, 99, true);
+        auto sorted = c;
+        std::sort(sorted.begin(), sorted.end(), ref_less);
+        std::vector<float> d(c.size());
+        std::vector<int64_t> ids(c.size());
+        for (size_t i = 0; i < c.size(); i++) {
+            d[i] = c[i].d;
+            ids[i] = c[i].id;
+        }
+        Heap heap(k);
+        std::vector<Cand> all;
+        float after_d = -std::numeric_limits<float>::infinity();
+        int64_t after_id = INT64_MIN;
+        size_t rounds = 0;
+        for (;;) {
+            /* Feed in two batches, as a scan over two pages would. */
+            size_t half = c.size() / 2;
+            pgvq_topk_push_many_after(heap.h, half, d.data(), ids.data(), after_d, after_id);
+            pgvq_topk_push_many_after(heap.h, c.size() - half, d.data() + half, ids.data() + half,
+                                      after_d, after_id);
+            auto got = heap.extract();
+            if (got.empty())
+                break;
+            rounds++;
+            EXPECT_LE(got.size(), k);
+            all.insert(all.end(), got.begin(), got.end());
+            after_d = got.back().d;
+            after_id = got.back().id;
+        }
+        SCOPED_TRACE("k " + std::to_string(k));
+        EXPECT_EQ(rounds, (c.size() + k - 1) / k);
+        expect_same(all, sorted);
+    }
+}
+
+TEST(TopK, AfterCursorIsStrict) {
+    Heap heap(10);
+    const float d[5] = {1.0f, 1.0f, 1.0f, 0.5f, 2.0f};
+    const int64_t ids[5] = {3, 4, 5, 100, 0};
+    pgvq_topk_push_many_after(heap.h, 5, d, ids, 1.0f, 4);
+    expect_same(heap.extract(), {{1.0f, 5}, {2.0f, 0}});
+}
