@@ -110,7 +110,9 @@ TEST(GpuApi, DeviceCountNeverFails) {
   pgvq_status st = NewStatus();
   ASSERT_EQ(pgvq_gpu_device_count(&count, &st), PGVQ_OK) << st.message;
   EXPECT_GE(count, 0);
-  if (count == 0) EXPECT_NE(std::string(st.message).find("no usable CUDA device"), std::string::npos);
+  if (count == 0) {
+    EXPECT_NE(std::string(st.message).find("no usable CUDA device"), std::string::npos);
+  }
   EXPECT_EQ(pgvq_gpu_device_count(nullptr, &st), PGVQ_INVALID_ARGUMENT);
 }
 
@@ -145,22 +147,39 @@ TEST(GpuApi, RejectsBadArgumentsBeforeTouchingTheDevice) {
             PGVQ_INVALID_ARGUMENT);
 }
 
-TEST(GpuApi, MoreCentroidsThanRowsNeedsNoIterations) {
-  // k >= n is answered on the host: the rows, then jittered copies.
+TEST(GpuApi, MoreCentroidsThanRowsMatchesTheCpuExactly) {
+  // k >= n is answered on the host, exactly as the CPU core does it: the
+  // rows, then copies of random rows scaled by (1 +- 1/1024).
   const size_t n = 5, d = 4, k = 8;
-  std::vector<float> x = MakeData(n, d, 2, 7), cent(k * d);
-  double obj = -1.0;
+  std::vector<float> x = MakeData(n, d, 2, 7), gpu(k * d), cpu(k * d);
+  pgvq_kmeans_params p = Params(10, 77);
+  double gobj = -1.0, cobj = -1.0;
   pgvq_status st = NewStatus();
-  ASSERT_EQ(pgvq_gpu_kmeans_train(n, d, x.data(), k, nullptr, nullptr, cent.data(), &obj, &st),
+  ASSERT_EQ(pgvq_gpu_kmeans_train(n, d, x.data(), k, &p, nullptr, gpu.data(), &gobj, &st), PGVQ_OK)
+      << st.message;
+  ASSERT_EQ(pgvq_kmeans_train(n, d, x.data(), k, &p, cpu.data(), &cobj, &st), PGVQ_OK) << st.message;
+  EXPECT_EQ(gobj, 0.0);
+  EXPECT_NEAR(cobj, 0.0, 1e-3);
+  EXPECT_EQ(std::memcmp(gpu.data(), cpu.data(), gpu.size() * sizeof(float)), 0);
+
+  // The same for PQ codebooks with fewer rows than sub-centroids (seed + j per sub-space).
+  const size_t m = 2, nbits = 4, ksub = 16;
+  std::vector<float> gcb(m * ksub * (d / m)), ccb(gcb.size());
+  ASSERT_EQ(pgvq_gpu_pq_train(n, d, x.data(), 0, nullptr, m, nbits, &p, nullptr, gcb.data(), &st),
             PGVQ_OK)
       << st.message;
-  EXPECT_EQ(obj, 0.0);
-  for (size_t c = 0; c < n; ++c)
-    for (size_t t = 0; t < d; ++t) EXPECT_EQ(cent[c * d + t], x[c * d + t]);
-  for (size_t c = n; c < k; ++c) {
-    EXPECT_LT(L2(&cent[c * d], &x[(c % n) * d], d), 1e-4);
-    EXPECT_GT(L2(&cent[c * d], &x[(c % n) * d], d), 0.0);
-  }
+  ASSERT_EQ(pgvq_pq_train(n, d, x.data(), m, nbits, &p, ccb.data(), &st), PGVQ_OK) << st.message;
+  EXPECT_EQ(std::memcmp(gcb.data(), ccb.data(), gcb.size() * sizeof(float)), 0);
+}
+
+TEST(GpuApi, RejectsNonFiniteInput) {
+  const size_t n = 50, d = 4, k = 4;
+  std::vector<float> x = MakeData(n, d, 2, 9), cent(k * d);
+  x[17 * d + 2] = NAN;
+  pgvq_status st = NewStatus();
+  EXPECT_EQ(pgvq_gpu_kmeans_train(n, d, x.data(), k, nullptr, nullptr, cent.data(), nullptr, &st),
+            PGVQ_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(st.message).find("row 17"), std::string::npos) << st.message;
 }
 
 TEST(GpuApi, ClearErrorWithoutAUsableDevice) {
