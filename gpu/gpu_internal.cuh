@@ -74,8 +74,14 @@ class DeviceBuffer {
     ptr_ = static_cast<T *>(p);
     count_ = count;
   }
+  // Waits for queued work first: an exception may leave kernels in flight
+  // that still read or write this memory.
   void release() noexcept {
-    if (ptr_) cudaFree(ptr_);
+    if (ptr_) {
+      cudaDeviceSynchronize();
+      cudaFree(ptr_);
+      (void)cudaGetLastError();
+    }
     ptr_ = nullptr;
     count_ = 0;
   }
@@ -106,7 +112,10 @@ class Context {
 
   // Throws Cancelled when should_stop says so.  Called between batches.
   void poll() const {
-    if (should_stop_ && should_stop_(stop_arg_)) throw Cancelled();
+    if (should_stop_ && should_stop_(stop_arg_)) {
+      cudaStreamSynchronize(stream_);  // nothing in flight once we unwind
+      throw Cancelled();
+    }
   }
   void sync(const char *what) const { check_cuda(cudaStreamSynchronize(stream_), what); }
 
