@@ -1,0 +1,87 @@
+// context.cu: device selection, stream, cuBLAS handle, memory budget, errors.
+#include <string>
+
+#include "gpu_internal.cuh"
+
+namespace pgvq_gpu {
+
+void throw_cuda(cudaError_t err, const char *what) {
+  // Clear the (non-sticky) error so a later call on this thread starts clean.
+  (void)cudaGetLastError();
+  const int code = err == cudaErrorMemoryAllocation ? PGVQ_OOM : PGVQ_INTERNAL;
+  throw GpuError(code, std::string("CUDA error in ") + what + ": " + cudaGetErrorName(err) + " (" +
+                           cudaGetErrorString(err) + ")");
+}
+
+void throw_cublas(cublasStatus_t err, const char *what) {
+  const int code = err == CUBLAS_STATUS_ALLOC_FAILED ? PGVQ_OOM : PGVQ_INTERNAL;
+  throw GpuError(code, std::string("cuBLAS error in ") + what + ": " + cublasGetStatusName(err) +
+                           " (" + cublasGetStatusString(err) + ")");
+}
+
+Context::Context(const pgvq_gpu_options *opts, pgvq_should_stop_fn should_stop, void *stop_arg)
+    : should_stop_(should_stop), stop_arg_(stop_arg) {
+  if (opts)
+    opts_ = *opts;
+  else
+    pgvq_gpu_options_default(&opts_);
+
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw GpuError(PGVQ_INTERNAL, std::string("no usable CUDA device: ") + cudaGetErrorString(err));
+  }
+  if (count <= 0) throw GpuError(PGVQ_INTERNAL, "no usable CUDA device: none found");
+  if (opts_.device < 0 || opts_.device >= count)
+    throw GpuError(PGVQ_INVALID_ARGUMENT, "CUDA device " + std::to_string(opts_.device) +
+                                              " does not exist (" + std::to_string(count) +
+                                              " present)");
+  check_cuda(cudaSetDevice(opts_.device), "cudaSetDevice");
+  check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  cublasStatus_t bs = cublasCreate(&blas_);
+  if (bs != CUBLAS_STATUS_SUCCESS) {
+    cudaStreamDestroy(stream_);
+    throw_cublas(bs, "cublasCreate");
+  }
+  try {
+    check_cublas(cublasSetStream(blas_, stream_), "cublasSetStream");
+    // Full FP32 (no TF32) so results stay comparable with the CPU path.
+    check_cublas(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+    size_t free_bytes = 0, total_bytes = 0;
+    check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+    // Leave room for the CUDA context, cuBLAS workspaces and fragmentation.
+    const size_t reserve = static_cast<size_t>(256) << 20;
+    size_t usable = free_bytes > reserve ? free_bytes - reserve : free_bytes / 2;
+    usable = usable / 10 * 9;
+    budget_ = opts_.max_memory != 0 && opts_.max_memory < usable ? opts_.max_memory : usable;
+  } catch (...) {
+    cublasDestroy(blas_);
+    cudaStreamDestroy(stream_);
+    throw;
+  }
+}
+
+Context::~Context() {
+  // Wait for queued work (an exception may leave kernels in flight) before
+  // the handle and stream go; errors here have nowhere to go.
+  cudaStreamSynchronize(stream_);
+  cublasDestroy(blas_);
+  cudaStreamDestroy(stream_);
+  (void)cudaGetLastError();
+}
+
+void Context::to_device(void *dst, const void *src, size_t bytes, const char *what) const {
+  if (bytes == 0) return;
+  // Waits, so the host buffer may change or go as soon as this returns.
+  check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), what);
+  check_cuda(cudaStreamSynchronize(stream_), what);
+}
+
+void Context::to_host(void *dst, const void *src, size_t bytes, const char *what) const {
+  if (bytes == 0) return;
+  check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), what);
+  check_cuda(cudaStreamSynchronize(stream_), what);
+}
+
+}  // namespace pgvq_gpu

@@ -1,0 +1,437 @@
+// kmeans.cu: k-means on the device for m column groups at once.
+//
+// m = 1 is the coarse quantizer (centroids (k, d)); m > 1 trains the PQ
+// codebooks of all sub-spaces together (centroids (m, ksub, dsub)).
+//
+//  1. Seeding: k-means++ over a seeded random sample of the rows that stays
+//     resident on the device.  Sampling probabilities come from deterministic
+//     chunk sums on the device; the host draws the random numbers and picks
+//     the chunk, then the row.
+//  2. Lloyd iterations: assignment (cuBLAS SGEMM + arg-min, or a fused kernel
+//     for short sub-vectors), then a deterministic segmented reduction of
+//     the members (sort by (group, cluster), one block per segment), division
+//     on the device, empty-cluster repair on the host (split a large cluster,
+//     as Faiss does).
+// Rows live on the device when they fit in the memory budget; otherwise
+// every pass streams them from host memory in batches.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <queue>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "gpu_internal.cuh"
+
+namespace pgvq_gpu {
+namespace {
+
+// The CPU core's random helpers (kmeans.cpp), so both draw the same numbers.
+double uniform01(std::mt19937_64 &rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+size_t uniform_index(std::mt19937_64 &rng, size_t n) {
+  return static_cast<size_t>(uniform01(rng) * static_cast<double>(n)) % n;
+}
+
+constexpr float kSplitEps = 1.0f / 1024.0f;           // the CPU core's kSplitEps
+constexpr size_t kSeedPointsPerCentroid = 16;         // ClusteringParameters defaults
+constexpr size_t kSeedMinPoints = 4096;
+constexpr size_t kMaxSortItems = static_cast<size_t>(1) << 30;  // int32 item counts in cub
+
+// a <- a (1 +- eps), b <- b (1 -+ eps), alternating by component (CPU split_pair).
+void split_pair(float *a, float *b, size_t d) {
+  for (size_t t = 0; t < d; ++t) {
+    if (t % 2 == 0) {
+      a[t] *= 1.0f + kSplitEps;
+      b[t] *= 1.0f - kSplitEps;
+    } else {
+      a[t] *= 1.0f - kSplitEps;
+      b[t] *= 1.0f + kSplitEps;
+    }
+  }
+}
+
+void normalize_rows(size_t rows, size_t dim, float *v) {
+  for (size_t r = 0; r < rows; ++r) {
+    float *p = v + r * dim;
+    double norm = 0.0;
+    for (size_t t = 0; t < dim; ++t) norm += static_cast<double>(p[t]) * p[t];
+    if (norm > 0.0) {
+      const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (size_t t = 0; t < dim; ++t) p[t] *= inv;
+    }
+  }
+}
+
+struct Plan {
+  bool resident = false;
+  size_t batch = 0;
+  size_t temp_bytes = 0;
+};
+
+size_t row_bytes(size_t d, size_t m, size_t k, bool gemm, bool streamed) {
+  size_t bytes = m * (sizeof(int32_t) + sizeof(float) + 4 * sizeof(int32_t));
+  if (gemm) bytes += m * k * sizeof(float) + m * sizeof(float);
+  if (streamed) bytes += d * sizeof(float);
+  return bytes;
+}
+
+size_t fixed_bytes(size_t m, size_t k, size_t dsub) {
+  const size_t mk = m * k;
+  return mk * dsub * (sizeof(float) + sizeof(double)) +
+         mk * (sizeof(float) + sizeof(long long) + 2 * sizeof(int32_t)) + 4096;
+}
+
+// Chooses residency and batch size within the budget, or throws PGVQ_OOM.
+Plan plan_lloyd(const Context &ctx, size_t n, size_t d, size_t m, size_t k) {
+  const size_t dsub = d / m;
+  const bool gemm = assign_uses_gemm(dsub);
+  const size_t budget = ctx.budget();
+  const size_t fixed = fixed_bytes(m, k, dsub);
+  size_t cap = n;
+  if (ctx.batch_rows_cap() != 0) cap = std::min(cap, ctx.batch_rows_cap());
+  cap = std::min(cap, kMaxSortItems / m);
+  cap = std::min(cap, static_cast<size_t>(INT32_MAX));
+  cap = std::max<size_t>(cap, 1);
+
+  for (int pass = 0; pass < 2; ++pass) {
+    Plan p;
+    p.resident = pass == 0;
+    const size_t data = p.resident ? n * d * sizeof(float) : 0;
+    if (fixed + data >= budget) continue;
+    const size_t per_row = row_bytes(d, m, k, gemm, !p.resident);
+    size_t b = std::min(cap, (budget - fixed - data) / per_row);
+    // A resident layout is only worth it with batches of a useful size.
+    if (p.resident && b < std::min<size_t>(cap, 4096)) continue;
+    while (b > 0) {
+      p.temp_bytes = update_temp_bytes(b * m, m * k);
+      if (fixed + data + b * per_row + p.temp_bytes <= budget) break;
+      b = b * 3 / 4;
+    }
+    if (b == 0) continue;
+    p.batch = b;
+    return p;
+  }
+  throw GpuError(PGVQ_OOM, "k-means with " + std::to_string(m * k) + " centroids of " +
+                               std::to_string(dsub) + " dimensions does not fit in the " +
+                               std::to_string(budget >> 20) + " MB of GPU memory available");
+}
+
+// The CPU core's seeding sample: a partial Fisher-Yates shuffle of 0..n-1
+// (here with the touched entries in a hash map), first ns entries, sorted.
+std::vector<size_t> sample_rows(size_t n, size_t ns, std::mt19937_64 &rng) {
+  std::vector<size_t> out(ns);
+  if (ns >= n) {
+    for (size_t i = 0; i < n; ++i) out[i] = i;
+    return out;
+  }
+  std::unordered_map<size_t, size_t> moved;
+  moved.reserve(2 * ns);
+  auto at = [&](size_t i) {
+    auto it = moved.find(i);
+    return it == moved.end() ? i : it->second;
+  };
+  for (size_t i = 0; i < ns; ++i) {
+    const size_t j = i + uniform_index(rng, n - i);
+    const size_t vi = at(i), vj = at(j);
+    moved[i] = vj;
+    moved[j] = vi;
+    out[i] = vj;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// k-means++ per group over that group's own sample; writes centroids
+// (m, k, dsub) into dcent.  rngs[j] is group j's generator.
+void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float *dx, size_t m,
+                   size_t k, size_t avail, std::vector<std::mt19937_64> &rngs, bool spherical,
+                   float *dcent) {
+  const size_t dsub = d / m;
+  size_t ns = ctx.seed_sample() != 0 ? ctx.seed_sample()
+                                     : std::max(kSeedPointsPerCentroid * k, kSeedMinPoints);
+  ns = std::min(std::max(ns, k), n);
+  // Bytes per sample row: its sub-vectors (unless the resident rows serve),
+  // the distances, a share of the gathered chunk.
+  const bool use_resident = ns == n && m == 1 && dx != nullptr;
+  const size_t per_row = (use_resident ? 0 : d * sizeof(float)) + 2 * m * sizeof(float) + 64;
+  if (avail / per_row < ns) {
+    // Only on a device too small for the CPU's sample: a smaller one.
+    ns = avail / per_row;
+    if (ns < k)
+      throw GpuError(PGVQ_OOM, "not enough GPU memory to seed k-means (" + std::to_string(k) +
+                                   " centroids)");
+  }
+
+  DeviceBuffer<float> dsample;
+  const float *xs = dx;
+  if (!(use_resident && ns == n)) {
+    // Group-major sample (m, ns, dsub): group j takes the rows its own
+    // generator drew, as the CPU core's per-sub-space Clustering does.
+    std::vector<float> host(m * ns * dsub);
+    for (size_t j = 0; j < m; ++j) {
+      const std::vector<size_t> rows = sample_rows(n, ns, rngs[j]);
+      for (size_t r = 0; r < ns; ++r)
+        std::copy(x + rows[r] * d + j * dsub, x + rows[r] * d + (j + 1) * dsub,
+                  host.begin() + (j * ns + r) * dsub);
+    }
+    dsample.alloc(m * ns * dsub, "the k-means++ sample");
+    ctx.to_device(dsample.get(), host.data(), host.size() * sizeof(float),
+                  "copying the k-means++ sample");
+    xs = dsample.get();
+  }
+
+  size_t nchunks = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(ns))));
+  const size_t len = (ns + nchunks - 1) / nchunks;
+  nchunks = (ns + len - 1) / len;
+
+  DeviceBuffer<float> mind(m * ns, "k-means++ distances");
+  DeviceBuffer<float> newc(m * dsub, "k-means++ centroid");
+  DeviceBuffer<double> dchunks(m * nchunks, "k-means++ chunk sums");
+  DeviceBuffer<float> dgather(m * len, "k-means++ chunk");
+  DeviceBuffer<int32_t> dsel(m, "k-means++ choice");
+  std::vector<double> chunks(m * nchunks);
+  std::vector<float> gathered(m * len);
+  std::vector<int32_t> chunk_of(m), idx(m);
+  std::vector<double> rest(m);
+
+  for (size_t r = 0; r < k; ++r) {
+    ctx.poll();
+    if (r == 0) {
+      for (size_t j = 0; j < m; ++j) idx[j] = static_cast<int32_t>(uniform_index(rngs[j], ns));
+    } else {
+      launch_chunk_sums(ctx, mind.get(), ns, m, nchunks, len, dchunks.get());
+      ctx.to_host(chunks.data(), dchunks.get(), m * nchunks * sizeof(double),
+                  "reading k-means++ chunk sums");
+      bool any_chunk = false;
+      for (size_t j = 0; j < m; ++j) {
+        const double *cs = chunks.data() + j * nchunks;
+        double total = 0.0;
+        for (size_t q = 0; q < nchunks; ++q) total += cs[q];
+        chunk_of[j] = -1;
+        if (!(total > 0.0) || !std::isfinite(total)) {
+          // Every sample row coincides with a centroid: duplicate one, Lloyd repairs it.
+          idx[j] = static_cast<int32_t>(uniform_index(rngs[j], ns));
+          continue;
+        }
+        // The row where the running sum first exceeds u: find its chunk here,
+        // the row inside the chunk below.
+        double u = uniform01(rngs[j]) * total;
+        size_t q = 0;
+        while (q + 1 < nchunks && (u >= cs[q] || !(cs[q] > 0.0))) {
+          u -= cs[q];
+          ++q;
+        }
+        if (!(cs[q] > 0.0)) {  // rounding ran past the last non-empty chunk
+          while (q > 0 && !(cs[q] > 0.0)) --q;
+          u = cs[q];
+        }
+        chunk_of[j] = static_cast<int32_t>(q);
+        rest[j] = u;
+        any_chunk = true;
+      }
+      if (any_chunk) {
+        ctx.to_device(dsel.get(), chunk_of.data(), m * sizeof(int32_t), "k-means++ chunks");
+        launch_gather_chunks(ctx, mind.get(), ns, m, len, dsel.get(), dgather.get());
+        ctx.to_host(gathered.data(), dgather.get(), m * len * sizeof(float),
+                    "reading a k-means++ chunk");
+        for (size_t j = 0; j < m; ++j) {
+          if (chunk_of[j] < 0) continue;
+          const size_t base = static_cast<size_t>(chunk_of[j]) * len;
+          const size_t cnt = std::min(len, ns - base);
+          const float *g = gathered.data() + j * len;
+          double acc = 0.0;
+          size_t pick = cnt, last_positive = 0;
+          for (size_t t = 0; t < cnt; ++t) {
+            if (!(g[t] > 0.f)) continue;
+            last_positive = t;
+            acc += g[t];
+            if (acc > rest[j]) {
+              pick = t;
+              break;
+            }
+          }
+          if (pick == cnt) pick = last_positive;
+          idx[j] = static_cast<int32_t>(base + pick);
+        }
+      }
+    }
+    ctx.to_device(dsel.get(), idx.data(), m * sizeof(int32_t), "k-means++ rows");
+    launch_kpp_pick(ctx, xs, ns, m, dsub, dsel.get(), r, k, dcent, newc.get());
+    if (r + 1 < k) launch_kpp_update(ctx, xs, ns, m, dsub, newc.get(), mind.get(), r == 0);
+  }
+  ctx.sync("k-means++ seeding");
+  if (spherical) {
+    std::vector<float> h(m * k * dsub);
+    ctx.to_host(h.data(), dcent, h.size() * sizeof(float), "reading centroids");
+    normalize_rows(m * k, dsub, h.data());
+    ctx.to_device(dcent, h.data(), h.size() * sizeof(float), "writing centroids");
+  }
+}
+
+// Empty clusters take half of the largest one (ties: smaller index), per
+// group, exactly as the CPU core does.  counts and cent are host copies.
+void repair_empty(size_t m, size_t k, size_t dsub, std::vector<long long> &counts,
+                  std::vector<float> &cent) {
+  using Item = std::pair<long long, size_t>;  // (count, k - 1 - index)
+  for (size_t j = 0; j < m; ++j) {
+    long long *cnt = counts.data() + j * k;
+    float *c = cent.data() + j * k * dsub;
+    std::priority_queue<Item> largest;
+    for (size_t ci = 0; ci < k; ++ci)
+      if (cnt[ci] > 0) largest.push({cnt[ci], k - 1 - ci});
+    for (size_t ci = 0; ci < k; ++ci) {
+      if (cnt[ci] != 0) continue;
+      const Item top = largest.top();
+      largest.pop();
+      const size_t cj = k - 1 - top.second;
+      std::memcpy(c + ci * dsub, c + cj * dsub, dsub * sizeof(float));
+      split_pair(c + ci * dsub, c + cj * dsub, dsub);
+      cnt[ci] = cnt[cj] / 2;
+      cnt[cj] -= cnt[ci];
+      largest.push({cnt[cj], k - 1 - cj});
+      largest.push({cnt[ci], k - 1 - ci});
+    }
+  }
+}
+
+}  // namespace
+
+void check_finite(size_t n, size_t d, const float *x, const char *what) {
+  const size_t total = n * d;
+  for (size_t i = 0; i < total; ++i)
+    if (!std::isfinite(x[i]))
+      throw GpuError(PGVQ_INVALID_ARGUMENT, std::string(what) + ": input row " +
+                                                std::to_string(i / d) +
+                                                " contains a NaN or infinite value");
+}
+
+void fill_small(size_t n, size_t d, const float *x, size_t m, size_t k,
+                const pgvq_kmeans_params &params, float *centroids) {
+  const size_t dsub = d / m;
+  std::vector<float> scratch(dsub);
+  for (size_t j = 0; j < m; ++j) {
+    std::mt19937_64 rng(params.seed + j);
+    float *cent = centroids + j * k * dsub;
+    for (size_t c = 0; c < n; ++c)
+      std::memcpy(cent + c * dsub, x + c * d + j * dsub, dsub * sizeof(float));
+    for (size_t c = n; c < k; ++c) {
+      const size_t src = uniform_index(rng, n);
+      std::memcpy(cent + c * dsub, x + src * d + j * dsub, dsub * sizeof(float));
+      std::memcpy(scratch.data(), x + src * d + j * dsub, dsub * sizeof(float));
+      split_pair(cent + c * dsub, scratch.data(), dsub);
+    }
+    if (params.spherical) normalize_rows(k, dsub, cent);
+  }
+}
+
+double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m, size_t k,
+                     const pgvq_kmeans_params &params, float *centroids) {
+  const size_t dsub = d / m, mk = m * k;
+  const bool gemm = assign_uses_gemm(dsub);
+  std::vector<std::mt19937_64> rngs;
+  rngs.reserve(m);
+  for (size_t j = 0; j < m; ++j) rngs.emplace_back(params.seed + j);
+  const Plan plan = plan_lloyd(ctx, n, d, m, k);
+  const size_t b = plan.batch;
+
+  DeviceBuffer<float> dcent(mk * dsub, "centroids");
+  DeviceBuffer<float> dx;
+  if (plan.resident) {
+    dx.alloc(n * d, "the training rows");
+    // Copy in slices so cancellation is polled during a long upload.
+    const size_t slice = std::max<size_t>(1, (static_cast<size_t>(256) << 20) / (d * sizeof(float)));
+    for (size_t i0 = 0; i0 < n; i0 += slice) {
+      ctx.poll();
+      const size_t cnt = std::min(slice, n - i0);
+      ctx.to_device(dx.get() + i0 * d, x + i0 * d, cnt * d * sizeof(float),
+                    "copying the training rows");
+    }
+  }
+
+  {
+    const size_t used = mk * dsub * sizeof(float) + (plan.resident ? n * d * sizeof(float) : 0);
+    const size_t avail = ctx.budget() > used ? ctx.budget() - used : 0;
+    seed_kmeanspp(ctx, n, d, x, dx.get(), m, k, avail, rngs, params.spherical != 0, dcent.get());
+  }
+
+  DeviceBuffer<float> dot, xnorm;
+  if (gemm) {
+    dot.alloc(m * b * k, "distance matrix");
+    xnorm.alloc(m * b, "row norms");
+  }
+  DeviceBuffer<float> xbuf;
+  if (!plan.resident) xbuf.alloc(b * d, "a batch of rows");
+  DeviceBuffer<int32_t> labels(b * m, "labels"), keys(b * m, "sort keys"), vals(b * m, "sort values"),
+      keys_out(b * m, "sorted keys"), vals_out(b * m, "sorted values");
+  DeviceBuffer<float> dist(b * m, "distances");
+  DeviceBuffer<unsigned char> temp(std::max<size_t>(plan.temp_bytes, 1), "sort workspace");
+  DeviceBuffer<float> cnorm(mk, "centroid norms");
+  DeviceBuffer<double> sums(mk * dsub, "centroid sums");
+  DeviceBuffer<long long> counts(mk, "cluster sizes");
+  DeviceBuffer<int32_t> seg_start(mk, "segments"), seg_end(mk, "segments");
+  DeviceBuffer<double> objacc(1, "objective");
+
+  std::vector<long long> hcounts(mk);
+  std::vector<float> hcent;
+  // Pass it assigns every row; passes before the last also update the
+  // centroids.  The last pass only scores the centroids that are returned
+  // (the CPU core's final assign_and_score).
+  const int niter = params.niter;
+  double objective = 0.0;
+
+  for (int it = 0; it <= niter; ++it) {
+    ctx.poll();
+    const bool update = it < niter;
+    const bool last = it == niter;
+    if (gemm) launch_group_norms(ctx, dcent.get(), mk, dsub, 1, dsub, cnorm.get());
+    if (update) {
+      check_cuda(cudaMemsetAsync(sums.get(), 0, mk * dsub * sizeof(double), ctx.stream()),
+                 "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(counts.get(), 0, mk * sizeof(long long), ctx.stream()),
+                 "cudaMemsetAsync");
+    }
+    if (last)
+      check_cuda(cudaMemsetAsync(objacc.get(), 0, sizeof(double), ctx.stream()), "cudaMemsetAsync");
+
+    for (size_t i0 = 0; i0 < n; i0 += b) {
+      ctx.poll();
+      const size_t bb = std::min(b, n - i0);
+      const float *xb;
+      if (plan.resident) {
+        xb = dx.get() + i0 * d;
+      } else {
+        ctx.to_device(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
+        xb = xbuf.get();
+      }
+      assign_groups(ctx, xb, bb, d, m, k, dcent.get(), cnorm.get(), dot.get(), xnorm.get(),
+                    labels.get(), last ? dist.get() : nullptr);
+      if (last) launch_sum(ctx, dist.get(), bb * m, objacc.get());
+      if (update)
+        accumulate_groups(ctx, xb, bb, d, m, k, labels.get(), keys.get(), vals.get(),
+                          keys_out.get(), vals_out.get(), seg_start.get(), seg_end.get(),
+                          temp.get(), plan.temp_bytes, sums.get(), counts.get());
+      if (!plan.resident) ctx.sync("k-means batch");
+    }
+
+    if (update) {
+      launch_finalize(ctx, sums.get(), counts.get(), mk, dsub, dcent.get());
+      ctx.to_host(hcounts.data(), counts.get(), mk * sizeof(long long), "reading cluster sizes");
+      const bool any_empty = std::find(hcounts.begin(), hcounts.end(), 0LL) != hcounts.end();
+      if (any_empty || params.spherical) {
+        hcent.resize(mk * dsub);
+        ctx.to_host(hcent.data(), dcent.get(), mk * dsub * sizeof(float), "reading centroids");
+        if (any_empty) repair_empty(m, k, dsub, hcounts, hcent);
+        if (params.spherical) normalize_rows(mk, dsub, hcent.data());
+        ctx.to_device(dcent.get(), hcent.data(), mk * dsub * sizeof(float), "writing centroids");
+      }
+    }
+    if (last) ctx.to_host(&objective, objacc.get(), sizeof(double), "reading the objective");
+  }
+  ctx.to_host(centroids, dcent.get(), mk * dsub * sizeof(float), "reading centroids");
+  return objective;
+}
+
+}  // namespace pgvq_gpu
