@@ -97,7 +97,7 @@ suite_tap() {
 	(cd "$work" && as_pg env PATH="$PGBIN:$PATH" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		PGVQ_DATA="$PGVQ_DATA" PGVQ_TOOLS="$REPO/build/dev" \
 		PERL5LIB="$pgxs/src/test/perl" PG_CONFIG="$PG_CONFIG" \
-		prove -v -I "$pgxs/src/test/perl" t/)
+		prove -v -I "$pgxs/src/test/perl" t/*.pl)
 }
 
 for s in unit asan gpu regress pgtap recall tap; do

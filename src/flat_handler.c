@@ -117,8 +117,7 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	*indexPages = pages;
 }
 
-extern PGDLLEXPORT Datum flathandler(PG_FUNCTION_ARGS);
-PG_FUNCTION_INFO_V1(flathandler);
+PGVQ_FUNCTION(flathandler);
 Datum
 flathandler(PG_FUNCTION_ARGS)
 {

@@ -13,6 +13,15 @@
 #error "pgvq needs PostgreSQL 15 or later"
 #endif
 
+/*
+ * Declares an SQL-callable C function.  The library is built with
+ * -fvisibility=hidden; on PostgreSQL 15 PG_FUNCTION_INFO_V1 exports only the
+ * info function, so the function itself is exported here.
+ */
+#define PGVQ_FUNCTION(name) \
+	extern PGDLLEXPORT Datum name(PG_FUNCTION_ARGS); \
+	PG_FUNCTION_INFO_V1(name)
+
 /* The core's cancellation callback: reads the interrupt flags, calls nothing. */
 extern int	PgvqShouldStop(void *arg);
 

@@ -12,16 +12,11 @@
 
 #include "fmgr.h"
 
+#include "pgvq.h"
 #include "vector.h"
 
-/*
- * Declares an SQL-callable function.  The library is built with
- * -fvisibility=hidden and PostgreSQL 15's PG_FUNCTION_INFO_V1 exports only
- * the pg_finfo_ record, so the function itself must be marked PGDLLEXPORT.
- */
-#define VECTOR_FUNCTION(name) \
-	extern PGDLLEXPORT Datum name(PG_FUNCTION_ARGS); \
-	PG_FUNCTION_INFO_V1(name)
+/* Declares an SQL-callable function (see PGVQ_FUNCTION in pgvq.h). */
+#define VECTOR_FUNCTION(name) PGVQ_FUNCTION(name)
 
 /* Both operands of a binary vector function must have the same length. */
 static inline void

@@ -61,6 +61,7 @@ void pgvq_distances_1xn(int metric, const float *q, size_t n, size_t d, const fl
 
 int pgvq_topk_new(size_t k, pgvq_topk **out, pgvq_status *st) {
     PGVQ_BRIDGE_TRY
+    PGVQ_CHECK_ARG(out != nullptr, "top-k heap: no output pointer");
     *out = nullptr;
     *out = new pgvq_topk(k);
     return pgvq::status_ok(st);

@@ -103,7 +103,9 @@ PGVQ_API void pgvq_topk_free(pgvq_topk *h);
 PGVQ_API void pgvq_topk_reset(pgvq_topk *h);	/* empty it, same k; never fails */
 PGVQ_API size_t pgvq_topk_size(const pgvq_topk *h);
 PGVQ_API size_t pgvq_topk_capacity(const pgvq_topk *h);
-/* The current k-th (worst kept) distance, +inf while not full.  Never fails. */
+/* The current k-th (worst kept) distance, +inf while not full.  Never fails.
+ * NaN when the worst kept distance is NaN (NaN sorts after every number): prune
+ * a candidate only when "distance > threshold" holds, which is never true then. */
 PGVQ_API float pgvq_topk_threshold(const pgvq_topk *h);
 /* Never fails (storage reserved at _new). */
 PGVQ_API void pgvq_topk_push(pgvq_topk *h, float distance, int64_t id);
@@ -141,7 +143,7 @@ PGVQ_API int pgvq_kmeans_train(size_t n, size_t d, const float *x, size_t k,
 							   double *objective, pgvq_status *st);
 
 /* Nearest centroid by squared L2 for each row (GEMM based).  labels (n),
- * distances (n, may be NULL). */
+ * distances (n, may be NULL).  Ties go to the smaller centroid index. */
 PGVQ_API int pgvq_assign_l2(size_t n, size_t d, const float *x, size_t k,
 							const float *centroids, int64_t *labels, float *distances,
 							int nthreads, pgvq_should_stop_fn should_stop, void *stop_arg,
@@ -170,7 +172,9 @@ PGVQ_API void pgvq_pq_decode(size_t n, size_t d, const uint8_t *codes, size_t m,
 PGVQ_API void pgvq_pq_distance_table(int metric, size_t d, const float *q, size_t m, int nbits,
 									 const float *codebooks, float *table);
 
-/* distances[i] = bias + sum_j table[j][codes[i*m + j]] for i < n.  SIMD.  Never fails. */
+/* distances[i] = bias + sum_j table[j][codes[i*m + j]] for i < n.  SIMD.  Never fails.
+ * Each code byte is masked to its low nbits, so a corrupt code cannot read
+ * outside the table; the sum runs in the order bias, j = 0, 1, ..., m-1. */
 PGVQ_API void pgvq_pq_scan_codes(size_t m, int nbits, const float *table, float bias,
 								 size_t n, const uint8_t *codes, float *distances);
 
