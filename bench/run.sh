@@ -40,7 +40,8 @@
 #   --synth-queries Q    queries generated for synthetic sets      (1000)
 #   --out DIR            output directory                          (bench/out)
 #   --no-build           do not build/install (use what is installed)
-#   --keep-cluster       leave the throwaway cluster running
+#   --keep-cluster       leave the throwaway cluster running (or, on a cluster given by
+#                        PGHOST/PGPORT, the pgvq_bench database, else dropped at the end)
 #   --smoke              synth:2000:32, short sweeps, pgbench 2 s; implies --check
 #   --check              exit non-zero when a build or a sweep point fails, or an
 #                        exact kind (flat, seq scans) has recall below 1
@@ -166,6 +167,9 @@ chmod 755 "$WORK"
 OWN_CLUSTER=0
 cleanup() {
 	rm -rf "$WORK"
+	if [ $OWN_CLUSTER = 0 ] && [ "$KEEP_CLUSTER" != 1 ] && [ -n "${DB:-}" ]; then
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+	fi
 	if [ $OWN_CLUSTER = 1 ]; then
 		if [ "$KEEP_CLUSTER" = 1 ]; then
 			echo "cluster left running: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres"
