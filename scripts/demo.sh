@@ -77,7 +77,7 @@ recall_all() {
 	local kind=$1 settings=${2:-}
 	local out=$WORK/results-$kind.txt t0 t1
 	t0=$(now_ms)
-	psql_q -c "$settings" -c "COPY (
+	psql_q -c "$settings;" -c "COPY (
 		SELECT q.qid, n.ids
 		FROM queries q CROSS JOIN LATERAL (
 			SELECT array_agg(i.id) AS ids
@@ -96,10 +96,16 @@ Q0=$("$VECS" vec "$DS/query.fvecs" --row 0)
 show_query() {
 	local settings=${1:-}
 	echo "EXPLAIN of the query:"
-	psql_q -v q="$Q0" -c "$settings" -c "EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT $K" | sed 's/^/    /'
+	psql_q -At -v q="$Q0" <<SQL | sed 's/^/    /'
+$settings;
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT $K;
+SQL
 	echo "The $K nearest neighbours of query 0:"
-	psql_q -v q="$Q0" -c "$settings" -c '\timing on' \
-		-c "SELECT id, embedding <-> :'q' AS distance FROM items ORDER BY embedding <-> :'q' LIMIT $K"
+	psql_q -v q="$Q0" <<SQL
+$settings;
+\\timing on
+SELECT id, embedding <-> :'q' AS distance FROM items ORDER BY embedding <-> :'q' LIMIT $K;
+SQL
 	echo "ground truth for query 0: $("$VECS" ivecs "$DS/groundtruth.ivecs" --limit 1 --k $K | cut -f2)"
 }
 

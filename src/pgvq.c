@@ -20,6 +20,7 @@ _PG_init(void)
 
 	/* Each access method adds its own Init call here. */
 	FlatInit();
+	IvfpqInit();
 
 	MarkGUCPrefixReserved("pgvq");
 }

@@ -13,9 +13,9 @@
 
 #include "cpp_only.h"
 
-namespace {
+namespace pgvq {
 
-pgvq::ClusteringParameters to_cp(const pgvq_kmeans_params *p) {
+ClusteringParameters clustering_parameters_from(const pgvq_kmeans_params *p) {
     pgvq::ClusteringParameters cp;
     if (p) {
         PGVQ_CHECK_ARG(p->niter >= 0, "k-means: niter must not be negative (got %d)", p->niter);
@@ -29,7 +29,7 @@ pgvq::ClusteringParameters to_cp(const pgvq_kmeans_params *p) {
     return cp;
 }
 
-} // namespace
+} // namespace pgvq
 
 extern "C" {
 
@@ -49,7 +49,7 @@ int pgvq_kmeans_train(size_t n, size_t d, const float *x, size_t k,
                       pgvq_status *st) {
     PGVQ_BRIDGE_TRY
     PGVQ_CHECK_ARG(centroids != nullptr, "k-means: no output buffer for the centroids");
-    pgvq::Clustering clus(d, k, to_cp(params));
+    pgvq::Clustering clus(d, k, pgvq::clustering_parameters_from(params));
     pgvq::StopChecker stop(params ? params->should_stop : nullptr,
                            params ? params->stop_arg : nullptr);
     clus.train(n, x, stop);

@@ -52,6 +52,21 @@ struct DistanceKernels {
                           const uint8_t *codes, float *out);
 };
 
+/* out[i] = bias + sum_j table[j * ksub + (codes[i*m + j] & (ksub - 1))], summed in
+ * the order bias, j = 0, 1, ..., m-1, so every implementation gives the same
+ * bits.  Code bytes are masked to nbits: a corrupt byte cannot read outside
+ * the table. */
+using PqScanFn = void (*)(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                          const uint8_t *codes, float *out);
+void pq_scan_codes_scalar(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                          const uint8_t *codes, float *out);
+/* Eight rows per step, two AVX2 gathers per sub-quantizer. */
+void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                               const uint8_t *codes, float *out);
+/* Sixteen rows per step, two AVX-512 gathers per sub-quantizer. */
+void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                                 const uint8_t *codes, float *out);
+
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */
 extern const DistanceKernels kernels_avx512; /* valid only if the CPU has AVX-512F/BW/DQ/VL */

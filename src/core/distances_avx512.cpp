@@ -193,40 +193,37 @@ void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *
     }
 }
 
-/* Four codes at a time; same summation order as every level (bias, then j = 0..m-1). */
-void pq_scan_codes(size_t m, size_t ksub, const float *table, float bias, size_t n,
-                   const uint8_t *codes, float *out) {
+} // namespace
+
+void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                                 const uint8_t *codes, float *out) {
+    const __m512i mask = _mm512_set1_epi32((int)(ksub - 1));
+    const __m512i rowoff =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)m));
+    const __m512 vbias = _mm512_set1_ps(bias);
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
+    if (m > ((size_t)1 << 20)) /* row offsets must fit in int32 */
+        i = n;
+    /* The code gather reads 4 bytes at each position: stay 3 bytes inside. */
+    for (; i + 16 <= n && (i + 16) * m + 3 <= n * m; i += 16) {
         const uint8_t *c = codes + i * m;
-        float s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+        __m512 acc = vbias;
         const float *t = table;
         for (size_t j = 0; j < m; j++, t += ksub) {
-            s0 += t[c[j]];
-            s1 += t[c[m + j]];
-            s2 += t[c[2 * m + j]];
-            s3 += t[c[3 * m + j]];
+            __m512i raw = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), (__mmask16)0xFFFF, rowoff, c + j, 1);
+            __m512i idx = _mm512_and_si512(raw, mask);
+            acc = _mm512_add_ps(acc, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), (__mmask16)0xFFFF, idx, t, 4));
         }
-        out[i] = s0;
-        out[i + 1] = s1;
-        out[i + 2] = s2;
-        out[i + 3] = s3;
+        _mm512_storeu_ps(out + i, acc);
     }
-    for (; i < n; i++) {
-        const uint8_t *c = codes + i * m;
-        float s = bias;
-        const float *t = table;
-        for (size_t j = 0; j < m; j++, t += ksub)
-            s += t[c[j]];
-        out[i] = s;
-    }
+    if (i < n)
+        pq_scan_codes_scalar(m, ksub, table, bias, n - i, codes + i * m, out + i);
 }
-
-} // namespace
 
 const DistanceKernels kernels_avx512 = {
     "avx512",      SIMD_AVX512,  l2sqr,         inner_product, l1,
-    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes,
+    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
 };
 
 } // namespace pgvq

@@ -68,28 +68,13 @@ float norm_l2sqr(const float *a, size_t d) {
     return sum8(s);
 }
 
+/* Three vectorisable passes: measured faster than one pass with three sets
+ * of accumulators, which GCC keeps in memory. */
 void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *norma,
                   float *normb) {
-    float sd[W] = {0, 0, 0, 0, 0, 0, 0, 0};
-    float sa[W] = {0, 0, 0, 0, 0, 0, 0, 0};
-    float sb[W] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + W <= d; i += W)
-        for (size_t j = 0; j < W; j++) {
-            float x = a[i + j], y = b[i + j];
-            sd[j] += x * y;
-            sa[j] += x * x;
-            sb[j] += y * y;
-        }
-    for (size_t j = 0; i < d; i++, j++) {
-        float x = a[i], y = b[i];
-        sd[j] += x * y;
-        sa[j] += x * x;
-        sb[j] += y * y;
-    }
-    *dot = sum8(sd);
-    *norma = sum8(sa);
-    *normb = sum8(sb);
+    *dot = inner_product(a, b, d);
+    *norma = norm_l2sqr(a, d);
+    *normb = norm_l2sqr(b, d);
 }
 
 void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *x, float *out) {
@@ -120,19 +105,22 @@ void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *
     }
 }
 
-/* Four codes at a time, each row's m lookups summed in order j = 0..m-1. */
-void pq_scan_codes(size_t m, size_t ksub, const float *table, float bias, size_t n,
-                   const uint8_t *codes, float *out) {
+} // namespace
+
+/* Four rows interleaved for instruction-level parallelism. */
+void pq_scan_codes_scalar(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                          const uint8_t *codes, float *out) {
+    const unsigned mask = (unsigned)(ksub - 1);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const uint8_t *c = codes + i * m;
         float s0 = bias, s1 = bias, s2 = bias, s3 = bias;
         const float *t = table;
         for (size_t j = 0; j < m; j++, t += ksub) {
-            s0 += t[c[j]];
-            s1 += t[c[m + j]];
-            s2 += t[c[2 * m + j]];
-            s3 += t[c[3 * m + j]];
+            s0 += t[c[j] & mask];
+            s1 += t[c[m + j] & mask];
+            s2 += t[c[2 * m + j] & mask];
+            s3 += t[c[3 * m + j] & mask];
         }
         out[i] = s0;
         out[i + 1] = s1;
@@ -144,16 +132,14 @@ void pq_scan_codes(size_t m, size_t ksub, const float *table, float bias, size_t
         float s = bias;
         const float *t = table;
         for (size_t j = 0; j < m; j++, t += ksub)
-            s += t[c[j]];
+            s += t[c[j] & mask];
         out[i] = s;
     }
 }
 
-} // namespace
-
 const DistanceKernels kernels_scalar = {
     "scalar",      SIMD_SCALAR,  l2sqr,         inner_product, l1,
-    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes,
+    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
 };
 
 } // namespace pgvq

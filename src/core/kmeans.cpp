@@ -37,12 +37,16 @@ namespace {
 
 constexpr size_t kColBlock = 1024; /* centroids per GEMM */
 
+} // namespace
+
 /* Rows per assignment block: a function of n only (see assign_l2). */
 size_t rows_per_block(size_t n) {
     size_t b = n / 64;
     b = std::max<size_t>(32, std::min<size_t>(512, b));
     return (b + 15) & ~size_t(15);
 }
+
+namespace {
 
 /* Index of the first minimum of v[0..n) (n >= 1); NaNs are skipped.  Eight
  * independent running minima keep the first pass vectorisable. */
@@ -112,6 +116,33 @@ void check_finite(size_t n, size_t d, const float *x, const char *what) {
             throw_invalid("%s: input row %zu contains a NaN or infinite value", what, i / d);
 }
 
+size_t nearest_l2_scratch_size(size_t rows, size_t k) { return rows * std::min(k, kColBlock); }
+
+void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                      const float *centroids, const float *cnorms, float *best, int64_t *arg,
+                      float *ip) noexcept {
+    const size_t bc = std::min(k, kColBlock);
+    for (size_t r = 0; r < rows; r++) {
+        best[r] = std::numeric_limits<float>::infinity();
+        arg[r] = 0;
+    }
+    for (size_t c0 = 0; c0 < k; c0 += bc) {
+        const size_t cols = std::min(bc, k - c0);
+        /* ip <- |c|^2 - 2 <x, c> */
+        for (size_t r = 0; r < rows; r++)
+            std::memcpy(ip + r * cols, cnorms + c0, cols * sizeof(float));
+        sgemm_nt(rows, cols, d, -2.0f, x, ldx, centroids + c0 * d, d, 1.0f, ip, cols);
+        for (size_t r = 0; r < rows; r++) {
+            float v;
+            size_t j = argmin_row(ip + r * cols, cols, &v);
+            if (v < best[r]) {
+                best[r] = v;
+                arg[r] = (int64_t)(c0 + j);
+            }
+        }
+    }
+}
+
 void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
                const float *cnorms, int64_t *labels, float *distances, int nthreads,
                const StopChecker &stop) {
@@ -119,20 +150,17 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
         return;
     blas_init();
     const size_t bx = rows_per_block(n);
-    const size_t bc = std::min(k, kColBlock);
     const size_t nblocks = (n + bx - 1) / bx;
     const int nt = effective_threads(nthreads, nblocks);
 
-    /* Per-thread scratch, allocated once: (bx, bc) inner products, best per row. */
+    /* Per-thread scratch, allocated once: inner products and the best per row. */
     struct Scratch {
         std::vector<float> ip, best;
-        std::vector<int64_t> arg;
     };
     std::vector<Scratch> scratch((size_t)nt);
     for (auto &s : scratch) {
-        s.ip.resize(bx * bc);
+        s.ip.resize(nearest_l2_scratch_size(bx, k));
         s.best.resize(bx);
-        s.arg.resize(bx);
     }
     const DistanceKernels &kern = kernels();
 
@@ -141,26 +169,10 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
         const size_t i0 = b * bx;
         const size_t rows = std::min(bx, n - i0);
         const float *xb = x + i0 * d;
-        std::fill(s.best.begin(), s.best.begin() + rows, std::numeric_limits<float>::infinity());
-        std::fill(s.arg.begin(), s.arg.begin() + rows, 0);
-        for (size_t c0 = 0; c0 < k; c0 += bc) {
-            const size_t cols = std::min(bc, k - c0);
-            /* ip <- |c|^2 - 2 <x, c> */
-            for (size_t r = 0; r < rows; r++)
-                std::memcpy(s.ip.data() + r * cols, cnorms + c0, cols * sizeof(float));
-            sgemm_nt(rows, cols, d, -2.0f, xb, d, centroids + c0 * d, d, 1.0f, s.ip.data(), cols);
+        nearest_l2_block(rows, d, xb, d, k, centroids, cnorms, s.best.data(), labels + i0,
+                         s.ip.data());
+        if (distances) {
             for (size_t r = 0; r < rows; r++) {
-                float v;
-                size_t j = argmin_row(s.ip.data() + r * cols, cols, &v);
-                if (v < s.best[r]) {
-                    s.best[r] = v;
-                    s.arg[r] = (int64_t)(c0 + j);
-                }
-            }
-        }
-        for (size_t r = 0; r < rows; r++) {
-            labels[i0 + r] = s.arg[r];
-            if (distances) {
                 float dist = kern.norm_l2sqr(xb + r * d, d) + s.best[r];
                 distances[i0 + r] = dist > 0.0f ? dist : 0.0f;
             }

@@ -64,6 +64,26 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
                const float *cnorms, int64_t *labels, float *distances, int nthreads,
                const StopChecker &stop);
 
+/* Rows per assignment block for n rows (depends on n only, for determinism). */
+size_t rows_per_block(size_t n);
+
+/* Floats of scratch nearest_l2_block needs for `rows` rows and k centroids. */
+size_t nearest_l2_scratch_size(size_t rows, size_t k);
+
+/*
+ * The nearest of k centroids (k, d) for rows x[r * ldx .. + d), r < rows, on the
+ * calling thread: best[r] = min_c |c|^2 - 2 <x_r, c> (add |x_r|^2 for the
+ * squared distance), arg[r] = its index (smaller index on ties).  ip: scratch
+ * of nearest_l2_scratch_size(rows, k) floats.
+ */
+void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                      const float *centroids, const float *cnorms, float *best, int64_t *arg,
+                      float *ip) noexcept;
+
+/* The C parameters as ClusteringParameters (defaults when p is NULL); throws
+ * InvalidArgument on a negative niter or nthreads.  (bridge_kmeans.cpp) */
+ClusteringParameters clustering_parameters_from(const pgvq_kmeans_params *p);
+
 /* Throws InvalidArgument unless all n*d values are finite. */
 void check_finite(size_t n, size_t d, const float *x, const char *what);
 

@@ -271,10 +271,10 @@ TEST(KMeans, CancelReturnsCancelled) {
         EXPECT_GT(std::strlen(st.message), 0u);
         EXPECT_EQ(cs.polls, after + 1) << "kept polling after it said stop";
     }
-    /* The assignment alone. */
+    /* The assignment alone (polls 0 and 1 happen whatever the timing). */
     std::vector<float> cent(k * d, 0.0f);
     std::vector<int64_t> labels(n);
-    for (int after : {0, 3}) {
+    for (int after : {0, 1}) {
         CountingStop cs{0, after};
         pgvq_status st;
         EXPECT_EQ(pgvq_assign_l2(n, d, x.data(), k, cent.data(), labels.data(), nullptr, 2,

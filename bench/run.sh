@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# pgvq benchmark suite: one command.
+#
+# Starts a throwaway cluster (or uses the one PGHOST/PGPORT point to), loads
+# each dataset (from ../shared/data, or generated with a fixed seed), computes
+# the exact ground truth by brute force when it is not shipped, then for each
+# index kind builds the index and measures build time, index size, WAL written
+# by the build, and, over a sweep of query settings, recall@10 and single-client
+# QPS with p50/p99 latency (prepared statement, warm cache, plan checked with
+# EXPLAIN first), plus multi-client throughput with pgbench at the cheapest
+# setting that reaches --mc-recall.  pgvector's ivfflat, hnsw and a sequential
+# scan on its type run in the same cluster and run when
+# `CREATE EXTENSION vector SCHEMA pgvector` succeeds; otherwise it says so.
+#
+# Output: bench/out/results.jsonl, bench/out/results.md, bench/out/recall_qps.png
+#
+#   bench/run.sh                                  sift5k, every index kind
+#   bench/run.sh --smoke                          tiny synthetic set, under a minute (CI)
+#   bench/run.sh --datasets mnist,synth:1000000:128 --lists 1000 --m 32
+#
+# Options (environment variables of the same name in capitals also work):
+#   --datasets LIST      comma-separated: sift5k, mnist, synth:N:D[:l2|ip|cosine]   (sift5k)
+#   --indexes LIST       flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan                 (all)
+#   --lists N            IVF lists for ivfpq and ivfflat (default: sqrt(rows), at least 1)
+#   --m M --nbits B      ivfpq options (default: the access method's defaults)
+#   --probes "LIST"      ivfpq.probes and ivfflat.probes sweep     ("1 2 4 8 16 32 64")
+#   --rerank "LIST"      ivfpq.rerank sweep                        ("" = its default)
+#   --ef-search "LIST"   hnsw.ef_search sweep                      ("10 20 40 80 160 320")
+#   --hnsw-m M --ef-construction E                                 (16, 64)
+#   --seqscan-workers "LIST"  max_parallel_workers_per_gather sweep for scans  ("0 2")
+#   --nq N               queries timed per setting                 (1000)
+#   --k K                LIMIT and recall@K                        (10)
+#   --min-seconds S      repeat the query pass until S seconds     (2)
+#   --max-seconds S      stop a setting's timing after S seconds   (60)
+#   --clients "LIST"     pgbench client counts                     ("2 4")
+#   --pgbench-seconds S                                            (10)
+#   --mc-recall R        recall the pgbench setting must reach     (0.95)
+#   --storage plain|external   the vector column's storage        (plain, as ann-benchmarks)
+#   --seed S             synthetic data seed                       (42)
+#   --synth-queries Q    queries generated for synthetic sets      (1000)
+#   --out DIR            output directory                          (bench/out)
+#   --no-build           do not build/install (use what is installed)
+#   --keep-cluster       leave the throwaway cluster running
+#   --smoke              synth:2000:32, short sweeps, no multi-client runs longer than 2 s
+# Environment: PGHOST/PGPORT (use that cluster; the bench creates and drops the
+# database pgvq_bench there), PGVQ_DATA, PG_CONFIG, PGVQ_BENCH_CLUSTER
+# (/tmp/pgvq-bench), PGVQ_BENCH_PORT (54404).
+source "$(dirname "$0")/../scripts/common.sh"
+
+BENCH=$REPO/bench
+DATASETS=${DATASETS:-sift5k}
+INDEXES=${INDEXES:-flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan}
+LISTS=${LISTS:-}
+M=${M:-}
+NBITS=${NBITS:-}
+PROBES=${PROBES:-"1 2 4 8 16 32 64"}
+RERANK=${RERANK:-}
+EF_SEARCH=${EF_SEARCH:-"10 20 40 80 160 320"}
+HNSW_M=${HNSW_M:-16}
+EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
+SEQSCAN_WORKERS=${SEQSCAN_WORKERS:-"0 2"}
+NQ=${NQ:-1000}
+K=${K:-10}
+MIN_SECONDS=${MIN_SECONDS:-2}
+MAX_SECONDS=${MAX_SECONDS:-60}
+CLIENTS=${CLIENTS:-"2 4"}
+PGBENCH_SECONDS=${PGBENCH_SECONDS:-10}
+MC_RECALL=${MC_RECALL:-0.95}
+STORAGE=${STORAGE:-plain}
+SEED=${SEED:-42}
+SYNTH_QUERIES=${SYNTH_QUERIES:-1000}
+OUT=${OUT:-$BENCH/out}
+NO_BUILD=${NO_BUILD:-0}
+KEEP_CLUSTER=${KEEP_CLUSTER:-0}
+SMOKE=0
+
+usage() { sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--datasets) DATASETS=$2; shift ;;
+	--indexes) INDEXES=$2; shift ;;
+	--lists) LISTS=$2; shift ;;
+	--m) M=$2; shift ;;
+	--nbits) NBITS=$2; shift ;;
+	--probes) PROBES=$2; shift ;;
+	--rerank) RERANK=$2; shift ;;
+	--ef-search) EF_SEARCH=$2; shift ;;
+	--hnsw-m) HNSW_M=$2; shift ;;
+	--ef-construction) EF_CONSTRUCTION=$2; shift ;;
+	--seqscan-workers) SEQSCAN_WORKERS=$2; shift ;;
+	--nq) NQ=$2; shift ;;
+	--k) K=$2; shift ;;
+	--min-seconds) MIN_SECONDS=$2; shift ;;
+	--max-seconds) MAX_SECONDS=$2; shift ;;
+	--clients) CLIENTS=$2; shift ;;
+	--pgbench-seconds) PGBENCH_SECONDS=$2; shift ;;
+	--mc-recall) MC_RECALL=$2; shift ;;
+	--storage) STORAGE=$2; shift ;;
+	--seed) SEED=$2; shift ;;
+	--synth-queries) SYNTH_QUERIES=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--no-build) NO_BUILD=1 ;;
+	--keep-cluster) KEEP_CLUSTER=1 ;;
+	--smoke) SMOKE=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ $SMOKE = 1 ]; then
+	DATASETS=synth:2000:32
+	NQ=100
+	SYNTH_QUERIES=100
+	LISTS=${LISTS:-16}
+	PROBES="1 4 16"
+	EF_SEARCH="10 40"
+	SEQSCAN_WORKERS="0"
+	MIN_SECONDS=0
+	MAX_SECONDS=5
+	CLIENTS="2"
+	PGBENCH_SECONDS=2
+fi
+case $STORAGE in plain | external | main | extended) ;; *) echo "run.sh: bad --storage $STORAGE" >&2; exit 2 ;; esac
+for v in NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES PGBENCH_SECONDS; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
+done
+
+# ---- build ---------------------------------------------------------------------
+if [ "$NO_BUILD" != 1 ]; then
+	install_deps
+	build_and_install
+fi
+VECS=$REPO/build/dev/pgvq_vecs
+CLIENT=$REPO/build/dev/pgvq_bench_client
+for t in "$VECS" "$CLIENT"; do
+	[ -x "$t" ] || { echo "run.sh: $t is not built (run without --no-build, or cmake --build build/dev)" >&2; exit 1; }
+done
+PGBENCH=$PGBIN/pgbench
+
+# A python3 with matplotlib for the plot (Debian's python3-matplotlib).
+PY=python3
+command -v python3 >/dev/null || PY=/usr/bin/python3
+if ! "$PY" -c 'import matplotlib' 2>/dev/null; then
+	if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+		PY=/usr/bin/python3
+	else
+		log "installing python3-matplotlib for the plot"
+		sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		{ $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			--no-install-recommends python3 python3-matplotlib >/dev/null; } || echo "could not install python3-matplotlib: no plot"
+		/usr/bin/python3 -c 'import matplotlib' 2>/dev/null && PY=/usr/bin/python3
+	fi
+fi
+
+# ---- cluster ----------------------------------------------------------------------
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+mkdir -p "$OUT"
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+OWN_CLUSTER=0
+cleanup() {
+	rm -rf "$WORK"
+	if [ $OWN_CLUSTER = 1 ]; then
+		if [ "$KEEP_CLUSTER" = 1 ]; then
+			echo "cluster left running: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres"
+		else
+			stop_cluster "$CLUSTER"
+		fi
+	fi
+}
+trap cleanup EXIT
+if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ]; then
+	log "using the cluster at PGHOST=$PGHOST PGPORT=$PGPORT"
+	export PGUSER=${PGUSER:-postgres}
+else
+	CLUSTER=${PGVQ_BENCH_CLUSTER:-/tmp/pgvq-bench}
+	PORT=${PGVQ_BENCH_PORT:-54404}
+	log "starting a throwaway cluster in $CLUSTER (port $PORT)"
+	OWN_CLUSTER=1
+	start_cluster "$CLUSTER" "$PORT"
+fi
+DB=pgvq_bench
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+export PGDATABASE=$DB
+# JIT would add compile time to every execution of the expensive scans.
+psql -X -q -v ON_ERROR_STOP=1 -c "ALTER DATABASE $DB SET jit = off"
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+q -c "CREATE EXTENSION pgvq"
+HAVE_PREWARM=0
+q -c "CREATE EXTENSION pg_prewarm" 2>/dev/null && HAVE_PREWARM=1
+HAVE_PGVECTOR=0
+if err=$(q -c "CREATE SCHEMA pgvector" -c "CREATE EXTENSION vector SCHEMA pgvector" 2>&1); then
+	HAVE_PGVECTOR=1
+	PGVECTOR_VERSION=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+	log "pgvector $PGVECTOR_VERSION is installed: ivfflat, hnsw and its sequential scan run side by side"
+else
+	PGVECTOR_VERSION=""
+	log "pgvector is not installed in this cluster (CREATE EXTENSION vector failed: ${err##*ERROR:  }): its indexes are skipped"
+fi
+HAVE_IVFPQ=$(q -c "SELECT count(*) FROM pg_am WHERE amname = 'ivfpq'")
+HAVE_FLAT=$(q -c "SELECT count(*) FROM pg_am WHERE amname = 'flat'")
+[ "$HAVE_IVFPQ" = 1 ] || log "the ivfpq access method is not in this pgvq build: ivfpq is skipped"
+[ "$HAVE_FLAT" = 1 ] || log "the flat access method is not in this pgvq build: flat is skipped"
+
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+emit() { echo "$1" >>"$RESULTS"; }
+jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || echo unknown)
+MEM_GB=$(awk '/MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
+PGVER=$(q -c "SHOW server_version")
+PGVQ_VERSION=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pgvq'")
+SETTINGS=$(q -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN
+	('shared_buffers', 'maintenance_work_mem', 'max_parallel_maintenance_workers', 'max_parallel_workers_per_gather',
+	 'work_mem', 'jit', 'fsync', 'synchronous_commit')")
+emit "{\"kind\":\"meta\",\"run\":\"$RUN_ID\",\"cpu\":$(jstr "$CPU"),\"cores\":$(nproc),\"mem_gb\":$MEM_GB,\"postgres\":$(jstr "$PGVER"),\"pgvq\":$(jstr "$PGVQ_VERSION"),\"pgvector\":$(jstr "$PGVECTOR_VERSION"),\"settings\":$(jstr "$SETTINGS"),\"storage\":\"$STORAGE\",\"k\":$K,\"smoke\":$SMOKE}"
+
+# ---- datasets ------------------------------------------------------------------------
+# dataset NAME: sets DS_NAME DS_BASE DS_QUERY DS_GT DS_METRIC DS_N DS_D DS_TABLE
+dataset() {
+	local name=$1
+	DS_NAME=$name
+	DS_METRIC=l2
+	case $name in
+	sift5k)
+		local d=$PGVQ_DATA/sift-5k-128-euclidean
+		DS_BASE=$d/base.fvecs DS_QUERY=$d/query.fvecs DS_GT=$d/groundtruth.ivecs DS_TABLE=sift5k ;;
+	mnist)
+		local d=$PGVQ_DATA/mnist-784-euclidean
+		DS_BASE=$d/base.bvecs DS_QUERY=$d/query.bvecs DS_GT=$d/groundtruth.ivecs DS_TABLE=mnist ;;
+	synth:*)
+		local n d metric rest
+		IFS=: read -r _ n d metric rest <<<"$name"
+		metric=${metric:-l2}
+		[[ $n =~ ^[0-9]+$ && $d =~ ^[0-9]+$ && -z $rest ]] || { echo "run.sh: bad dataset '$name' (synth:N:D[:l2|ip|cosine])" >&2; exit 2; }
+		case $metric in l2 | ip | cosine) ;; *) echo "run.sh: bad metric in '$name'" >&2; exit 2 ;; esac
+		DS_METRIC=$metric
+		local dir=$BENCH/data/synth-$n-$d-$metric-seed$SEED-q$SYNTH_QUERIES
+		DS_BASE=$dir/base.fvecs DS_QUERY=$dir/query.fvecs DS_GT=$dir/groundtruth.ivecs DS_TABLE=synth_${n}_${d}_$metric
+		if [ ! -f "$DS_GT" ]; then
+			mkdir -p "$dir"
+			local norm=()
+			[ "$metric" = l2 ] || norm=(--normalize)
+			log "generating $name (seed $SEED, $SYNTH_QUERIES queries) in $dir"
+			local t0=$(date +%s%3N)
+			"$VECS" synth --n "$n" --d "$d" --seed "$SEED" "${norm[@]}" --out "$DS_BASE" \
+				--queries "$SYNTH_QUERIES" --query-out "$DS_QUERY"
+			local t1=$(date +%s%3N)
+			"$VECS" gt --base "$DS_BASE" --query "$DS_QUERY" --k 100 --metric "$metric" --out "$dir/tmp-gt.ivecs"
+			mv "$dir/tmp-gt.ivecs" "$DS_GT"
+			echo "generated in $((t1 - t0)) ms, exact ground truth in $(($(date +%s%3N) - t1)) ms"
+		fi ;;
+	*) echo "run.sh: unknown dataset '$name' (sift5k, mnist, synth:N:D[:metric])" >&2; exit 2 ;;
+	esac
+	for f in "$DS_BASE" "$DS_QUERY" "$DS_GT"; do
+		[ -f "$f" ] || { echo "run.sh: $f not found (set PGVQ_DATA)" >&2; exit 1; }
+	done
+	read -r DS_N DS_D < <("$VECS" info "$DS_BASE")
+	read -r DS_NQ _ < <("$VECS" info "$DS_QUERY")
+	case $DS_METRIC in
+	l2) DS_OP='<->' DS_OPCLASS=vector_l2_ops ;;
+	ip) DS_OP='<#>' DS_OPCLASS=vector_ip_ops ;;
+	cosine) DS_OP='<=>' DS_OPCLASS=vector_cosine_ops ;;
+	esac
+}
+
+# load_table TABLE TYPE: base vectors into TABLE (id, embedding TYPE(d)) and the
+# queries into TABLE_q (qid primary key, embedding) for pgbench.
+load_table() {
+	local t=$1 type=$2
+	q -c "DROP TABLE IF EXISTS $t, ${t}_q" \
+		-c "CREATE TABLE $t (id integer NOT NULL, embedding $type($DS_D))" \
+		-c "ALTER TABLE $t ALTER COLUMN embedding SET STORAGE $STORAGE" \
+		-c "CREATE TABLE ${t}_q (qid integer PRIMARY KEY, embedding $type($DS_D))"
+	local t0=$(date +%s%3N)
+	"$VECS" copy "$DS_BASE" | q -c "COPY $t (id, embedding) FROM STDIN"
+	local t1=$(date +%s%3N)
+	"$VECS" copy "$DS_QUERY" --limit "$NQ" | q -c "COPY ${t}_q (qid, embedding) FROM STDIN"
+	q -c "VACUUM ANALYZE $t" -c "VACUUM ANALYZE ${t}_q"
+	echo "loaded $t: $DS_N rows in $((t1 - t0)) ms, $(q -c "SELECT pg_size_pretty(pg_table_size('$t'))")"
+}
+
+prewarm() {
+	[ $HAVE_PREWARM = 1 ] || return 0
+	local r
+	for r in "$@"; do q -c "SELECT pg_prewarm('$r')" >/dev/null; done
+}
+
+# build_index TABLE INDEX "CREATE INDEX ..." [SET ...]: sets B_MS B_SIZE B_WAL.
+build_index() {
+	local t=$1 idx=$2 ddl=$3 pre=${4:-}
+	q -c "CHECKPOINT"
+	local lsn0 out
+	lsn0=$(q -c "SELECT pg_current_wal_insert_lsn()")
+	out=$(psql -X -v ON_ERROR_STOP=1 -c "$pre" -c '\timing on' -c "$ddl" 2>&1) || { echo "$out" >&2; return 1; }
+	B_MS=$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
+	B_WAL=$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0')::bigint")
+	B_SIZE=$(q -c "SELECT pg_relation_size('$idx')")
+	printf '  built %s in %.0f ms: %s, WAL %s\n' "$idx" "$B_MS" \
+		"$(q -c "SELECT pg_size_pretty($B_SIZE::bigint)")" "$(q -c "SELECT pg_size_pretty($B_WAL::bigint)")"
+}
+
+# A sweep point: run_point LABEL "GUC=V GUC=V" EXPECT REJECT TABLE SEARCH_PATH [tags...]
+# appends one JSON line to $RESULTS and to $WORK/sweep.jsonl.
+run_point() {
+	local setting=$1 gucs=$2 expect=$3 reject=$4 t=$5 sp=$6
+	shift 6
+	local args=() g
+	args+=(--set "search_path=$sp")
+	for g in $gucs; do args+=(--set "$g"); done
+	[ -n "$expect" ] && args+=(--expect-plan "$expect")
+	[ -n "$reject" ] && args+=(--reject-plan "$reject")
+	local line
+	line=$("$CLIENT" --sql "SELECT id FROM $t ORDER BY embedding $DS_OP \$1::vector LIMIT $K" \
+		--queries "$DS_QUERY" --nq "$NQ" --gt "$DS_GT" --k "$K" \
+		--warmup-seconds 10 --min-seconds "$MIN_SECONDS" --max-seconds "$MAX_SECONDS" \
+		"${args[@]}" --tag kind=query --tag run="$RUN_ID" --tag dataset="$DS_NAME" --tag n="$DS_N" \
+		--tag d="$DS_D" --tag metric="$DS_METRIC" --tag setting="$setting" --tag gucs="$gucs" "$@") || return 1
+	emit "$line"
+	echo "$line" >>"$WORK/sweep.jsonl"
+	# recall, qps, p50, p99 for the console
+	"$PY" -c 'import json,sys; r=json.loads(sys.argv[1]); print("  %-28s recall@%s %.4f  QPS %9.1f  p50 %7.3f ms  p99 %7.3f ms" % (r["setting"], sys.argv[2], r.get("recall", float("nan")), r["qps"], r["p50_ms"], r["p99_ms"]))' "$line" "$K"
+	LAST_RECALL=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1]).get("recall", 0))' "$line")
+}
+
+# Multi-client throughput with pgbench at the cheapest sweep point reaching MC_RECALL.
+run_pgbench() {
+	local index=$1 t=$2 sp=$3 expect=$4
+	shift 4
+	[ -s "$WORK/sweep.jsonl" ] || return 0
+	local pick
+	pick=$("$PY" - "$WORK/sweep.jsonl" "$MC_RECALL" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+target = float(sys.argv[2])
+ok = [r for r in rows if r.get("recall", 0) >= target]
+r = max(ok, key=lambda r: r["qps"]) if ok else max(rows, key=lambda r: (r.get("recall", 0), r["qps"]))
+print(r["setting"] + "|" + r["gucs"] + "|" + str(r.get("recall", "")))
+PY
+)
+	local setting gucs recall
+	IFS='|' read -r setting gucs recall <<<"$pick"
+	local opts="$PGOPTIONS -c search_path=$sp" g
+	for g in $gucs; do opts+=" -c $g"; done
+	local nq
+	nq=$(q -c "SELECT count(*) FROM ${t}_q")
+	local script=$WORK/pgbench.sql
+	printf '\\set qid random(0, %d)\nSELECT id FROM %s ORDER BY embedding %s (SELECT embedding FROM %s_q WHERE qid = :qid) LIMIT %d;\n' \
+		$((nq - 1)) "$t" "$DS_OP" "$t" "$K" >"$script"
+	chmod 644 "$script"
+	local plan
+	plan=$(PGOPTIONS="$opts" q -c "EXPLAIN (COSTS OFF) SELECT id FROM $t ORDER BY embedding $DS_OP (SELECT embedding FROM ${t}_q WHERE qid = 0) LIMIT $K")
+	if [ -n "$expect" ] && [[ $plan != *"$expect"* ]]; then
+		echo "  pgbench skipped: the plan does not use '$expect':"; echo "$plan"; return 1
+	fi
+	local c out tps lat
+	for c in $CLIENTS; do
+		out=$(PGOPTIONS="$opts" "$PGBENCH" -n -M prepared -c "$c" -j "$(($c < $(nproc) ? $c : $(nproc)))" \
+			-T "$PGBENCH_SECONDS" -f "$script" 2>&1) || { echo "$out" | tail -n 5; return 1; }
+		tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -n 1)
+		lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p')
+		emit "{\"kind\":\"pgbench\",\"run\":\"$RUN_ID\",\"dataset\":$(jstr "$DS_NAME"),\"n\":$DS_N,\"d\":$DS_D,\"index\":\"$index\",\"setting\":$(jstr "$setting"),\"gucs\":$(jstr "$gucs"),\"recall\":${recall:-null},\"clients\":$c,\"seconds\":$PGBENCH_SECONDS,\"tps\":${tps:-null},\"latency_avg_ms\":${lat:-null}$*}"
+		printf '  pgbench %-20s %d clients: %s TPS, %s ms average\n' "$setting" "$c" "$tps" "$lat"
+	done
+}
+
+want() { [[ ",$INDEXES," == *",$1,"* ]]; }
+
+# sweep_index INDEX TABLE SEARCH_PATH IDXNAME: runs the settings sweep for one index kind.
+sweep_index() {
+	local kind=$1 t=$2 sp=$3 idx=$4
+	shift 4
+	local extra=("$@")
+	: >"$WORK/sweep.jsonl"
+	local expect="Index Scan using $idx"
+	# The index sweeps measure the index: the planner may not pick an IVF index
+	# when every list is probed, so sequential scans are disabled there (the
+	# plan is still checked), and kept for the seqscan rows.
+	local noseq="enable_seqscan=off"
+	case $kind in
+	flat)
+		run_point "exact" "$noseq" "$expect" "" "$t" "$sp" "${extra[@]}" ;;
+	ivfpq)
+		local r p reranks=${RERANK:-default}
+		for r in $reranks; do
+			for p in $PROBES; do
+				[ "$p" -le "$CUR_LISTS" ] || continue
+				local g="$noseq ivfpq.probes=$p" s="probes=$p"
+				[ "$r" = default ] || { g+=" ivfpq.rerank=$r"; s+=" rerank=$r"; }
+				run_point "$s" "$g" "$expect" "" "$t" "$sp" "${extra[@]}"
+				awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
+			done
+		done ;;
+	ivfflat)
+		local p
+		for p in $PROBES; do
+			[ "$p" -le "$CUR_LISTS" ] || continue
+			run_point "probes=$p" "$noseq ivfflat.probes=$p" "$expect" "" "$t" "$sp" "${extra[@]}"
+			awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
+		done ;;
+	hnsw)
+		local e
+		for e in $EF_SEARCH; do
+			run_point "ef_search=$e" "$noseq hnsw.ef_search=$e" "$expect" "" "$t" "$sp" "${extra[@]}"
+			awk -v r="$LAST_RECALL" 'BEGIN { exit !(r >= 0.999) }' && break
+		done ;;
+	seqscan | pgv_seqscan)
+		local w
+		for w in $SEQSCAN_WORKERS; do
+			run_point "workers=$w" "max_parallel_workers_per_gather=$w enable_indexscan=off enable_bitmapscan=off" \
+				"Seq Scan" "Index" "$t" "$sp" "${extra[@]}"
+		done ;;
+	esac
+}
+
+# ---- the run ------------------------------------------------------------------------------
+IFS=, read -r -a DS_LIST <<<"$DATASETS"
+for ds in "${DS_LIST[@]}"; do
+	dataset "$ds"
+	if [ "$NQ" -gt "$DS_NQ" ]; then NQ_DS=$DS_NQ; else NQ_DS=$NQ; fi
+	log "dataset $DS_NAME: $DS_N x $DS_D, metric $DS_METRIC, $NQ_DS queries, LIMIT $K"
+	CUR_LISTS=${LISTS:-$(awk -v n="$DS_N" 'BEGIN { l = int(sqrt(n) + 0.5); print (l < 1 ? 1 : l) }')}
+	T=${DS_TABLE}
+	TP=${DS_TABLE}_pgv
+	load_table "$T" public.vector
+	TSIZE=$(q -c "SELECT pg_table_size('$T')")
+	if [ $HAVE_PGVECTOR = 1 ] && { want ivfflat || want hnsw || want pgv_seqscan; }; then
+		load_table "$TP" pgvector.vector
+	fi
+	common_tags=(--tag table_bytes="$TSIZE" --tag storage="$STORAGE")
+
+	for kind in seqscan pgv_seqscan flat ivfpq ivfflat hnsw; do
+		want $kind || continue
+		case $kind in
+		flat) [ "$HAVE_FLAT" = 1 ] || continue ;;
+		ivfpq) [ "$HAVE_IVFPQ" = 1 ] || continue ;;
+		ivfflat | hnsw | pgv_seqscan)
+			if [ $HAVE_PGVECTOR != 1 ]; then echo "--- $kind: skipped (pgvector not installed)"; continue; fi ;;
+		esac
+		log "$DS_NAME: $kind"
+		case $kind in
+		seqscan)
+			prewarm "$T"
+			sweep_index seqscan "$T" public "" --tag index=seqscan "${common_tags[@]}" --tag build_ms=0 --tag index_bytes=0 --tag wal_bytes=0
+			continue ;;
+		pgv_seqscan)
+			prewarm "$TP"
+			sweep_index pgv_seqscan "$TP" pgvector,public "" --tag index=pgv_seqscan "${common_tags[@]}" --tag build_ms=0 --tag index_bytes=0 --tag wal_bytes=0
+			continue ;;
+		esac
+		tbl=$T sp=public params="" pre=""
+		case $kind in
+		flat)
+			idx=${T}_flat
+			ddl="CREATE INDEX $idx ON $T USING flat (embedding $DS_OPCLASS)" ;;
+		ivfpq)
+			idx=${T}_ivfpq
+			params="lists = $CUR_LISTS"
+			[ -n "$M" ] && params+=", m = $M"
+			[ -n "$NBITS" ] && params+=", nbits = $NBITS"
+			ddl="CREATE INDEX $idx ON $T USING ivfpq (embedding $DS_OPCLASS) WITH ($params)" ;;
+		ivfflat)
+			tbl=$TP sp=pgvector,public idx=${TP}_ivfflat
+			params="lists = $CUR_LISTS"
+			pre="SET search_path = pgvector, public"
+			ddl="CREATE INDEX $idx ON $TP USING ivfflat (embedding $DS_OPCLASS) WITH ($params)" ;;
+		hnsw)
+			tbl=$TP sp=pgvector,public idx=${TP}_hnsw
+			params="m = $HNSW_M, ef_construction = $EF_CONSTRUCTION"
+			pre="SET search_path = pgvector, public"
+			ddl="CREATE INDEX $idx ON $TP USING hnsw (embedding $DS_OPCLASS) WITH ($params)" ;;
+		esac
+		if ! build_index "$tbl" "$idx" "$ddl" "$pre"; then
+			echo "--- $kind: the build failed; skipped"
+			emit "{\"kind\":\"build\",\"run\":\"$RUN_ID\",\"dataset\":$(jstr "$DS_NAME"),\"index\":\"$kind\",\"params\":$(jstr "$params"),\"error\":true}"
+			continue
+		fi
+		emit "{\"kind\":\"build\",\"run\":\"$RUN_ID\",\"dataset\":$(jstr "$DS_NAME"),\"n\":$DS_N,\"d\":$DS_D,\"metric\":\"$DS_METRIC\",\"index\":\"$kind\",\"params\":$(jstr "$params"),\"build_ms\":$B_MS,\"index_bytes\":$B_SIZE,\"wal_bytes\":$B_WAL,\"table_bytes\":$TSIZE,\"storage\":\"$STORAGE\"}"
+		prewarm "$tbl" "$idx"
+		btags=(--tag index="$kind" --tag params="$params" --tag build_ms="$B_MS" --tag index_bytes="$B_SIZE" --tag wal_bytes="$B_WAL" "${common_tags[@]}")
+		sweep_index "$kind" "$tbl" "$sp" "$idx" "${btags[@]}" || echo "--- $kind: a sweep point failed"
+		run_pgbench "$kind" "$tbl" "$sp" "Index Scan using $idx" ",\"params\":$(jstr "$params")" || true
+		q -c "DROP INDEX $idx"
+	done
+done
+
+log "report"
+"$PY" "$BENCH/report.py" "$RESULTS" "$OUT" || echo "report failed"
+echo "results: $RESULTS, $OUT/results.md${PLOT_NOTE:-}"

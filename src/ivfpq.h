@@ -1,0 +1,249 @@
+/*
+ * ivfpq.h: the ivfpq index access method (inverted lists of product-quantization
+ * codes with exact re-ranking).  Every on-disk structure, constant and
+ * prototype of src/ivfpq_*.c lives here.
+ *
+ * On-disk layout (all pages end in an IvfpqPageOpaqueData special area):
+ *
+ *   block 0                IvfpqMetaPageData
+ *   centroid chain         (lists, d) float32 coarse centroids, as one byte
+ *                          stream cut into pages (a centroid may span pages)
+ *   codebook chain         (m, ksub, dsub) float32 PQ codebooks, same stream form
+ *   directory chain        IvfpqDirEntryData[lists], IVFPQ_DIR_PER_PAGE a page
+ *   list pages             one chain per list (see below)
+ *
+ * A list page packs fixed-size entries bloom-style, codes and TIDs apart so
+ * scans read the codes of a page as one contiguous (count, m) uint8 array:
+ *
+ *   [PageHeader][code 0][code 1]...[code n-1]   <- pd_lower
+ *                        ...free...
+ *   pd_upper -> [tid n-1]...[tid 1][tid 0][special]
+ *
+ * pd_lower = header + count * m and pd_upper = special - count * 6 are kept
+ * exact, so generic WAL (which logs [0, pd_lower) and [pd_upper, BLCKSZ)) and
+ * the full-page-image hole both see every byte that matters.
+ *
+ * Centroids, codebooks, the directory's start pages and the meta page never
+ * change after a build (REINDEX and TRUNCATE write a new relfilenode); only a
+ * directory entry's insertPage, list pages and their chain links change later.
+ *
+ * Lock order (never take an earlier kind while holding a later one):
+ *   meta page -> directory pages in block order -> list pages along a chain
+ *   (a page before its successor).  Inserts and VACUUM release list pages
+ *   before they update a directory entry, so at most one buffer lock of a
+ *   later kind is held while none of an earlier kind is requested.
+ *
+ * Metrics: L2 and inner product index the raw vectors; cosine indexes the
+ * normalised vectors (zero vectors are not indexed, like pgvector).  Coarse
+ * lists are always trained and assigned by L2 (balanced lists); residuals
+ * r = x - c are product-quantized.  L2 scans use a per-list table for
+ * (q - c); inner product scans use one list-independent table for q plus the
+ * bias -<q, c>, and probe the lists with the largest <q, c> (the expected
+ * inner product of a list's members).
+ */
+#ifndef IVFPQ_H
+#define IVFPQ_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/generic_xlog.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include "pgvq.h"
+#include "vector.h"
+
+/* ---- constants ---------------------------------------------------------- */
+
+#define IVFPQ_MAGIC_NUMBER		0x49565051	/* "IVFQ" */
+#define IVFPQ_VERSION			1
+#define IVFPQ_PAGE_ID			0xFF8A	/* last two bytes of every page */
+
+#define IVFPQ_METAPAGE_BLKNO	0
+
+/* Page kinds (IvfpqPageOpaqueData.flags) */
+#define IVFPQ_PAGE_META			1
+#define IVFPQ_PAGE_CENTROID		2
+#define IVFPQ_PAGE_CODEBOOK		3
+#define IVFPQ_PAGE_DIRECTORY	4
+#define IVFPQ_PAGE_LIST			5
+
+/* Options */
+#define IVFPQ_MIN_LISTS			1
+#define IVFPQ_MAX_LISTS			32768
+#define IVFPQ_MIN_NBITS			4
+#define IVFPQ_MAX_NBITS			8
+#define IVFPQ_DEFAULT_NBITS		8
+#define IVFPQ_MAX_M				4096
+#define IVFPQ_MAX_DIM			16000
+
+/* Support function: returns the opclass' metric (a pgvq_metric) */
+#define IVFPQ_METRIC_PROC		1
+#define IVFPQ_NPROCS			1
+
+/* Build phases (pg_stat_progress_create_index.phase; 1 is "initializing") */
+#define PROGRESS_IVFPQ_PHASE_SAMPLE		2
+#define PROGRESS_IVFPQ_PHASE_KMEANS		3
+#define PROGRESS_IVFPQ_PHASE_PQ			4
+#define PROGRESS_IVFPQ_PHASE_ENCODE		5
+#define PROGRESS_IVFPQ_PHASE_LOAD		6
+
+/* Rows per batch handed to the core when encoding */
+#define IVFPQ_ENCODE_BATCH		4096
+
+/* ---- on-disk structs ------------------------------------------------------ */
+
+/* Special area of every page; page_id is the last two bytes of the page. */
+typedef struct IvfpqPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next page of this chain, or Invalid */
+	uint32		list;			/* list number (list pages), else 0 */
+	uint16		count;			/* entries (list, directory) or bytes/4
+								 * (stream pages: floats on the page) */
+	uint16		flags;			/* IVFPQ_PAGE_* */
+	uint16		unused;
+	uint16		page_id;		/* IVFPQ_PAGE_ID */
+} IvfpqPageOpaqueData;
+
+typedef IvfpqPageOpaqueData *IvfpqPageOpaque;
+
+#define IvfpqPageGetOpaque(page) ((IvfpqPageOpaque) PageGetSpecialPointer(page))
+
+/* Block 0, right after the page header; pd_lower just past it. */
+typedef struct IvfpqMetaPageData
+{
+	uint32		magicNumber;	/* IVFPQ_MAGIC_NUMBER */
+	uint32		version;		/* IVFPQ_VERSION */
+	uint64		buildId;		/* random per build: keys the backend cache */
+	int32		dimensions;		/* d */
+	int32		lists;			/* number of inverted lists */
+	int32		m;				/* sub-quantizers; d % m == 0 */
+	int32		nbits;			/* bits per sub-quantizer code (4..8) */
+	int32		metric;			/* pgvq_metric: L2, IP or COSINE */
+	int32		trained;		/* 0: built on no rows (exact fallback) */
+	BlockNumber centroidStart;	/* first page of the centroid stream */
+	BlockNumber codebookStart;	/* first page of the codebook stream */
+	BlockNumber directoryStart; /* first directory page */
+	int32		ndirPages;		/* directory pages (consecutive blocks) */
+	int64		buildTuples;	/* rows indexed by the build */
+} IvfpqMetaPageData;
+
+typedef IvfpqMetaPageData *IvfpqMetaPage;
+
+#define IvfpqPageGetMeta(page)	((IvfpqMetaPage) PageGetContents(page))
+
+/* Directory entry: where list i starts and where inserts go. */
+typedef struct IvfpqDirEntryData
+{
+	BlockNumber startPage;		/* first page of the list (never changes) */
+	BlockNumber insertPage;		/* a page of the chain to start inserts at */
+} IvfpqDirEntryData;
+
+typedef IvfpqDirEntryData *IvfpqDirEntry;
+
+#define IVFPQ_PAGE_HEADER		MAXALIGN(SizeOfPageHeaderData)
+#define IVFPQ_SPECIAL_SIZE		MAXALIGN(sizeof(IvfpqPageOpaqueData))
+#define IVFPQ_PAGE_CAPACITY		(BLCKSZ - IVFPQ_PAGE_HEADER - IVFPQ_SPECIAL_SIZE)
+#define IVFPQ_DIR_PER_PAGE		((int) (IVFPQ_PAGE_CAPACITY / sizeof(IvfpqDirEntryData)))
+/* Floats per stream page (centroids, codebooks). */
+#define IVFPQ_FLOATS_PER_PAGE	((int) (IVFPQ_PAGE_CAPACITY / sizeof(float)))
+#define IVFPQ_TID_SIZE			sizeof(ItemPointerData)
+/* Entries per list page for m-byte codes. */
+#define IvfpqListCapacity(m)	((int) Min(IVFPQ_PAGE_CAPACITY / ((m) + IVFPQ_TID_SIZE), PG_UINT16_MAX))
+
+/* Pointers into a list page */
+#define IvfpqListCodes(page)	((uint8 *) (page) + IVFPQ_PAGE_HEADER)
+/* TID i sits just below the special area, growing downwards. */
+#define IvfpqListTid(page, i) \
+	((ItemPointer) ((char *) (page) + BLCKSZ - IVFPQ_SPECIAL_SIZE - ((i) + 1) * IVFPQ_TID_SIZE))
+
+/* ---- options ---------------------------------------------------------------- */
+
+typedef struct IvfpqOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			lists;			/* 0: from the row count */
+	int			m;				/* 0: from the dimensions */
+	int			nbits;
+} IvfpqOptions;
+
+/* ---- backend-local cache of a built index's immutable parts ------------------ */
+
+typedef struct IvfpqCache
+{
+	Oid			indexOid;
+	uint64		buildId;
+	int			refcount;
+	bool		stale;
+	MemoryContext cxt;
+	struct IvfpqCache *next;
+
+	IvfpqMetaPageData meta;
+	int			dsub;
+	int			ksub;
+	float	   *centroids;		/* (lists, d) */
+	float	   *centroidNorms;	/* (lists) |c|^2 */
+	float	   *codebooks;		/* (m, ksub, dsub) */
+	BlockNumber *startPages;	/* (lists) */
+
+	/*
+	 * L2 and cosine scans: per list the query-independent part of the PQ
+	 * table, terms[l][j][k] = 2 <c_l_j, cb_j_k> + |cb_j_k|^2, so a list's table
+	 * is 2 * (-<q_j, cb_j_k>) + terms[l][j][k] with bias |q - c_l|^2.  Layout
+	 * (lists, m, ksub).  Built at a scan's first use when it fits
+	 * IVFPQ_MAX_TERMS_BYTES; NULL otherwise (tables are then computed per list).
+	 */
+	float	   *listTerms;
+	bool		listTermsTried;
+} IvfpqCache;
+
+#define IVFPQ_MAX_TERMS_BYTES	((Size) 64 * 1024 * 1024)
+
+/* ---- GUCs ---------------------------------------------------------------------- */
+
+extern int	ivfpq_probes;
+extern int	ivfpq_rerank;
+extern int	ivfpq_max_probes;
+extern int	ivfpq_build_threads;
+
+/* ---- prototypes ------------------------------------------------------------------ */
+
+/* ivfpq_handler.c */
+extern void IvfpqInit(void);
+extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void ivfpqbuildempty(Relation index);
+extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+						IndexInfo *indexInfo);
+extern IndexBulkDeleteResult *ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+											  IndexBulkDeleteCallback callback, void *callback_state);
+extern IndexBulkDeleteResult *ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+extern IndexScanDesc ivfpqbeginscan(Relation index, int nkeys, int norderbys);
+extern void ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+extern bool ivfpqgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void ivfpqendscan(IndexScanDesc scan);
+
+/* ivfpq_page.c */
+extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
+extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
+extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
+extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
+extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
+extern int	IvfpqGetMetric(Relation index);
+extern int	IvfpqDimensions(Relation index);
+extern void IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int list,
+							  IvfpqDirEntryData *entry);
+extern void IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, int list,
+							   BlockNumber expectOld, BlockNumber newPage, bool force);
+extern bool IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out);
+extern void IvfpqCheckDims(int expected, int actual);
+extern int	IvfpqNearestList(const IvfpqCache *cache, const float *x);
+extern ItemPointerData IvfpqIdToTid(int64 id);
+extern int64 IvfpqTidToId(ItemPointer tid);
+
+#endif							/* IVFPQ_H */

@@ -1,0 +1,525 @@
+/*
+ * ivfpq_page.c: page helpers of the ivfpq access method: page init and
+ * verification on read, relation extension, the meta page, the directory, the
+ * backend-local cache of a built index's immutable parts (meta, centroids,
+ * codebooks, list start pages), and vector preparation.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/generic_xlog.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ivfpq.h"
+
+/* At most this many cache entries are kept per backend (unreferenced ones are evicted). */
+#define IVFPQ_CACHE_MAX_ENTRIES 16
+
+static IvfpqCache *ivfpqCacheList = NULL;
+
+static const char *
+IvfpqPageKindName(uint16 kind)
+{
+	switch (kind)
+	{
+		case IVFPQ_PAGE_META:
+			return "meta";
+		case IVFPQ_PAGE_CENTROID:
+			return "centroid";
+		case IVFPQ_PAGE_CODEBOOK:
+			return "codebook";
+		case IVFPQ_PAGE_DIRECTORY:
+			return "directory";
+		case IVFPQ_PAGE_LIST:
+			return "list";
+	}
+	return "unknown";
+}
+
+void
+IvfpqInitPage(Page page, uint16 kind, uint32 list)
+{
+	IvfpqPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, IVFPQ_SPECIAL_SIZE);
+	opaque = IvfpqPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->list = list;
+	opaque->count = 0;
+	opaque->flags = kind;
+	opaque->unused = 0;
+	opaque->page_id = IVFPQ_PAGE_ID;
+	/* Contents start at a MAXALIGNed offset (same as PageGetContents) */
+	((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER;
+}
+
+static void
+IvfpqCorrupt(Relation index, BlockNumber blkno, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted page at block %u",
+					RelationGetRelationName(index), blkno),
+			 errdetail("%s", detail),
+			 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Verifies a page read from disk: the special area, the page kind and the
+ * counts against pd_lower/pd_upper.  m is the code size (list pages only).
+ */
+void
+IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
+{
+	PageHeader	ph = (PageHeader) page;
+	IvfpqPageOpaque opaque;
+	char		detail[160];
+
+	if (PageIsNew(page))
+		IvfpqCorrupt(index, blkno, "The page is empty (all zeros).");
+	if (PageGetSpecialSize(page) != IVFPQ_SPECIAL_SIZE)
+		IvfpqCorrupt(index, blkno, "The special area has the wrong size.");
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->page_id != IVFPQ_PAGE_ID)
+		IvfpqCorrupt(index, blkno, "The page id is not ivfpq's.");
+	if (opaque->flags != kind)
+	{
+		snprintf(detail, sizeof(detail), "Expected a %s page, found kind %u.",
+				 IvfpqPageKindName(kind), opaque->flags);
+		IvfpqCorrupt(index, blkno, detail);
+	}
+
+	switch (kind)
+	{
+		case IVFPQ_PAGE_META:
+			{
+				IvfpqMetaPage meta = IvfpqPageGetMeta(page);
+
+				if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
+					IvfpqCorrupt(index, blkno, "Bad magic number in the meta page.");
+				if (meta->version != IVFPQ_VERSION)
+				{
+					snprintf(detail, sizeof(detail), "Unsupported on-disk version %u.", meta->version);
+					IvfpqCorrupt(index, blkno, detail);
+				}
+				if (meta->dimensions < 1 || meta->dimensions > IVFPQ_MAX_DIM ||
+					meta->lists < IVFPQ_MIN_LISTS || meta->lists > IVFPQ_MAX_LISTS ||
+					meta->m < 1 || meta->m > IVFPQ_MAX_M || meta->dimensions % meta->m != 0 ||
+					meta->nbits < IVFPQ_MIN_NBITS || meta->nbits > IVFPQ_MAX_NBITS ||
+					(meta->metric != PGVQ_METRIC_L2 && meta->metric != PGVQ_METRIC_IP &&
+					 meta->metric != PGVQ_METRIC_COSINE) ||
+					meta->ndirPages < 1 ||
+					meta->ndirPages != (meta->lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE)
+					IvfpqCorrupt(index, blkno, "The meta page holds out-of-range parameters.");
+				if (ph->pd_lower != IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData))
+					IvfpqCorrupt(index, blkno, "pd_lower does not match the meta page size.");
+				break;
+			}
+		case IVFPQ_PAGE_CENTROID:
+		case IVFPQ_PAGE_CODEBOOK:
+			if (opaque->count > IVFPQ_FLOATS_PER_PAGE ||
+				ph->pd_lower != IVFPQ_PAGE_HEADER + opaque->count * sizeof(float))
+				IvfpqCorrupt(index, blkno, "The float count does not match pd_lower.");
+			break;
+		case IVFPQ_PAGE_DIRECTORY:
+			if (opaque->count > IVFPQ_DIR_PER_PAGE ||
+				ph->pd_lower != IVFPQ_PAGE_HEADER + opaque->count * sizeof(IvfpqDirEntryData))
+				IvfpqCorrupt(index, blkno, "The directory entry count does not match pd_lower.");
+			break;
+		case IVFPQ_PAGE_LIST:
+			if (m < 1 || opaque->count > IvfpqListCapacity(m) ||
+				ph->pd_lower != IVFPQ_PAGE_HEADER + (Size) opaque->count * m ||
+				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_TID_SIZE)
+			{
+				snprintf(detail, sizeof(detail),
+						 "The entry count %u does not match pd_lower %u / pd_upper %u for %d-byte codes.",
+						 opaque->count, ph->pd_lower, ph->pd_upper, m);
+				IvfpqCorrupt(index, blkno, detail);
+			}
+			break;
+	}
+}
+
+/*
+ * Extends the index by one page; returns it exclusively locked (the caller
+ * initialises it).
+ */
+Buffer
+IvfpqNewBuffer(Relation index, ForkNumber forkNum)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, forkNum, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* Reads and verifies the meta page into *meta. */
+void
+IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta)
+{
+	Buffer		buf;
+	Page		page;
+
+	if (RelationGetNumberOfBlocks(index) == 0)
+		IvfpqCorrupt(index, IVFPQ_METAPAGE_BLKNO, "The index has no meta page.");
+	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META, 0);
+	memcpy(meta, IvfpqPageGetMeta(page), sizeof(IvfpqMetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+/* Reads a chain of stream pages holding nfloats floats into out. */
+static void
+IvfpqReadStream(Relation index, BlockNumber blkno, uint16 kind, Size nfloats, float *out)
+{
+	Size		done = 0;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+	while (done < nfloats)
+	{
+		Buffer		buf;
+		Page		page;
+		IvfpqPageOpaque opaque;
+
+		if (blkno == InvalidBlockNumber || blkno >= nblocks)
+			IvfpqCorrupt(index, blkno, "A centroid or codebook chain ends too early.");
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		IvfpqCheckPage(index, page, blkno, kind, 0);
+		opaque = IvfpqPageGetOpaque(page);
+		if (opaque->count == 0 || done + opaque->count > nfloats)
+			IvfpqCorrupt(index, blkno, "A centroid or codebook page holds the wrong number of floats.");
+		memcpy(out + done, PageGetContents(page), opaque->count * sizeof(float));
+		done += opaque->count;
+		blkno = opaque->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+}
+
+static void
+IvfpqFreeCache(IvfpqCache *c)
+{
+	IvfpqCache **pp;
+
+	for (pp = &ivfpqCacheList; *pp != NULL; pp = &(*pp)->next)
+	{
+		if (*pp == c)
+		{
+			*pp = c->next;
+			break;
+		}
+	}
+	MemoryContextDelete(c->cxt);
+}
+
+static void
+IvfpqReleaseCache(void *arg)
+{
+	IvfpqCache *c = (IvfpqCache *) arg;
+
+	Assert(c->refcount > 0);
+	c->refcount--;
+	if (c->refcount == 0 && c->stale)
+		IvfpqFreeCache(c);
+}
+
+static IvfpqCache *
+IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	IvfpqCache *c;
+	Size		ncent = (Size) meta->lists * meta->dimensions;
+	Size		ncb;
+	int			i;
+
+	/* Build under the caller's context; moved to TopMemoryContext once complete */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq cache", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	c = palloc0(sizeof(IvfpqCache));
+	c->cxt = cxt;
+	c->indexOid = RelationGetRelid(index);
+	c->buildId = meta->buildId;
+	c->meta = *meta;
+	c->dsub = meta->dimensions / meta->m;
+	c->ksub = 1 << meta->nbits;
+	ncb = (Size) meta->m * c->ksub * c->dsub;
+
+	c->centroids = MemoryContextAllocHuge(cxt, ncent * sizeof(float));
+	IvfpqReadStream(index, meta->centroidStart, IVFPQ_PAGE_CENTROID, ncent, c->centroids);
+	c->centroidNorms = palloc(sizeof(float) * meta->lists);
+	for (i = 0; i < meta->lists; i++)
+		c->centroidNorms[i] = pgvq_fvec_norm_l2sqr(c->centroids + (Size) i * meta->dimensions,
+												   meta->dimensions);
+	c->codebooks = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
+	IvfpqReadStream(index, meta->codebookStart, IVFPQ_PAGE_CODEBOOK, ncb, c->codebooks);
+
+	c->startPages = palloc(sizeof(BlockNumber) * meta->lists);
+	{
+		BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+		int			p;
+
+		for (p = 0; p < meta->ndirPages; p++)
+		{
+			BlockNumber blkno = meta->directoryStart + p;
+			Buffer		buf;
+			Page		page;
+			IvfpqDirEntry entries;
+			int			first = p * IVFPQ_DIR_PER_PAGE;
+			int			n = Min(IVFPQ_DIR_PER_PAGE, meta->lists - first);
+
+			if (blkno >= nblocks)
+				IvfpqCorrupt(index, blkno, "The list directory lies past the end of the index.");
+			buf = ReadBuffer(index, blkno);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DIRECTORY, 0);
+			if (IvfpqPageGetOpaque(page)->count != n)
+				IvfpqCorrupt(index, blkno, "A directory page holds the wrong number of entries.");
+			entries = (IvfpqDirEntry) PageGetContents(page);
+			for (i = 0; i < n; i++)
+			{
+				if (entries[i].startPage >= nblocks)
+					IvfpqCorrupt(index, blkno, "A list starts past the end of the index.");
+				c->startPages[first + i] = entries[i].startPage;
+			}
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	return c;
+}
+
+/*
+ * Returns the cached immutable parts of the index, loading them when the
+ * cache has none for this build.  The entry stays referenced until owner is
+ * reset or deleted.  The meta page is read (and verified) on every call.
+ */
+IvfpqCache *
+IvfpqGetCache(Relation index, MemoryContext owner)
+{
+	IvfpqMetaPageData meta;
+	IvfpqCache *c;
+	IvfpqCache *next;
+	IvfpqCache *found = NULL;
+	int			nentries = 0;
+	MemoryContextCallback *cb;
+
+	IvfpqReadMeta(index, &meta);
+
+	for (c = ivfpqCacheList; c != NULL; c = next)
+	{
+		next = c->next;
+		if (c->indexOid == RelationGetRelid(index) && !c->stale)
+		{
+			if (c->buildId == meta.buildId)
+			{
+				found = c;
+				continue;
+			}
+			c->stale = true;
+			if (c->refcount == 0)
+			{
+				IvfpqFreeCache(c);
+				continue;
+			}
+		}
+		nentries++;
+	}
+
+	if (found == NULL)
+	{
+		/* Evict unreferenced entries beyond the limit (the list is newest first) */
+		if (nentries >= IVFPQ_CACHE_MAX_ENTRIES)
+		{
+			int			kept = 0;
+
+			for (c = ivfpqCacheList; c != NULL; c = next)
+			{
+				next = c->next;
+				if (c->refcount == 0 && ++kept >= IVFPQ_CACHE_MAX_ENTRIES / 2)
+					IvfpqFreeCache(c);
+			}
+		}
+		found = IvfpqLoadCache(index, &meta);
+		found->next = ivfpqCacheList;
+		ivfpqCacheList = found;
+	}
+
+	found->refcount++;
+	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
+	cb->func = IvfpqReleaseCache;
+	cb->arg = found;
+	MemoryContextRegisterResetCallback(owner, cb);
+	return found;
+}
+
+/* The metric of the index's opclass (support function 1). */
+int
+IvfpqGetMetric(Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, IVFPQ_METRIC_PROC);
+	int			metric = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+
+	if (metric != PGVQ_METRIC_L2 && metric != PGVQ_METRIC_IP && metric != PGVQ_METRIC_COSINE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("ivfpq operator class support function returned an unknown metric %d", metric)));
+	return metric;
+}
+
+/* The indexed column's dimensions, from its type modifier. */
+int
+IvfpqDimensions(Relation index)
+{
+	int			dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
+
+	if (dims < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column does not have dimensions")));
+	if (dims > IVFPQ_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column cannot have more than %d dimensions for ivfpq index", IVFPQ_MAX_DIM)));
+	return dims;
+}
+
+void
+IvfpqCheckDims(int expected, int actual)
+{
+	if (expected != actual)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d", expected, actual)));
+}
+
+/*
+ * Copies vec into out (dims floats), normalised for cosine.  Returns false
+ * when the vector cannot be indexed (a zero vector under cosine).
+ */
+bool
+IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out)
+{
+	IvfpqCheckDims(dims, vec->dim);
+	memcpy(out, vec->x, sizeof(float) * dims);
+	if (metric == PGVQ_METRIC_COSINE)
+	{
+		float		norm = sqrtf(pgvq_fvec_norm_l2sqr(out, dims));
+		int			i;
+
+		if (!(norm > 0) || isinf(norm))
+			return false;
+		for (i = 0; i < dims; i++)
+			out[i] /= norm;
+	}
+	return true;
+}
+
+/* The list whose centroid is nearest (L2) to x. */
+int
+IvfpqNearestList(const IvfpqCache *cache, const float *x)
+{
+	int			d = cache->meta.dimensions;
+	int			best = 0;
+	float		bestDist = INFINITY;
+	int			i;
+
+	for (i = 0; i < cache->meta.lists; i++)
+	{
+		float		dist = pgvq_fvec_l2sqr(x, cache->centroids + (Size) i * d, d);
+
+		if (dist < bestDist)
+		{
+			bestDist = dist;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* Reads (share lock) the directory entry of one list. */
+void
+IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int list, IvfpqDirEntryData *entry)
+{
+	BlockNumber blkno = meta->directoryStart + list / IVFPQ_DIR_PER_PAGE;
+	int			slot = list % IVFPQ_DIR_PER_PAGE;
+	Buffer		buf;
+	Page		page;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DIRECTORY, 0);
+	if (slot >= IvfpqPageGetOpaque(page)->count)
+		IvfpqCorrupt(index, blkno, "A directory page lacks an entry.");
+	*entry = ((IvfpqDirEntry) PageGetContents(page))[slot];
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Points a list's insertPage at newPage: always when force, else only while
+ * it still points at expectOld (VACUUM may have moved it back meanwhile, and
+ * an older page of the chain is as good a start).  One generic WAL record.
+ */
+void
+IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, int list,
+				   BlockNumber expectOld, BlockNumber newPage, bool force)
+{
+	BlockNumber blkno = meta->directoryStart + list / IVFPQ_DIR_PER_PAGE;
+	int			slot = list % IVFPQ_DIR_PER_PAGE;
+	Buffer		buf;
+	Page		page;
+	GenericXLogState *state;
+	IvfpqDirEntry entries;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	IvfpqCheckPage(index, BufferGetPage(buf), blkno, IVFPQ_PAGE_DIRECTORY, 0);
+	if (slot >= IvfpqPageGetOpaque(BufferGetPage(buf))->count)
+		IvfpqCorrupt(index, blkno, "A directory page lacks an entry.");
+	entries = (IvfpqDirEntry) PageGetContents(BufferGetPage(buf));
+	if (entries[slot].insertPage == newPage ||
+		(!force && entries[slot].insertPage != expectOld))
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	((IvfpqDirEntry) PageGetContents(page))[slot].insertPage = newPage;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+ItemPointerData
+IvfpqIdToTid(int64 id)
+{
+	ItemPointerData tid;
+
+	ItemPointerSet(&tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
+	return tid;
+}
+
+int64
+IvfpqTidToId(ItemPointer tid)
+{
+	return ((int64) ItemPointerGetBlockNumberNoCheck(tid) << 16) |
+		ItemPointerGetOffsetNumberNoCheck(tid);
+}

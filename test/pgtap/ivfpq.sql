@@ -1,0 +1,59 @@
+-- pgTAP: the ivfpq access method's catalogue contract and the SQLSTATE of each
+-- of its error paths.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgvq;
+
+SELECT plan(29);
+
+-- ---- catalogue -------------------------------------------------------------------
+SELECT ok(EXISTS (SELECT FROM pg_am WHERE amname = 'ivfpq' AND amtype = 'i'), 'access method ivfpq exists');
+SELECT has_function('ivfpqhandler', ARRAY['internal'], 'ivfpqhandler(internal) exists');
+SELECT has_opclass('vector_l2_ops');
+SELECT has_opclass('vector_ip_ops');
+SELECT has_opclass('vector_cosine_ops');
+SELECT is((SELECT opcdefault FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+		WHERE a.amname = 'ivfpq' AND c.opcname = 'vector_l2_ops'), true,
+	'vector_l2_ops is the default ivfpq opclass');
+SELECT is((SELECT string_agg(c.opcname || ':' || o.amopopr::regoperator::text, ' ' ORDER BY c.opcname)
+		FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
+		JOIN pg_amop o ON o.amopfamily = c.opcfamily
+		WHERE a.amname = 'ivfpq' AND o.amoppurpose = 'o'),
+	'vector_cosine_ops:<=>(vector,vector) vector_ip_ops:<#>(vector,vector) vector_l2_ops:<->(vector,vector)',
+	'each ivfpq opclass orders by its pgvector operator');
+SELECT ok(bool_and(amvalidate(c.oid)), 'every ivfpq opclass validates')
+	FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod WHERE a.amname = 'ivfpq';
+SELECT has_function('pgvq_ivfpq_lists', ARRAY['regclass'], 'pgvq_ivfpq_lists(regclass) exists');
+SELECT has_function('pgvq_ivfpq_list_stats', ARRAY['regclass'], 'pgvq_ivfpq_list_stats(regclass) exists');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '10', 'ivfpq.probes defaults to 10');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.rerank'), '100', 'ivfpq.rerank defaults to 100');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.max_probes'), '-1', 'ivfpq.max_probes defaults to all lists');
+
+-- ---- errors ------------------------------------------------------------------------
+CREATE TABLE ivfpq_tap (id int, v vector(4), w vector);
+INSERT INTO ivfpq_tap VALUES (1, '[1,2,3,4]', '[1]');
+
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (lists = 0)', '22023', NULL, 'lists = 0');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (lists = 32769)', '22023', NULL, 'lists too large');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (m = 3)', '22023',
+	'ivfpq option m must divide the number of dimensions', 'm must divide the dimensions');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (m = 0)', '22023', NULL, 'm = 0');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (nbits = 3)', '22023', NULL, 'nbits below 4');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (nbits = 9)', '22023', NULL, 'nbits above 8');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (foo = 1)', '22023', NULL, 'unknown option');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (w)', '22023', 'column does not have dimensions',
+	'a column without dimensions');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq ((v + v))', '0A000', NULL, 'expression index');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v, v)', '0A000', NULL, 'multicolumn index');
+SELECT throws_ok('SET ivfpq.probes = 0', '22023', NULL, 'ivfpq.probes = 0');
+SELECT throws_ok('SET ivfpq.rerank = 0', '22023', NULL, 'ivfpq.rerank = 0');
+
+CREATE INDEX ivfpq_tap_idx ON ivfpq_tap USING ivfpq (v) WITH (lists = 1);
+SET LOCAL enable_seqscan = off;
+SELECT throws_ok($$SELECT id FROM ivfpq_tap ORDER BY v <-> '[1,2,3]' LIMIT 1$$, '22000',
+	'different vector dimensions 4 and 3', 'a query vector of the wrong dimensions');
+SELECT throws_ok($$SELECT * FROM pgvq_ivfpq_lists('ivfpq_tap')$$, '42809', NULL, 'lists() of a table');
+SELECT is((SELECT tuples FROM pgvq_ivfpq_list_stats('ivfpq_tap_idx')), 1::bigint, 'list stats count the row');
+SELECT lives_ok($$SELECT id FROM ivfpq_tap ORDER BY v <-> '[1,2,3,4]' LIMIT 1$$, 'a right query works');
+
+SELECT * FROM finish();
+ROLLBACK;
