@@ -81,6 +81,65 @@ INSERT INTO chk_t SELECT ARRAY[i, -i]::vector FROM generate_series(1, 300) i;
 CREATE INDEX chk_t_flat ON chk_t USING flat (v);
 SELECT pgvq_index_check('chk_t_flat', true);
 
+-- ivfpq: trained (nbits 8 and 4, so codes < 16 are checked), through deletes,
+-- VACUUM, inserts, updates and REINDEX
+CREATE TABLE chk_q (id int, v vector(8));
+INSERT INTO chk_q SELECT i, ARRAY(SELECT random() FROM generate_series(1, 8) j WHERE i > 0)::vector
+	FROM generate_series(1, 3000) i;
+INSERT INTO chk_q VALUES (0, NULL);
+CREATE INDEX chk_q_ivf ON chk_q USING ivfpq (v) WITH (lists = 10, m = 4);
+CREATE INDEX chk_q_ivf4 ON chk_q USING ivfpq (v vector_ip_ops) WITH (lists = 5, m = 8, nbits = 4);
+SELECT pgvq_index_check('chk_q_ivf', true);
+SELECT pgvq_index_check('chk_q_ivf4', true);
+DELETE FROM chk_q WHERE id % 3 = 0;
+SELECT pgvq_index_check('chk_q_ivf', true);
+VACUUM chk_q;
+SELECT pgvq_index_check('chk_q_ivf', true);
+INSERT INTO chk_q SELECT i, ARRAY(SELECT random() FROM generate_series(1, 8) j WHERE i > 0)::vector
+	FROM generate_series(3001, 5000) i;
+UPDATE chk_q SET id = id + 100000 WHERE id % 5 = 0;
+UPDATE chk_q SET v = array_fill(0.5, ARRAY[8])::vector WHERE id % 7 = 1;
+SELECT pgvq_index_check('chk_q_ivf', true);
+SELECT pgvq_index_check('chk_q_ivf4', true);
+VACUUM chk_q;
+SELECT pgvq_index_check('chk_q_ivf', true);
+SELECT pgvq_index_check('chk_q_ivf4', true);
+REINDEX TABLE chk_q;
+SELECT pgvq_index_check('chk_q_ivf', true);
+SELECT pgvq_index_check('chk_q_ivf4', true);
+-- every list probed, everything re-ranked: the same as a sequential scan
+SET enable_seqscan = off;
+SET ivfpq.probes = 10;
+SET ivfpq.rerank = 10000;
+DROP INDEX chk_q_ivf4;
+CREATE TEMP TABLE chk_q_ans AS SELECT array_agg(id) AS ids FROM
+	(SELECT id FROM chk_q ORDER BY v <-> array_fill(0.3, ARRAY[8])::vector LIMIT 30) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT ids = (SELECT array_agg(id) FROM
+	(SELECT id FROM chk_q ORDER BY v <-> array_fill(0.3, ARRAY[8])::vector LIMIT 30) s) AS same
+	FROM chk_q_ans;
+RESET enable_indexscan;
+RESET ivfpq.probes;
+RESET ivfpq.rerank;
+
+-- ivfpq: untrained (built on no rows), then inserts; cosine leaves zero vectors out
+CREATE TABLE chk_qe (id int, v vector(4));
+CREATE INDEX chk_qe_ivf ON chk_qe USING ivfpq (v vector_cosine_ops);
+SELECT pgvq_index_check('chk_qe_ivf', true);
+INSERT INTO chk_qe VALUES (1, '[0,0,0,0]'), (2, NULL), (3, '[1,2,3,4]');
+INSERT INTO chk_qe SELECT i, ARRAY[i, 1, i % 5, 0]::vector FROM generate_series(4, 2000) i;
+SELECT pgvq_index_check('chk_qe_ivf', true);
+DELETE FROM chk_qe WHERE id % 2 = 0;
+VACUUM chk_qe;
+SELECT pgvq_index_check('chk_qe_ivf', true);
+REINDEX INDEX chk_qe_ivf;
+INSERT INTO chk_qe VALUES (5000, '[0,0,0,0]');
+SELECT pgvq_index_check('chk_qe_ivf', true);
+TRUNCATE chk_qe;
+SELECT pgvq_index_check('chk_qe_ivf', true);
+DROP TABLE chk_q, chk_qe;
+
 -- what it cannot check
 CREATE INDEX chk_btree ON chk (id);
 SELECT pgvq_index_check('chk_btree');

@@ -35,6 +35,7 @@
 
 #include "check.h"
 #include "flat.h"
+#include "ivfpq.h"
 
 /* An access method pgvq_index_check knows. */
 typedef struct PgvqCheckMethod
@@ -50,6 +51,7 @@ typedef struct PgvqCheckMethod
 
 static const PgvqCheckMethod check_methods[] = {
 	{"flat", flatbuild, FlatIndexCheck, FlatCheckFingerprint, NULL},
+	{"ivfpq", ivfpqbuild, IvfpqIndexCheck, NULL, IvfpqCheckIndexable},
 };
 
 void

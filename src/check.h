@@ -70,4 +70,8 @@ extern bool PgvqBlockSetHas(const PgvqBlockSet *set, BlockNumber blkno);
 extern void FlatIndexCheck(PgvqCheckState *state);
 extern uint32 FlatCheckFingerprint(Relation index, Datum value);
 
+/* ivfpq_check.c */
+extern void IvfpqIndexCheck(PgvqCheckState *state);
+extern bool IvfpqCheckIndexable(Relation index, Datum value);
+
 #endif							/* PGVQ_CHECK_H */
