@@ -147,4 +147,107 @@ for my $c (@cases)
 is(scalar(scan('count')), 0, 'scans work after REINDEX');
 
 $node->stop;
+
+# ---- ivfpq ---------------------------------------------------------------
+# layout for dims 4, lists 1, m 2, nbits 4 (src/ivfpq.h): block 0 meta,
+# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (1019 entries a
+# page: 2500 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
+# u32, list u32, count u16, flags u16, unused u16, page_id u16.  Codes from
+# offset 24 (m bytes each); TID i at 8192 - 16 - (i + 1) * 6.
+my $m = 2;
+my @qcases = qw(pageid code count cycle dir magic);
+$node->start;
+for my $c (@qcases)
+{
+	$node->safe_psql('postgres',
+		"CREATE TABLE q_$c (i int, v vector($dim)); "
+		  . "INSERT INTO q_$c SELECT i, ARRAY[i % 17, i % 7, i % 13, 1]::vector FROM generate_series(1, 2500) i; "
+		  . "CREATE INDEX x_$c ON q_$c USING ivfpq (v) WITH (lists = 1, m = $m, nbits = 4);");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes before damage");
+}
+%path = map {
+	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('x_$_')")
+} @qcases;
+$node->stop;
+
+is(unpack('V', peek($path{pageid}, page(3) + 24, 4)), 4, 'the list starts at block 4');
+is(unpack('V', peek($path{pageid}, special(4), 4)), 5, 'block 4 links to block 5');
+is(unpack('V', peek($path{pageid}, special(5), 4)), 6, 'block 5 links to block 6');
+my $qcount6 = unpack('v', peek($path{count}, special(6) + 8, 2));
+cmp_ok($qcount6, '>', 100, 'block 6 holds entries');
+
+patch($path{pageid}, special(5) + 14, pack('v', 0x1234));
+# a 4-bit code of 0xFF (first byte of entry 3 on block 4)
+patch($path{code}, page(4) + 24 + 3 * $m, pack('C', 0xFF));
+# block 6 loses its last entry: count, pd_lower and pd_upper agree
+patch($path{count}, special(6) + 8, pack('v', $qcount6 - 1));
+patch($path{count}, page(6) + 12, pack('v', 24 + ($qcount6 - 1) * $m));
+patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 6));
+# block 6 links back to block 4
+patch($path{cycle}, special(6), pack('V', 4));
+# the list's start page in the directory points past the end
+patch($path{dir}, page(3) + 24, pack('V', 9999));
+patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+$node->start;
+
+sub qcheck_fails
+{
+	my ($case, $heapall, $re, $what) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('x_$case', $heapall)");
+	isnt($ret, 0, "ivfpq $case: check fails ($what)");
+	like($err, qr/XX002/, "ivfpq $case: SQLSTATE index_corrupted");
+	like($err, $re, "ivfpq $case: $what");
+}
+
+sub qscan
+{
+	my ($case) = @_;
+	return $node->psql('postgres',
+		"SET statement_timeout = '60s'; SET enable_seqscan = off; SET ivfpq.probes = 1; SET ivfpq.rerank = 5000; "
+		  . "SELECT count(*) FROM (SELECT i FROM q_$case ORDER BY v <-> '[1,1,1,1]' LIMIT 3000) s");
+}
+
+qcheck_fails('pageid', 'false', qr/index "x_pageid" is corrupted at block 5.*page id is 0x1234/s, 'names block 5');
+($ret, $out, $err) = qscan('pageid');
+isnt($ret, 0, 'ivfpq pageid: a scan fails');
+like($err, qr/block 5/, 'ivfpq pageid: the scan error names block 5');
+
+qcheck_fails('code', 'false', qr/corrupted at block 4.*Entry 3 has code 255 for sub-quantizer 0, not below 2\^4/s,
+	'names block 4, the entry and the code');
+($ret, $out, $err) = qscan('code');
+ok($ret == 0 || $err =~ /corrupt/, 'ivfpq code: a scan returns rows or fails cleanly');
+
+is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_count', false)"), '',
+	'ivfpq count: the structure alone looks fine');
+qcheck_fails('count', 'true', qr/heap tuple \(\d+,\d+\) of table "q_count" has no entry in index "x_count"/,
+	'heapallindexed names the missing heap TID');
+($ret, $out, $err) = qscan('count');
+is($out, '2499', 'ivfpq count: a scan returns the entries left');
+
+qcheck_fails('cycle', 'false', qr/corrupted at block 4.*reached twice/s, 'the cycle is found at block 4');
+($ret, $out, $err) = qscan('cycle');
+isnt($ret, 0, 'ivfpq cycle: a scan fails rather than looping');
+unlike($err, qr/statement timeout/, 'ivfpq cycle: the scan stops by itself');
+
+qcheck_fails('dir', 'false', qr/corrupted at block 3.*List 0 starts at block 9999/s, 'names the directory block');
+($ret, $out, $err) = qscan('dir');
+isnt($ret, 0, 'ivfpq dir: a scan fails');
+
+qcheck_fails('magic', 'false', qr/corrupted at block 0.*magic number is 0xDEADBEEF/s, 'names the meta page');
+($ret, $out, $err) = qscan('magic');
+isnt($ret, 0, 'ivfpq magic: a scan fails');
+($ret, $out, $err) = $node->psql('postgres', "INSERT INTO q_magic VALUES (0, '[1,2,3,4]')");
+isnt($ret, 0, 'ivfpq magic: an insert fails');
+
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up after the ivfpq cases');
+unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* was terminated/,
+	'no backend crashed on a damaged ivfpq index');
+for my $c (@qcases)
+{
+	$node->safe_psql('postgres', "REINDEX INDEX x_$c");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes after REINDEX");
+}
+
+$node->stop;
 done_testing();
