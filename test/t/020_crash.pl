@@ -17,6 +17,7 @@ $node->append_conf('postgresql.conf', "autovacuum = off\nmax_wal_size = 1GB\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pgvq');
 my $has_ivfpq = $node->safe_psql('postgres', "SELECT count(*) FROM pg_am WHERE amname = 'ivfpq'");
+is($has_ivfpq, '1', 'the ivfpq access method is installed (its tables are tested too)');
 
 my $dim = 16;
 my $rows = 3000;
