@@ -8,11 +8,11 @@
 #
 #   scripts/test.sh            everything
 #   PGVQ_TEST_ONLY="regress pgtap" scripts/test.sh   a subset
-#     (suites: unit asan fuzz gpu regress pgtap recall tap)
+#     (suites: unit asan fuzz gpu regress pgtap recall tap concurrency)
 #   PGVQ_FUZZ_TIME=300 scripts/test.sh   a longer fuzz pass (seconds per target)
 source "$(dirname "$0")/common.sh"
 
-ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap"}
+ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap concurrency"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 failed=()
 passed=()
@@ -108,7 +108,13 @@ suite_tap() {
 		prove -v -I "$pgxs/src/test/perl" t/*.pl)
 }
 
-for s in unit asan fuzz gpu regress pgtap recall tap; do
+suite_concurrency() {
+	# pgbench clients writing, querying and vacuuming at once (test/concurrency/run.sh)
+	need_cluster
+	PATH="$PGBIN:$PATH" PGVQ_SERVER_LOG="$CLUSTER/server.log" bash "$REPO/test/concurrency/run.sh"
+}
+
+for s in unit asan fuzz gpu regress pgtap recall tap concurrency; do
 	want "$s" && run_suite "$s" "suite_$s"
 done
 

@@ -1,0 +1,2 @@
+VACUUM cf;
+VACUUM cq;

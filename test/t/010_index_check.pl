@@ -1,0 +1,253 @@
+# pgvq_index_check against indexes corrupted on disk: each kind of damage is
+# reported as index_corrupted naming the block (or, for a lost entry, the heap
+# TID), and scans over the damaged index fail cleanly or keep working; the
+# server never crashes.  The server is stopped once, every index patched, and
+# started again.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('check');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION pgvq');
+
+# flat page layout (src/flat.h): 24-byte header, vectors from offset 24,
+# special area = last 16 bytes: nextblkno u32, flags u16, count u16, 3 x u16, page_id u16
+my $BLCKSZ = 8192;
+my $dim = 4;
+my $cap = int(($BLCKSZ - 24 - 16) / ($dim * 4 + 6));    # 370 entries a page
+
+# one table + flat index per kind of damage, 1000 rows = data blocks 1..3
+my @cases = qw(pageid count vector cycle lower link magic);
+for my $c (@cases)
+{
+	$node->safe_psql('postgres',
+		"CREATE TABLE t_$c (i int, v vector($dim)); "
+		  . "INSERT INTO t_$c SELECT i, ARRAY[i, i % 7, i % 13, 1]::vector FROM generate_series(1, 1000) i; "
+		  . "CREATE INDEX f_$c ON t_$c USING flat (v);");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes before damage");
+}
+my %path = map {
+	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('f_$_')")
+} @cases;
+$node->stop;
+
+sub patch
+{
+	my ($file, $offset, $bytes) = @_;
+	open(my $fh, '+<', $file) or die "open $file: $!";
+	binmode $fh;
+	seek($fh, $offset, 0) or die "seek: $!";
+	print $fh $bytes or die "write: $!";
+	close $fh or die "close: $!";
+}
+
+sub peek
+{
+	my ($file, $offset, $len) = @_;
+	open(my $fh, '<', $file) or die "open $file: $!";
+	binmode $fh;
+	seek($fh, $offset, 0) or die "seek: $!";
+	read($fh, my $buf, $len) == $len or die "read: $!";
+	close $fh;
+	return $buf;
+}
+
+sub page { return $_[0] * $BLCKSZ; }
+sub special { return page($_[0] + 1) - 16; }
+
+# page id of block 2
+patch($path{pageid}, special(2) + 14, pack('v', 0x1234));
+# block 1 loses its last entry: count and pd_lower agree, the structure is fine
+my $count1 = unpack('v', peek($path{count}, special(1) + 6, 2));
+is($count1, $cap, 'block 1 is full');
+patch($path{count}, special(1) + 6, pack('v', $count1 - 1));
+patch($path{count}, page(1) + 12, pack('v', 24 + ($count1 - 1) * $dim * 4));
+# a stored vector changes to another finite value (entry 5 of block 1)
+patch($path{vector}, page(1) + 24 + 5 * $dim * 4, pack('f', 12345.5));
+# the last page links back to the first
+patch($path{cycle}, special(3), pack('V', 1));
+# pd_lower of block 2 does not match its count
+my $lower = unpack('v', peek($path{lower}, page(2) + 12, 2));
+patch($path{lower}, page(2) + 12, pack('v', $lower - $dim * 4));
+# a link past the end of the index
+patch($path{link}, special(1), pack('V', 4242));
+# the meta page's magic number
+patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+
+$node->start;
+
+sub check_fails
+{
+	my ($case, $heapall, $re, $what) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('f_$case', $heapall)");
+	isnt($ret, 0, "$case: check fails ($what)");
+	like($err, qr/XX002/, "$case: SQLSTATE index_corrupted");
+	like($err, $re, "$case: $what");
+}
+
+sub scan
+{
+	my ($case) = @_;
+	return $node->psql('postgres',
+		"SET enable_seqscan = off; SELECT count(*) FROM (SELECT i FROM t_$case ORDER BY v <-> '[1,1,1,1]') s");
+}
+
+check_fails('pageid', 'false', qr/index "f_pageid" is corrupted at block 2.*page id is 0x1234/s,
+	'names block 2 and the page id');
+my ($ret, $out, $err) = scan('pageid');
+isnt($ret, 0, 'pageid: a scan fails');
+like($err, qr/corrupted page at block 2/, 'pageid: the scan error names block 2');
+
+is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_count', false)"), '',
+	'count: the structure alone looks fine');
+check_fails('count', 'true', qr/heap tuple \(\d+,\d+\) of table "t_count" has no entry in index "f_count"/,
+	'heapallindexed names the missing heap TID');
+($ret, $out, $err) = scan('count');
+is($out, '999', 'count: a scan returns the entries left');
+
+is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_vector', false)"), '',
+	'vector: the structure alone looks fine');
+check_fails('vector', 'true', qr/corrupted at block 1.*differs from the table row/s,
+	'heapallindexed names the block with the changed vector');
+
+check_fails('cycle', 'false', qr/corrupted at block 1.*reaches block 1 twice/s, 'the cycle is found at block 1');
+($ret, $out, $err) = scan('cycle');
+isnt($ret, 0, 'cycle: a scan fails rather than looping');
+like($err, qr/cycle/, 'cycle: the scan reports the cycle');
+
+check_fails('lower', 'false', qr/corrupted at block 2.*pd_lower/s, 'names block 2 and pd_lower');
+($ret, $out, $err) = scan('lower');
+isnt($ret, 0, 'lower: a scan fails');
+
+check_fails('link', 'false', qr/corrupted at block 1.*link 4242 is out of range/s, 'names block 1 and the bad link');
+($ret, $out, $err) = scan('link');
+isnt($ret, 0, 'link: a scan fails');
+like($err, qr/block 4242|corrupted/, 'link: the scan error is clean');
+
+check_fails('magic', 'false', qr/corrupted at block 0.*magic number is 0xDEADBEEF/s, 'names the meta page');
+($ret, $out, $err) = scan('magic');
+isnt($ret, 0, 'magic: a scan fails');
+($ret, $out, $err) = $node->psql('postgres', "INSERT INTO t_magic VALUES (0, '[1,2,3,4]')");
+isnt($ret, 0, 'magic: an insert fails');
+
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
+unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* was terminated/, 'no backend crashed');
+
+# REINDEX repairs every one of them
+for my $c (@cases)
+{
+	$node->safe_psql('postgres', "REINDEX INDEX f_$c");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes after REINDEX");
+}
+is(scalar(scan('count')), 0, 'scans work after REINDEX');
+
+$node->stop;
+
+# ---- ivfpq ---------------------------------------------------------------
+# layout for dims 4, lists 1, m 2, nbits 4 (src/ivfpq.h): block 0 meta,
+# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (1019 entries a
+# page: 2500 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
+# u32, list u32, count u16, flags u16, unused u16, page_id u16.  Codes from
+# offset 24 (m bytes each); TID i at 8192 - 16 - (i + 1) * 6.
+my $m = 2;
+my @qcases = qw(pageid code count cycle dir magic);
+$node->start;
+for my $c (@qcases)
+{
+	$node->safe_psql('postgres',
+		"CREATE TABLE q_$c (i int, v vector($dim)); "
+		  . "INSERT INTO q_$c SELECT i, ARRAY[i % 17, i % 7, i % 13, 1]::vector FROM generate_series(1, 2500) i; "
+		  . "CREATE INDEX x_$c ON q_$c USING ivfpq (v) WITH (lists = 1, m = $m, nbits = 4);");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes before damage");
+}
+%path = map {
+	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('x_$_')")
+} @qcases;
+$node->stop;
+
+is(unpack('V', peek($path{pageid}, page(3) + 24, 4)), 4, 'the list starts at block 4');
+is(unpack('V', peek($path{pageid}, special(4), 4)), 5, 'block 4 links to block 5');
+is(unpack('V', peek($path{pageid}, special(5), 4)), 6, 'block 5 links to block 6');
+my $qcount6 = unpack('v', peek($path{count}, special(6) + 8, 2));
+cmp_ok($qcount6, '>', 100, 'block 6 holds entries');
+
+patch($path{pageid}, special(5) + 14, pack('v', 0x1234));
+# a 4-bit code of 0xFF (first byte of entry 3 on block 4)
+patch($path{code}, page(4) + 24 + 3 * $m, pack('C', 0xFF));
+# block 6 loses its last entry: count, pd_lower and pd_upper agree
+patch($path{count}, special(6) + 8, pack('v', $qcount6 - 1));
+patch($path{count}, page(6) + 12, pack('v', 24 + ($qcount6 - 1) * $m));
+patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 6));
+# block 6 links back to block 4
+patch($path{cycle}, special(6), pack('V', 4));
+# the list's start page in the directory points past the end
+patch($path{dir}, page(3) + 24, pack('V', 9999));
+patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+$node->start;
+
+sub qcheck_fails
+{
+	my ($case, $heapall, $re, $what) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('x_$case', $heapall)");
+	isnt($ret, 0, "ivfpq $case: check fails ($what)");
+	like($err, qr/XX002/, "ivfpq $case: SQLSTATE index_corrupted");
+	like($err, $re, "ivfpq $case: $what");
+}
+
+sub qscan
+{
+	my ($case) = @_;
+	return $node->psql('postgres',
+		"SET statement_timeout = '60s'; SET enable_seqscan = off; SET ivfpq.probes = 1; SET ivfpq.rerank = 5000; "
+		  . "SELECT count(*) FROM (SELECT i FROM q_$case ORDER BY v <-> '[1,1,1,1]' LIMIT 3000) s");
+}
+
+qcheck_fails('pageid', 'false', qr/index "x_pageid" is corrupted at block 5.*page id is 0x1234/s, 'names block 5');
+($ret, $out, $err) = qscan('pageid');
+isnt($ret, 0, 'ivfpq pageid: a scan fails');
+like($err, qr/block 5/, 'ivfpq pageid: the scan error names block 5');
+
+qcheck_fails('code', 'false', qr/corrupted at block 4.*Entry 3 has code 255 for sub-quantizer 0, not below 2\^4/s,
+	'names block 4, the entry and the code');
+($ret, $out, $err) = qscan('code');
+ok($ret == 0 || $err =~ /corrupt/, 'ivfpq code: a scan returns rows or fails cleanly');
+
+is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_count', false)"), '',
+	'ivfpq count: the structure alone looks fine');
+qcheck_fails('count', 'true', qr/heap tuple \(\d+,\d+\) of table "q_count" has no entry in index "x_count"/,
+	'heapallindexed names the missing heap TID');
+($ret, $out, $err) = qscan('count');
+is($out, '2499', 'ivfpq count: a scan returns the entries left');
+
+qcheck_fails('cycle', 'false', qr/corrupted at block 4.*reached twice/s, 'the cycle is found at block 4');
+($ret, $out, $err) = qscan('cycle');
+isnt($ret, 0, 'ivfpq cycle: a scan fails rather than looping');
+unlike($err, qr/statement timeout/, 'ivfpq cycle: the scan stops by itself');
+
+qcheck_fails('dir', 'false', qr/corrupted at block 3.*List 0 starts at block 9999/s, 'names the directory block');
+($ret, $out, $err) = qscan('dir');
+isnt($ret, 0, 'ivfpq dir: a scan fails');
+
+qcheck_fails('magic', 'false', qr/corrupted at block 0.*magic number is 0xDEADBEEF/s, 'names the meta page');
+($ret, $out, $err) = qscan('magic');
+isnt($ret, 0, 'ivfpq magic: a scan fails');
+($ret, $out, $err) = $node->psql('postgres', "INSERT INTO q_magic VALUES (0, '[1,2,3,4]')");
+isnt($ret, 0, 'ivfpq magic: an insert fails');
+
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up after the ivfpq cases');
+unlike(slurp_file($node->logfile), qr/terminated by signal|server process .* was terminated/,
+	'no backend crashed on a damaged ivfpq index');
+for my $c (@qcases)
+{
+	$node->safe_psql('postgres', "REINDEX INDEX x_$c");
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes after REINDEX");
+}
+
+$node->stop;
+done_testing();
