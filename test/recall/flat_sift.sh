@@ -19,8 +19,12 @@ NQ=${PGVQ_RECALL_QUERIES:-1000}
 K=10
 DB=pgvq_recall_flat
 
+if [ ! -d "$DS" ]; then
+	echo "SKIP: no sift-5k data at $DS (set PGVQ_DATA)"
+	exit 0
+fi
 for f in base.fvecs query.fvecs groundtruth.ivecs; do
-	[ -f "$DS/$f" ] || { echo "flat_sift: $DS/$f not found (set PGVQ_DATA)" >&2; exit 1; }
+	[ -f "$DS/$f" ] || { echo "flat_sift: $DS/$f not found" >&2; exit 1; }
 done
 [ -x "$VECS" ] || { echo "flat_sift: $VECS not built (set PGVQ_TOOLS)" >&2; exit 1; }
 

@@ -11,10 +11,11 @@ DATA=${PGVQ_DATA:-$(dirname "$0")/../../../shared/data}/mnist-784-euclidean
 VECS=${PGVQ_TOOLS:-build/dev}/pgvq_vecs
 MIN_RECALL=${MIN_RECALL:-0.97}
 ROWS=${ROWS:-20000}
-if [ ! -f "$DATA/base.bvecs" ] || [ ! -x "$VECS" ]; then
-	echo "SKIP: no mnist data at $DATA or no pgvq_vecs at $VECS"
+if [ ! -f "$DATA/base.bvecs" ]; then
+	echo "SKIP: no mnist data at $DATA (set PGVQ_DATA)"
 	exit 0
 fi
+[ -x "$VECS" ] || { echo "ivfpq_mnist: $VECS not built (set PGVQ_TOOLS)" >&2; exit 1; }
 DB=pgvq_recall_ivfpq_mnist
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB"' EXIT

@@ -8,10 +8,11 @@ set -euo pipefail
 DATA=${PGVQ_DATA:-$(dirname "$0")/../../../shared/data}/sift-5k-128-euclidean
 VECS=${PGVQ_TOOLS:-build/dev}/pgvq_vecs
 MIN_RECALL=${MIN_RECALL:-0.97}
-if [ ! -f "$DATA/base.fvecs" ] || [ ! -x "$VECS" ]; then
-	echo "SKIP: no sift-5k data at $DATA or no pgvq_vecs at $VECS"
+if [ ! -f "$DATA/base.fvecs" ]; then
+	echo "SKIP: no sift-5k data at $DATA (set PGVQ_DATA)"
 	exit 0
 fi
+[ -x "$VECS" ] || { echo "ivfpq_sift: $VECS not built (set PGVQ_TOOLS)" >&2; exit 1; }
 DB=pgvq_recall_ivfpq_sift
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB"' EXIT
