@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "miscadmin.h"
+#include "common/string.h"
 #include "utils/guc.h"
 
 #include "pgvq.h"
@@ -95,7 +96,7 @@ FileExists(const char *path)
  * The file for a pgvq.gpu_library value: "$libdir" is replaced by the package
  * library directory, a bare name is looked up there, and DLSUFFIX is added
  * when the name itself is no file (the rules of dynamic_library_path
- * expansion, without the search path).  Palloc'd.
+ * expansion, without the search path).  Palloc'd; may name no file.
  */
 static char *
 ExpandLibraryName(const char *name)
@@ -113,8 +114,8 @@ ExpandLibraryName(const char *name)
 	if (FileExists(full))
 		return full;
 	withSuffix = psprintf("%s%s", full, DLSUFFIX);
-	if (FileExists(withSuffix))
-		return withSuffix;
+	if (FileExists(withSuffix) || !pg_str_endswith(full, DLSUFFIX))
+		return withSuffix;			/* or the name to report as missing */
 	return full;
 }
 
