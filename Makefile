@@ -30,7 +30,7 @@ override with_llvm = no
 # Keep our symbols to ourselves: another extension loaded into the same backend
 # (pgvector, say) exports the same function names.  Only the fmgr entry points,
 # the magic block and _PG_init are visible, and internal references bind locally.
-PG_CPPFLAGS += -Isrc -Isrc/core -fvisibility=hidden \
+PG_CPPFLAGS += -Isrc -Isrc/core -Igpu -fvisibility=hidden \
 	'-DPGDLLEXPORT=__attribute__((visibility("default")))'
 PG_CFLAGS += -std=gnu99
 SHLIB_LINK += $(CORE_LIB) -lopenblas -lstdc++ -lpthread -lm -Wl,-Bsymbolic
@@ -52,7 +52,7 @@ $(CORE_LIB): core
 
 $(shlib): $(CORE_LIB)
 
-$(OBJS): $(wildcard src/*.h) src/core/pgvq_core.h
+$(OBJS): $(wildcard src/*.h) src/core/pgvq_core.h gpu/pgvq_gpu.h
 
 clean: clean-core
 .PHONY: clean-core

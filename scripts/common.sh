@@ -37,6 +37,41 @@ build_and_install() {
 	local sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	$sudo make -C "$REPO" -s install PG_CONFIG="$PG_CONFIG"
+	build_and_install_gpu
+}
+
+# The nvcc to build the GPU module with ($CUDACXX, /usr/local/cuda, or the PATH); empty if none.
+gpu_nvcc() {
+	local n=${CUDACXX:-/usr/local/cuda/bin/nvcc}
+	[ -x "$n" ] || n=$(command -v nvcc 2>/dev/null || true)
+	echo "$n"
+}
+
+# configure_gpu NVCC: the CMake build of gpu/ in build/gpu (CUDA on), installing
+# libpgvq_gpu.so into this PG_CONFIG's pkglibdir.
+configure_gpu() {
+	CUDACXX=$1 cmake -S "$REPO" -B "$REPO/build/gpu" -DCMAKE_BUILD_TYPE=Release \
+		-DPGVQ_WITH_CUDA=ON -DPGVQ_BUILD_TOOLS=OFF \
+		-DPGVQ_GPU_INSTALL_DIR="$("$PG_CONFIG" --pkglibdir)" >/dev/null
+}
+
+# The optional GPU module: built and installed beside pgvq.so when nvcc exists.
+# Without nvcc nothing happens (pgvq builds on the CPU); a failed CUDA build is
+# reported but does not stop the rest (the gpu suite then fails).
+build_and_install_gpu() {
+	local nvcc sudo=""
+	nvcc=$(gpu_nvcc)
+	if [ -z "$nvcc" ] || [ ! -f "$REPO/gpu/CMakeLists.txt" ]; then
+		log "no nvcc: the GPU module is not built (builds run on the CPU)"
+		return 0
+	fi
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	log "building and installing the GPU module (CUDA, $nvcc)"
+	if ! { configure_gpu "$nvcc" &&
+		cmake --build "$REPO/build/gpu" -j "$JOBS" --target pgvq_gpu &&
+		$sudo cmake --install "$REPO/build/gpu" --component pgvq_gpu >/dev/null; }; then
+		echo "*** the GPU module did not build or install; pgvq itself is installed"
+	fi
 }
 
 # Runs a command as the postgres OS user (Postgres refuses to run as root).

@@ -44,13 +44,25 @@ suite_fuzz() {
 suite_gpu() {
 	# CI has nvcc but no GPU: configure and compile the CUDA module so a change
 	# that breaks it fails here; its tests skip themselves without a device.
-	local nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}
+	# Then test/gpu/*.sh: the extension's side (pgvq.so links no CUDA; the
+	# loader and pgvq.build_device against stand-in GPU modules).
+	local nvcc rc=0 f
+	nvcc=$(gpu_nvcc)
 	if [ ! -f "$REPO/gpu/CMakeLists.txt" ]; then echo "gpu/ has no CMake project yet"; return 0; fi
-	if [ ! -x "$nvcc" ]; then echo "SKIP: no nvcc at $nvcc"; return 0; fi
-	CUDACXX=$nvcc cmake -S "$REPO" -B "$REPO/build/gpu" -DCMAKE_BUILD_TYPE=Release \
-		-DPGVQ_WITH_CUDA=ON -DPGVQ_BUILD_TOOLS=OFF >/dev/null &&
-		cmake --build "$REPO/build/gpu" -j "$JOBS" &&
-		ctest --test-dir "$REPO/build/gpu" --output-on-failure
+	if [ -z "$nvcc" ]; then
+		echo "SKIP: no nvcc (set CUDACXX); the CUDA module is not compiled"
+	else
+		configure_gpu "$nvcc" &&
+			cmake --build "$REPO/build/gpu" -j "$JOBS" &&
+			ctest --test-dir "$REPO/build/gpu" --output-on-failure || rc=1
+	fi
+	need_cluster
+	for f in "$REPO"/test/gpu/*.sh; do
+		[ -e "$f" ] || continue
+		echo "--- $(basename "$f")"
+		bash "$f" || rc=1
+	done
+	return $rc
 }
 
 CLUSTER=${PGVQ_TEST_CLUSTER:-/tmp/pgvq-test-cluster}

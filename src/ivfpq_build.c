@@ -32,11 +32,15 @@
 #include "utils/timestamp.h"
 #include "utils/rel.h"
 
+#include "gpu_loader.h"
 #include "ivfpq.h"
 
 #ifndef IVFPQ_PQ_NITER
 #define IVFPQ_PQ_NITER 10
 #endif
+
+/* Rows per GPU encoding call (each call sets up a stream and copies the model) */
+#define IVFPQ_GPU_ENCODE_BATCH	65536
 
 typedef struct IvfpqBuildState
 {
@@ -49,6 +53,10 @@ typedef struct IvfpqBuildState
 	int			lists;
 	Size		memLimit;
 	MemoryContext tmpCtx;
+
+	/* the GPU module when this build runs on a GPU (pgvq.build_device), else NULL */
+	const pgvq_gpu_api *gpu;
+	pgvq_gpu_options gpuOpts;
 
 	/* pass 1: reservoir sample */
 	float	   *sample;			/* (sampleCap, dims) */
@@ -201,23 +209,34 @@ FlushBatch(IvfpqBuildState *bs)
 		return;
 
 	memset(&st, 0, sizeof(st));
-	rc = pgvq_assign_l2(n, d, bs->batch, bs->lists, bs->centroids, bs->batchLabels, NULL,
-						ivfpq_build_threads, PgvqShouldStop, NULL, &st);
-	PgvqCheckStatus(rc, &st, "ivfpq list assignment");
-
-	for (i = 0; i < n; i++)
+	/* The GPU does assignment and encoding in one call; a failure falls back here */
+	if (bs->gpu != NULL &&
+		!PgvqGpuCheckStatus(bs->gpu->ivfpq_encode(n, d, bs->batch, bs->lists, bs->centroids,
+												  bs->m, bs->nbits, bs->codebooks,
+												  bs->batchLabels, bs->batchCodes,
+												  &bs->gpuOpts, PgvqShouldStop, NULL, &st),
+							&st, "ivfpq encoding"))
+		bs->gpu = NULL;
+	if (bs->gpu == NULL)
 	{
-		float	   *x = bs->batch + (Size) i * d;
-		const float *c = bs->centroids + (Size) bs->batchLabels[i] * d;
-		int			j;
+		rc = pgvq_assign_l2(n, d, bs->batch, bs->lists, bs->centroids, bs->batchLabels, NULL,
+							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
+		PgvqCheckStatus(rc, &st, "ivfpq list assignment");
 
-		for (j = 0; j < d; j++)
-			x[j] -= c[j];
+		for (i = 0; i < n; i++)
+		{
+			float	   *x = bs->batch + (Size) i * d;
+			const float *c = bs->centroids + (Size) bs->batchLabels[i] * d;
+			int			j;
+
+			for (j = 0; j < d; j++)
+				x[j] -= c[j];
+		}
+
+		rc = pgvq_pq_encode(n, d, bs->batch, bs->m, bs->nbits, bs->codebooks, bs->batchCodes,
+							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
+		PgvqCheckStatus(rc, &st, "ivfpq encoding");
 	}
-
-	rc = pgvq_pq_encode(n, d, bs->batch, bs->m, bs->nbits, bs->codebooks, bs->batchCodes,
-						ivfpq_build_threads, PgvqShouldStop, NULL, &st);
-	PgvqCheckStatus(rc, &st, "ivfpq encoding");
 
 	if (bs->nent + n > bs->entCap)
 	{
@@ -518,6 +537,10 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
+	/* pgvq.build_device = gpu with no usable GPU fails before the heap scans */
+	if (pgvq_build_device == PGVQ_BUILD_DEVICE_GPU)
+		(void) PgvqGpuForBuild(0);
+
 	MemSet(&bs, 0, sizeof(bs));
 	bs.heap = heap;
 	bs.index = index;
@@ -562,6 +585,11 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
 	bs.rowsTotal = bs.rowsSeen;
 
+	/* Train and encode on the GPU?  The page writing below is the same. */
+	bs.gpu = PgvqGpuForBuild((double) bs.rowsTotal * dims);
+	if (bs.gpu != NULL)
+		bs.gpu->options_default(&bs.gpuOpts);
+
 	/* Memory of training and of the encoded entries, checked before the work */
 	{
 		Size		train = 0;
@@ -589,11 +617,29 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* 2. coarse k-means */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_KMEANS);
 	memset(&st, 0, sizeof(st));
-	rc = pgvq_kmeans_train(bs.sampleN, dims, bs.sample, bs.lists, &params, bs.centroids, NULL, &st);
-	PgvqCheckStatus(rc, &st, "ivfpq k-means");
+	if (bs.gpu != NULL &&
+		!PgvqGpuCheckStatus(bs.gpu->kmeans_train(bs.sampleN, dims, bs.sample, bs.lists, &params,
+												 &bs.gpuOpts, bs.centroids, NULL, &st),
+							&st, "ivfpq k-means"))
+		bs.gpu = NULL;
+	if (bs.gpu == NULL)
+	{
+		rc = pgvq_kmeans_train(bs.sampleN, dims, bs.sample, bs.lists, &params, bs.centroids, NULL, &st);
+		PgvqCheckStatus(rc, &st, "ivfpq k-means");
+	}
 
 	/* 3. PQ codebooks on the residuals of the sample */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_PQ);
+	/* Sub-quantizers converge fast; their cost is n * ksub * d per iteration */
+	params.niter = IVFPQ_PQ_NITER;
+	/* The GPU computes the residuals itself */
+	if (bs.gpu != NULL &&
+		!PgvqGpuCheckStatus(bs.gpu->pq_train(bs.sampleN, dims, bs.sample, bs.lists, bs.centroids,
+											 bs.m, bs.nbits, &params, &bs.gpuOpts,
+											 bs.codebooks, &st),
+							&st, "ivfpq product quantizer training"))
+		bs.gpu = NULL;
+	if (bs.gpu == NULL)
 	{
 		int64	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * bs.sampleN);
 		int64		i;
@@ -612,8 +658,6 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		}
 		pfree(labels);
 		CHECK_FOR_INTERRUPTS();
-		/* Sub-quantizers converge fast; their cost is n * ksub * d per iteration */
-		params.niter = IVFPQ_PQ_NITER;
 		rc = pgvq_pq_train(bs.sampleN, dims, bs.sample, bs.m, bs.nbits, &params, bs.codebooks, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq product quantizer training");
 	}
@@ -623,7 +667,10 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* 4. encode every row */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFPQ_PHASE_ENCODE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs.rowsTotal);
-	bs.batchCap = (int) Max(64, Min(IVFPQ_ENCODE_BATCH, (16 * 1024 * 1024) / ((Size) dims * sizeof(float))));
+	if (bs.gpu != NULL)
+		bs.batchCap = (int) Max(64, Min(IVFPQ_GPU_ENCODE_BATCH, (64 * 1024 * 1024) / ((Size) dims * sizeof(float))));
+	else
+		bs.batchCap = (int) Max(64, Min(IVFPQ_ENCODE_BATCH, (16 * 1024 * 1024) / ((Size) dims * sizeof(float))));
 	bs.batch = palloc(sizeof(float) * (Size) bs.batchCap * dims);
 	bs.batchTids = palloc(sizeof(ItemPointerData) * bs.batchCap);
 	bs.batchLabels = palloc(sizeof(int64) * bs.batchCap);

@@ -8,6 +8,7 @@
 #include "utils/guc.h"
 
 #include "pgvq.h"
+#include "gpu_loader.h"
 
 PG_MODULE_MAGIC;
 
@@ -21,6 +22,7 @@ _PG_init(void)
 	/* Each access method adds its own Init call here. */
 	FlatInit();
 	IvfpqInit();
+	PgvqGpuInit();
 
 	MarkGUCPrefixReserved("pgvq");
 }
