@@ -40,8 +40,11 @@
 #   --synth-queries Q    queries generated for synthetic sets      (1000)
 #   --out DIR            output directory                          (bench/out)
 #   --no-build           do not build/install (use what is installed)
-#   --keep-cluster       leave the throwaway cluster running
-#   --smoke              synth:2000:32, short sweeps, no multi-client runs longer than 2 s
+#   --keep-cluster       leave the throwaway cluster running (or, on a cluster given by
+#                        PGHOST/PGPORT, the pgvq_bench database, else dropped at the end)
+#   --smoke              synth:2000:32, short sweeps, pgbench 2 s; implies --check
+#   --check              exit non-zero when a build or a sweep point fails, or an
+#                        exact kind (flat, seq scans) has recall below 1
 # Environment: PGHOST/PGPORT (use that cluster; the bench creates and drops the
 # database pgvq_bench there), PGVQ_DATA, PG_CONFIG, PGVQ_BENCH_CLUSTER
 # (/tmp/pgvq-bench), PGVQ_BENCH_PORT (54404).
@@ -73,6 +76,8 @@ OUT=${OUT:-$BENCH/out}
 NO_BUILD=${NO_BUILD:-0}
 KEEP_CLUSTER=${KEEP_CLUSTER:-0}
 SMOKE=0
+CHECK=${CHECK:-0}
+FAILURES=0
 
 usage() { sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -101,7 +106,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--no-build) NO_BUILD=1 ;;
 	--keep-cluster) KEEP_CLUSTER=1 ;;
-	--smoke) SMOKE=1 ;;
+	--smoke) SMOKE=1 CHECK=1 ;;
+	--check) CHECK=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -161,6 +167,9 @@ chmod 755 "$WORK"
 OWN_CLUSTER=0
 cleanup() {
 	rm -rf "$WORK"
+	if [ $OWN_CLUSTER = 0 ] && [ "$KEEP_CLUSTER" != 1 ] && [ -n "${DB:-}" ]; then
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+	fi
 	if [ $OWN_CLUSTER = 1 ]; then
 		if [ "$KEEP_CLUSTER" = 1 ]; then
 			echo "cluster left running: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres"
@@ -319,7 +328,10 @@ run_point() {
 		--queries "$DS_QUERY" --nq "$NQ" --gt "$DS_GT" --k "$K" \
 		--warmup-seconds 10 --min-seconds "$MIN_SECONDS" --max-seconds "$MAX_SECONDS" \
 		"${args[@]}" --tag kind=query --tag run="$RUN_ID" --tag dataset="$DS_NAME" --tag n="$DS_N" \
-		--tag d="$DS_D" --tag metric="$DS_METRIC" --tag setting="$setting" --tag gucs="$gucs" "$@") || return 1
+		--tag d="$DS_D" --tag metric="$DS_METRIC" --tag setting="$setting" --tag gucs="$gucs" "$@") || {
+		FAILURES=$((FAILURES + 1))
+		return 1
+	}
 	emit "$line"
 	echo "$line" >>"$WORK/sweep.jsonl"
 	# recall, qps, p50, p99 for the console
@@ -355,12 +367,18 @@ PY
 	local plan
 	plan=$(PGOPTIONS="$opts" q -c "EXPLAIN (COSTS OFF) SELECT id FROM $t ORDER BY embedding $DS_OP (SELECT embedding FROM ${t}_q WHERE qid = 0) LIMIT $K")
 	if [ -n "$expect" ] && [[ $plan != *"$expect"* ]]; then
-		echo "  pgbench skipped: the plan does not use '$expect':"; echo "$plan"; return 1
+		echo "  pgbench skipped: the plan does not use '$expect':"; echo "$plan"
+		FAILURES=$((FAILURES + 1))
+		return 1
 	fi
 	local c out tps lat
 	for c in $CLIENTS; do
 		out=$(PGOPTIONS="$opts" "$PGBENCH" -n -M prepared -c "$c" -j "$(($c < $(nproc) ? $c : $(nproc)))" \
-			-T "$PGBENCH_SECONDS" -f "$script" 2>&1) || { echo "$out" | tail -n 5; return 1; }
+			-T "$PGBENCH_SECONDS" -f "$script" 2>&1) || {
+			echo "$out" | tail -n 5
+			FAILURES=$((FAILURES + 1))
+			return 1
+		}
 		tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -n 1)
 		lat=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p')
 		emit "{\"kind\":\"pgbench\",\"run\":\"$RUN_ID\",\"dataset\":$(jstr "$DS_NAME"),\"n\":$DS_N,\"d\":$DS_D,\"index\":\"$index\",\"setting\":$(jstr "$setting"),\"gucs\":$(jstr "$gucs"),\"recall\":${recall:-null},\"clients\":$c,\"seconds\":$PGBENCH_SECONDS,\"tps\":${tps:-null},\"latency_avg_ms\":${lat:-null}$*}"
@@ -476,6 +494,7 @@ for ds in "${DS_LIST[@]}"; do
 		esac
 		if ! build_index "$tbl" "$idx" "$ddl" "$pre"; then
 			echo "--- $kind: the build failed; skipped"
+			FAILURES=$((FAILURES + 1))
 			emit "{\"kind\":\"build\",\"run\":\"$RUN_ID\",\"dataset\":$(jstr "$DS_NAME"),\"index\":\"$kind\",\"params\":$(jstr "$params"),\"error\":true}"
 			continue
 		fi
@@ -491,3 +510,28 @@ done
 log "report"
 "$PY" "$BENCH/report.py" "$RESULTS" "$OUT" || echo "report failed"
 echo "results: $RESULTS, $OUT/results.md${PLOT_NOTE:-}"
+
+if [ "$CHECK" = 1 ]; then
+	log "checks"
+	"$PY" - "$RESULTS" <<'PY' || FAILURES=$((FAILURES + 1))
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bad = 0
+for r in rows:
+    if r.get("kind") == "query" and r["index"] in ("flat", "seqscan", "pgv_seqscan"):
+        if r.get("recall", 0) < 0.999:
+            print("exact %s on %s returned recall %.4f" % (r["index"], r["dataset"], r.get("recall", 0)))
+            bad += 1
+kinds = sorted({r["index"] for r in rows if r.get("kind") == "query"})
+print("index kinds measured: " + ", ".join(kinds))
+if not kinds:
+    print("nothing was measured")
+    bad += 1
+sys.exit(1 if bad else 0)
+PY
+	if [ "$FAILURES" -gt 0 ]; then
+		echo "*** $FAILURES failure(s)"
+		exit 1
+	fi
+	echo "all checks passed"
+fi
