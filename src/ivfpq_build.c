@@ -34,6 +34,14 @@
 
 #include "ivfpq.h"
 
+/*
+ * Coarse k-means iterations: the lists only need to be balanced and
+ * near-Voronoi (the re-ranking is exact); 10 Lloyd iterations after k-means++
+ * give the same mnist recall as 20 at half the cost.
+ */
+#ifndef IVFPQ_KMEANS_NITER
+#define IVFPQ_KMEANS_NITER 10
+#endif
 #ifndef IVFPQ_PQ_NITER
 #define IVFPQ_PQ_NITER 10
 #endif
@@ -586,6 +594,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	pgvq_kmeans_params_default(&params);
 	params.nthreads = ivfpq_build_threads;
+	params.niter = IVFPQ_KMEANS_NITER;
 	params.should_stop = PgvqShouldStop;
 	params.stop_arg = NULL;
 
