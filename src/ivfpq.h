@@ -189,6 +189,7 @@ typedef struct IvfpqCache
 	float	   *centroids;		/* (lists, d) */
 	float	   *centroidNorms;	/* (lists) |c|^2 */
 	float	   *codebooks;		/* (m, ksub, dsub) */
+	float	   *codebooksT;		/* (m, dsub, ksub): the same, transposed */
 	BlockNumber *startPages;	/* (lists) */
 
 	/*

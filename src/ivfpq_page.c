@@ -268,6 +268,9 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
 												   meta->dimensions);
 	c->codebooks = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
 	IvfpqReadStream(index, meta->codebookStart, IVFPQ_PAGE_CODEBOOK, ncb, c->codebooks);
+	c->codebooksT = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
+	pgvq_pq_transpose_codebooks(meta->dimensions, meta->m, meta->nbits, c->codebooks,
+								c->codebooksT);
 
 	c->startPages = palloc(sizeof(BlockNumber) * meta->lists);
 	{

@@ -254,12 +254,11 @@ BuildListTerms(IvfpqCache *cache)
 	{
 		float	   *t = terms + (Size) l * per;
 
-		/* -<c_l_j, cb_j_k> */
-		pgvq_pq_distance_table(PGVQ_METRIC_IP, cache->meta.dimensions,
-							   cache->centroids + (Size) l * cache->meta.dimensions,
-							   cache->meta.m, cache->meta.nbits, cache->codebooks, t);
-		for (i = 0; i < per; i++)
-			t[i] = cbNorms[i] - 2 * t[i];
+		/* 2 <c_l_j, cb_j_k> + |cb_j_k|^2 */
+		pgvq_pq_ip_table_t(cache->meta.dimensions,
+						   cache->centroids + (Size) l * cache->meta.dimensions,
+						   cache->meta.m, cache->meta.nbits, cache->codebooksT, 2.0f, t);
+		pgvq_fvec_madd(per, cbNorms, 1.0f, t, t);
 	}
 	pfree(cbNorms);
 	cache->listTerms = terms;
@@ -324,24 +323,18 @@ StartScan(IndexScanDesc scan)
 	if (so->lists > 1)
 		qsort_arg(so->listOrder, so->lists, sizeof(int), CompareListScore, so->listScore);
 
-	/* Inner product: one table for every list */
+	/* Inner product: one table for every list, -<q_j, cb_j_k> */
 	if (so->metric == PGVQ_METRIC_IP)
-		pgvq_pq_distance_table(PGVQ_METRIC_IP, d, so->pqQuery, so->m, cache->meta.nbits,
-							   cache->codebooks, so->table);
+		pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT, -1.0f,
+						   so->table);
 	else
 	{
 		if (!cache->listTermsTried)
 			BuildListTerms(cache);
+		/* qTable = -<q_j, cb_j_k>; a list's table is terms + 2 qTable */
 		if (cache->listTerms != NULL)
-		{
-			Size		per = (Size) so->m * so->ksub;
-			Size		i;
-
-			pgvq_pq_distance_table(PGVQ_METRIC_IP, d, so->pqQuery, so->m, cache->meta.nbits,
-								   cache->codebooks, so->qTable);
-			for (i = 0; i < per; i++)
-				so->qTable[i] *= 2;
-		}
+			pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT,
+							   -1.0f, so->qTable);
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
 	}
 
@@ -440,13 +433,8 @@ ScanStage(IndexScanDesc scan)
 		else if (cache->listTerms != NULL)
 		{
 			Size		per = (Size) so->m * so->ksub;
-			const float *terms = cache->listTerms + per * list;
-			float	   *table = so->table;
-			const float *qt = so->qTable;
-			Size		i;
 
-			for (i = 0; i < per; i++)
-				table[i] = qt[i] + terms[i];
+			pgvq_fvec_madd(per, cache->listTerms + per * list, 2.0f, so->qTable, so->table);
 			/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
 			bias = so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
 		}

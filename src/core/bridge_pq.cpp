@@ -94,4 +94,35 @@ void pgvq_pq_scan_codes(size_t m, int nbits, const float *table, float bias, siz
     pgvq::kernels().pq_scan_codes(m, size_t(1) << nbits, table, bias, n, codes, distances);
 }
 
+void pgvq_pq_transpose_codebooks(size_t d, size_t m, int nbits, const float *codebooks,
+                                 float *transposed) {
+    if (!pq_shape_ok(d, m, nbits)) {
+        if (m > 0 && nbits >= 1 && nbits <= 8 && d > 0)
+            fill_nan(transposed, d << nbits);
+        return;
+    }
+    const size_t ksub = size_t(1) << nbits, dsub = d / m;
+    for (size_t j = 0; j < m; j++) {
+        const float *cb = codebooks + j * ksub * dsub;
+        float *t = transposed + j * ksub * dsub;
+        for (size_t k = 0; k < ksub; k++)
+            for (size_t s = 0; s < dsub; s++)
+                t[s * ksub + k] = cb[k * dsub + s];
+    }
+}
+
+void pgvq_pq_ip_table_t(size_t d, const float *q, size_t m, int nbits, const float *transposed,
+                        float scale, float *table) {
+    if (!pq_shape_ok(d, m, nbits)) {
+        if (m > 0 && nbits >= 1 && nbits <= 8)
+            fill_nan(table, m << nbits);
+        return;
+    }
+    pgvq::pq_ip_table_transposed(d, q, m, size_t(1) << nbits, transposed, scale, table);
+}
+
+void pgvq_fvec_madd(size_t n, const float *a, float bf, const float *b, float *c) {
+    pgvq::fvec_madd(n, a, bf, b, c);
+}
+
 } // extern "C"

@@ -178,6 +178,19 @@ PGVQ_API void pgvq_pq_distance_table(int metric, size_t d, const float *q, size_
 PGVQ_API void pgvq_pq_scan_codes(size_t m, int nbits, const float *table, float bias,
 								 size_t n, const uint8_t *codes, float *distances);
 
+/* Codebooks (m, ksub, dsub) -> transposed (m, dsub, ksub), for
+ * pgvq_pq_ip_table_t.  Never fails. */
+PGVQ_API void pgvq_pq_transpose_codebooks(size_t d, size_t m, int nbits, const float *codebooks,
+										  float *transposed);
+
+/* table[j][k] = scale * <q_j, cb_j_k> from transposed codebooks (m, dsub,
+ * ksub): contiguous SIMD over k, fast for small dsub.  Never fails. */
+PGVQ_API void pgvq_pq_ip_table_t(size_t d, const float *q, size_t m, int nbits,
+								 const float *transposed, float scale, float *table);
+
+/* c[i] = a[i] + bf * b[i] for i < n (Faiss fvec_madd).  Never fails. */
+PGVQ_API void pgvq_fvec_madd(size_t n, const float *a, float bf, const float *b, float *c);
+
 /* ---- text form of a vector ---------------------------------------------------------- */
 
 typedef enum pgvq_parse_result

@@ -58,6 +58,11 @@ void pq_compute_codes(size_t n, size_t d, const float *x, size_t M, size_t ksub,
                       const StopChecker &stop);
 void pq_decode(size_t n, size_t d, const uint8_t *codes, size_t M, size_t ksub,
                const float *codebooks, float *x) noexcept;
+/* table[j][k] = scale * <q_j, cb_j_k>; cbT: (M, dsub, ksub). */
+void pq_ip_table_transposed(size_t d, const float *q, size_t M, size_t ksub, const float *cbT,
+                            float scale, float *table) noexcept;
+/* c = a + bf * b */
+void fvec_madd(size_t n, const float *a, float bf, const float *b, float *c) noexcept;
 void pq_compute_distance_table(int metric, size_t d, const float *q, size_t M, size_t ksub,
                                const float *codebooks, float *table) noexcept;
 
