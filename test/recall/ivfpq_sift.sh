@@ -36,5 +36,5 @@ FROM (SELECT q.id, ARRAY(SELECT b.id FROM base b ORDER BY b.v <-> q.v LIMIT 10) 
 JOIN gt g USING (id);
 SQL
 )
-printf 'ivfpq sift-5k: build %.2fs, recall@10 = %s (minimum %s)\n' "$(echo "$end - $start" | bc)" "$recall" "$MIN_RECALL"
+printf 'ivfpq sift-5k: build %.2fs, recall@10 = %s (minimum %s)\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" "$recall" "$MIN_RECALL"
 awk -v r="$recall" -v m="$MIN_RECALL" 'BEGIN { exit !(r >= m) }'
