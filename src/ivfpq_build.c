@@ -91,16 +91,19 @@ IvfpqDefaultLists(double n)
 /*
  * The default m for d dimensions: the divisor of d whose sub-vector size is
  * nearest to 4 (codes of about d/4 bytes), preferring the larger sub-vector
- * on ties, within IVFPQ_MAX_M.
+ * on ties, within the largest m that GetOptions accepts (IVFPQ_MAX_M and
+ * IvfpqListCapacity(1)).  Without that bound, columns of more than
+ * about 4,650 dimensions got a default m that GetOptions then rejected.
  */
 static int
 IvfpqDefaultM(int d)
 {
 	int			best = 1;
 	double		bestScore = 1e30;
+	int			maxM = Min(Min(d, IVFPQ_MAX_M), IvfpqListCapacity(1));
 	int			m;
 
-	for (m = 1; m <= Min(d, IVFPQ_MAX_M); m++)
+	for (m = 1; m <= maxM; m++)
 	{
 		double		dsub;
 		double		score;
