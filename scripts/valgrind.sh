@@ -9,7 +9,8 @@
 # Environment:
 #   PG_CONFIG           the PostgreSQL 15 to use (as for scripts/test.sh)
 #   PGVQ_VG_CLUSTER     cluster directory (default /tmp/pgvq-valgrind); the valgrind
-#                       logs are left in $PGVQ_VG_CLUSTER/vg/<pid>.log
+#                       logs are left in $PGVQ_VG_CLUSTER/vg/<pid>.log, pg_regress'
+#                       results and diffs in $PGVQ_VG_CLUSTER/regress/
 #   PGVQ_VG_PORT        port of its Unix socket (default 54398)
 #   PGVQ_VG_STRICT=1    also fail on valgrind errors that do not involve pgvq
 #   PGVQ_VG_NOBUILD=1   skip the build and install
@@ -82,13 +83,17 @@ as_pg "$PGBIN/pg_ctl" -D "$CL/data" -l "$CL/server.log" -p "$CL/postgres-vg" -t 
 export PGHOST=$CL PGPORT=$PORT PGUSER=postgres
 
 log "make installcheck ${*:+REGRESS=\"$*\"}"
+# Results go to the cluster directory, so a normal test run in the worktree
+# can go on meanwhile.
+mkdir -p "$CL/regress"
+opts="--inputdir=$REPO --outputdir=$CL/regress --load-extension=pgvq"
 regress_rc=0
 if [ $# -gt 0 ]; then
-	make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS="$*" || regress_rc=$?
+	make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS_OPTS="$opts" REGRESS="$*" || regress_rc=$?
 else
-	make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG" || regress_rc=$?
+	make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS_OPTS="$opts" || regress_rc=$?
 fi
-[ $regress_rc -ne 0 ] && [ -f "$REPO/regression.diffs" ] && head -n 200 "$REPO/regression.diffs"
+[ $regress_rc -ne 0 ] && [ -f "$CL/regress/regression.diffs" ] && head -n 200 "$CL/regress/regression.diffs"
 cleanup
 trap - EXIT
 
