@@ -108,7 +108,8 @@ IvfpqDefaultLists(double n)
  * The default m for d dimensions: the divisor of d nearest (in log scale) to
  * max(d / 16, min(16, d / 4)) code bytes, i.e. 16 dimensions a code byte for
  * large d (784 -> 49) and 16 bytes for middle d (128 -> 16), preferring the
- * larger sub-vector on ties, within IVFPQ_MAX_M.  Sub-vectors of 8 to 16
+ * larger sub-vector on ties, within the largest m that GetOptions accepts
+ * (IVFPQ_MAX_M and IvfpqListCapacity(1)).  Sub-vectors of 8 to 16
  * dimensions keep the scan's table small and its code rows short; the
  * re-ranking makes up for the coarser PQ distances (mnist-784: the same
  * recall@10 with m 49 as with m 196 at rerank 100, 2.5x the QPS).
@@ -119,9 +120,10 @@ IvfpqDefaultM(int d)
 	int			best = 1;
 	double		bestScore = 1e30;
 	double		target = Max(d / 16.0, Min(16.0, d / 4.0));
+	int			maxM = Min(Min(d, IVFPQ_MAX_M), IvfpqListCapacity(1));
 	int			m;
 
-	for (m = 1; m <= Min(d, IVFPQ_MAX_M); m++)
+	for (m = 1; m <= maxM; m++)
 	{
 		double		score;
 

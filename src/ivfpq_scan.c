@@ -57,7 +57,9 @@ typedef struct IvfpqScanOpaqueData
 
 	/* query */
 	bool		started;
-	bool		nullQuery;		/* ORDER BY col <op> NULL: any order */
+	bool		nullQuery;		/* no PQ ranking (NULL key, or a cosine query
+								 * without a usable norm): any order */
+	bool		nullKey;		/* ORDER BY col <op> NULL: no distances */
 	bool		emptyQuery;		/* a zero query under cosine: no rows */
 	float	   *query;			/* as given (exact distances) */
 	float	   *pqQuery;		/* normalised under cosine */
@@ -207,12 +209,22 @@ CompareListScore(const void *a, const void *b, void *arg)
 	return *(const int *) a - *(const int *) b;
 }
 
+/*
+ * (distance, TID) order.  A NaN distance (cosine of a zero vector, or of
+ * vectors whose products overflow float4) sorts after every number, as
+ * Postgres' float comparisons and a sequential scan's sort do; plain < and >
+ * would leave NaN rows wherever qsort happened to put them.
+ */
 static int
 CompareCandidates(const void *a, const void *b)
 {
 	const IvfpqCandidate *ca = a;
 	const IvfpqCandidate *cb = b;
+	bool		nanA = isnan(ca->distance);
+	bool		nanB = isnan(cb->distance);
 
+	if (nanA != nanB)
+		return nanA ? 1 : -1;
 	if (ca->distance < cb->distance)
 		return -1;
 	if (ca->distance > cb->distance)
@@ -281,6 +293,7 @@ StartScan(IndexScanDesc scan)
 				 errmsg("ivfpq scans need an ORDER BY distance")));
 
 	so->nullQuery = (scan->orderByData[0].sk_flags & SK_ISNULL) != 0;
+	so->nullKey = so->nullQuery;
 	if (so->nullQuery)
 		memset(so->query, 0, sizeof(float) * d);
 	else
@@ -299,9 +312,18 @@ StartScan(IndexScanDesc scan)
 		float		norm = sqrtf(pgvq_fvec_norm_l2sqr(so->query, d));
 		int			i;
 
-		/* A zero query has no cosine distance to anything: any order will do */
+		/*
+		 * A zero query has no cosine distance to anything, and one whose norm
+		 * overflows float4 cannot be normalised: the lists and PQ codes give
+		 * no order, but the re-rank still computes the operator's exact
+		 * distances (NaN for a zero query), so each batch is ordered as a
+		 * sequential scan orders it.
+		 */
 		if (!(norm > 0) || isinf(norm))
+		{
 			so->nullQuery = true;
+			memset(so->pqQuery, 0, sizeof(float) * d);
+		}
 		else
 			for (i = 0; i < d; i++)
 				so->pqQuery[i] /= norm;
@@ -521,7 +543,7 @@ Rerank(IndexScanDesc scan, int n)
 				float		dist;
 
 				IvfpqCheckDims(d, vec->dim);
-				if (so->nullQuery)
+				if (so->nullKey)
 					dist = 0;
 				else if (so->metric == PGVQ_METRIC_L2)
 					dist = pgvq_fvec_l2sqr(so->query, vec->x, d);
@@ -600,7 +622,7 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	scan->xs_heaptid = IvfpqIdToTid(c->id);
 	scan->xs_recheck = false;
 	scan->xs_recheckorderby = false;
-	if (so->nullQuery)
+	if (so->nullKey)
 	{
 		scan->xs_orderbyvals[0] = (Datum) 0;
 		scan->xs_orderbynulls[0] = true;
