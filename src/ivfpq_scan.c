@@ -507,6 +507,8 @@ Rerank(IndexScanDesc scan, int n)
 		bool		all_dead = false;
 		bool		found;
 
+		/* no buffer lock is held here; a batch can be every row (untrained) */
+		CHECK_FOR_INTERRUPTS();
 		found = table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
 										&call_again, &all_dead);
 		if (found)
