@@ -412,6 +412,7 @@ ScanStage(IndexScanDesc scan)
 				total += IvfpqPageGetOpaque(page)->count;
 				blkno = IvfpqPageGetOpaque(page)->nextblkno;
 				UnlockReleaseBuffer(buf);
+				CHECK_FOR_INTERRUPTS();
 			}
 		}
 		/* Entries inserted meanwhile are found by the next batch */
@@ -467,8 +468,9 @@ ScanStage(IndexScanDesc scan)
 			}
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
+			/* per page: one list can hold every row (untrained index) */
+			CHECK_FOR_INTERRUPTS();
 		}
-		CHECK_FOR_INTERRUPTS();
 	}
 
 	return (int) pgvq_topk_extract_sorted(so->pool, so->candDist, so->candIds);
