@@ -104,6 +104,7 @@ void
 FlatVerifyMetaPage(Relation index, Page page)
 {
 	FlatMetaPage meta;
+	uint32		i;
 
 	FlatVerifyCommon(index, page, FLAT_METAPAGE_BLKNO, FLAT_META);
 	meta = FlatPageGetMeta(page);
@@ -122,6 +123,10 @@ FlatVerifyMetaPage(Relation index, Page page)
 		meta->first_blkno == FLAT_METAPAGE_BLKNO || meta->last_blkno == FLAT_METAPAGE_BLKNO ||
 		(meta->first_blkno != InvalidBlockNumber && meta->dims == 0))
 		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has a bad data page chain.");
+	/* the insert slow path locks hinted pages under the meta lock: never block 0 */
+	for (i = 0; i < meta->nfree; i++)
+		if (meta->free_blkno[i] == FLAT_METAPAGE_BLKNO || meta->free_blkno[i] == InvalidBlockNumber)
+			FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has a bad free-space hint.");
 }
 
 void

@@ -202,7 +202,9 @@ FlatScanPass(IndexScanDesc scan)
 		/* no buffer lock held here */
 		CHECK_FOR_INTERRUPTS();
 
-		if (++npages > maxpages)
+		/* concurrent inserts may have extended the chain since maxpages was read */
+		if (++npages > maxpages &&
+			npages > (maxpages = RelationGetNumberOfBlocks(index)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDEX_CORRUPTED),
 					 errmsg("flat index \"%s\" has a cycle in its page chain at block %u",

@@ -59,7 +59,9 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		/* may CHECK_FOR_INTERRUPTS: no buffer lock held */
 		vacuum_delay_point();
 
-		if (++(*npages) > maxpages)
+		/* concurrent inserts may have extended the chain since maxpages was read */
+		if (++(*npages) > maxpages &&
+			*npages > (maxpages = RelationGetNumberOfBlocks(index)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDEX_CORRUPTED),
 					 errmsg("flat index \"%s\" has a cycle in its page chain at block %u",

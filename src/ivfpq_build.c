@@ -359,6 +359,8 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 
 	metaBuf = IvfpqNewBuffer(index, fork);
 	Assert(BufferGetBlockNumber(metaBuf) == IVFPQ_METAPAGE_BLKNO);
+	/* Kept pinned, unlocked: CHECK_FOR_INTERRUPTS below is a no-op under a buffer lock */
+	LockBuffer(metaBuf, BUFFER_LOCK_UNLOCK);
 
 	meta->centroidStart = WriteStream(index, fork, IVFPQ_PAGE_CENTROID, centroids,
 									  (Size) meta->lists * meta->dimensions);
@@ -450,6 +452,7 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 	{
 		Page		page = BufferGetPage(metaBuf);
 
+		LockBuffer(metaBuf, BUFFER_LOCK_EXCLUSIVE);
 		IvfpqInitPage(page, IVFPQ_PAGE_META, 0);
 		memcpy(PageGetContents(page), meta, sizeof(IvfpqMetaPageData));
 		((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData);

@@ -385,6 +385,9 @@ pgvq_ivfpq_lists(PG_FUNCTION_ARGS)
 			Buffer		buf;
 			Page		page;
 
+			/* concurrent inserts may have extended the index since nblocks was read */
+			if (blkno >= nblocks)
+				nblocks = RelationGetNumberOfBlocks(index);
 			if (blkno >= nblocks || pages > (int32) nblocks)
 				ereport(ERROR,
 						(errcode(ERRCODE_INDEX_CORRUPTED),

@@ -434,6 +434,7 @@ ScanStage(IndexScanDesc scan)
 				total += IvfpqPageGetOpaque(page)->count;
 				blkno = IvfpqPageGetOpaque(page)->nextblkno;
 				UnlockReleaseBuffer(buf);
+				CHECK_FOR_INTERRUPTS();
 			}
 		}
 		/* Entries inserted meanwhile are found by the next batch */
@@ -489,8 +490,9 @@ ScanStage(IndexScanDesc scan)
 			}
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
+			/* per page: one list can hold every row (untrained index) */
+			CHECK_FOR_INTERRUPTS();
 		}
-		CHECK_FOR_INTERRUPTS();
 	}
 
 	return (int) pgvq_topk_extract_sorted(so->pool, so->candDist, so->candIds);
@@ -529,6 +531,8 @@ Rerank(IndexScanDesc scan, int n)
 		bool		all_dead = false;
 		bool		found;
 
+		/* no buffer lock is held here; a batch can be every row (untrained) */
+		CHECK_FOR_INTERRUPTS();
 		found = table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
 										&call_again, &all_dead);
 		if (found)

@@ -33,6 +33,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	int			cap;
 	int			list;
 	bool	   *dead;
+	BlockNumber nblocks;
 
 	if (stats == NULL)
 		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
@@ -44,6 +45,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	m = cache->meta.m;
 	cap = IvfpqListCapacity(m);
 	dead = palloc(sizeof(bool) * cap);
+	nblocks = RelationGetNumberOfBlocks(index);
 
 	for (list = 0; list < cache->meta.lists; list++)
 	{
@@ -63,7 +65,10 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 			vacuum_delay_point();
 
-			if (blkno >= RelationGetNumberOfBlocks(index) || hops++ > (int) RelationGetNumberOfBlocks(index))
+			/* re-read the size only when the chain goes past it (inserts extend it) */
+			if (blkno >= nblocks)
+				nblocks = RelationGetNumberOfBlocks(index);
+			if (blkno >= nblocks || hops++ > (int) nblocks)
 				ereport(ERROR,
 						(errcode(ERRCODE_INDEX_CORRUPTED),
 						 errmsg("index \"%s\" has a broken chain for list %d at block %u",
