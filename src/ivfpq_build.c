@@ -421,6 +421,15 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 				MarkBufferDirty(buf);
 				UnlockReleaseBuffer(buf);
 				buf = next;
+
+				/*
+				 * Poll with no buffer lock held (a no-op under one): unlock
+				 * the new page, keep its pin, re-lock it to fill it.  Nobody
+				 * else sees this index during the build.
+				 */
+				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+				CHECK_FOR_INTERRUPTS();
+				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 				page = BufferGetPage(buf);
 				IvfpqInitPage(page, IVFPQ_PAGE_LIST, list);
 			}
@@ -440,10 +449,9 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 		UnlockReleaseBuffer(buf);
 
 		if ((list & 63) == 0)
-		{
 			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, offsets[list + 1]);
-			CHECK_FOR_INTERRUPTS();
-		}
+		/* No buffer locked here: cheap, so once per list as well */
+		CHECK_FOR_INTERRUPTS();
 	}
 	for (p = 0; p < meta->ndirPages; p++)
 		ReleaseBuffer(dirBufs[p]);
