@@ -365,11 +365,12 @@ IvfpqGetCache(Relation index, MemoryContext owner)
 		ivfpqCacheList = found;
 	}
 
-	found->refcount++;
+	/* The release callback first: an OOM here must not leak a reference */
 	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
 	cb->func = IvfpqReleaseCache;
 	cb->arg = found;
 	MemoryContextRegisterResetCallback(owner, cb);
+	found->refcount++;
 	return found;
 }
 
