@@ -244,22 +244,31 @@ CompareIds(const void *a, const void *b)
 }
 
 
-/* Builds the cache's per-list table terms once per backend (see ivfpq.h). */
+/*
+ * Builds the cache's per-list table terms once per backend (see ivfpq.h).
+ * All or nothing: the terms are built in a context under the caller's and
+ * moved under the cache's only when complete, so an error partway (out of
+ * memory) leaves the cache as it was and frees what was allocated.
+ */
 static void
 BuildListTerms(IvfpqCache *cache)
 {
 	Size		per = (Size) cache->meta.m * cache->ksub;
 	Size		bytes = mul_size(mul_size(per, cache->meta.lists), sizeof(float));
+	MemoryContext cxt;
 	float	   *cbNorms;
 	float	   *terms;
 	int			l;
 	Size		i;
 
-	cache->listTermsTried = true;
 	if (bytes > IVFPQ_MAX_TERMS_BYTES)
+	{
+		cache->listTermsTried = true;
 		return;
-	terms = MemoryContextAllocHuge(cache->cxt, bytes);
-	cbNorms = MemoryContextAlloc(cache->cxt, sizeof(float) * per);
+	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq list terms", ALLOCSET_DEFAULT_SIZES);
+	terms = MemoryContextAllocHuge(cxt, bytes);
+	cbNorms = palloc(sizeof(float) * per);
 	for (i = 0; i < per; i++)
 		cbNorms[i] = pgvq_fvec_norm_l2sqr(cache->codebooks + i * cache->dsub, cache->dsub);
 	for (l = 0; l < cache->meta.lists; l++)
@@ -273,7 +282,10 @@ BuildListTerms(IvfpqCache *cache)
 		pgvq_fvec_madd(per, cbNorms, 1.0f, t, t);
 	}
 	pfree(cbNorms);
+	/* Publish: nothing below can fail */
+	MemoryContextSetParent(cxt, cache->cxt);
 	cache->listTerms = terms;
+	cache->listTermsTried = true;
 }
 
 /* Reads the query and the settings, ranks the lists, starts the first stage. */
