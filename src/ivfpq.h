@@ -230,6 +230,7 @@ extern bool ivfpqgettuple(IndexScanDesc scan, ScanDirection dir);
 extern void ivfpqendscan(IndexScanDesc scan);
 
 /* ivfpq_page.c */
+extern const char *IvfpqPageKindName(uint16 kind);
 extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
 extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);

@@ -33,25 +33,6 @@
 #include "check.h"
 #include "ivfpq.h"
 
-static const char *
-IvfpqCheckKindName(uint16 kind)
-{
-	switch (kind)
-	{
-		case IVFPQ_PAGE_META:
-			return "meta";
-		case IVFPQ_PAGE_CENTROID:
-			return "centroid";
-		case IVFPQ_PAGE_CODEBOOK:
-			return "codebook";
-		case IVFPQ_PAGE_DIRECTORY:
-			return "directory";
-		case IVFPQ_PAGE_LIST:
-			return "list";
-	}
-	return "unknown";
-}
-
 /* A meta page's contents, checked (share lock held by the caller). */
 static void
 IvfpqCheckMetaPage(Relation index, Page page, BlockNumber nblocks, IvfpqMetaPageData *out)
@@ -73,7 +54,7 @@ IvfpqCheckMetaPage(Relation index, Page page, BlockNumber nblocks, IvfpqMetaPage
 						   opaque->page_id, IVFPQ_PAGE_ID);
 	if (opaque->flags != IVFPQ_PAGE_META)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "Block 0 is a %s page, not the meta page.",
-						   IvfpqCheckKindName(opaque->flags));
+						   IvfpqPageKindName(opaque->flags));
 	meta = IvfpqPageGetMeta(page);
 	if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The magic number is 0x%08X, expected 0x%08X.",
@@ -149,7 +130,7 @@ IvfpqCheckPageHeader(Relation index, Page page, BlockNumber blkno, const IvfpqMe
 			if (opaque->count < 1 || opaque->count > IVFPQ_FLOATS_PER_PAGE ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + opaque->count * sizeof(float))
 				PgvqCheckCorrupted(index, blkno, "A %s page's float count %u does not match pd_lower %u.",
-								   IvfpqCheckKindName(opaque->flags), opaque->count, ph->pd_lower);
+								   IvfpqPageKindName(opaque->flags), opaque->count, ph->pd_lower);
 			break;
 		case IVFPQ_PAGE_DIRECTORY:
 			if (opaque->count > IVFPQ_DIR_PER_PAGE ||
@@ -220,11 +201,11 @@ IvfpqCheckRead(Relation index, BlockNumber blkno, const IvfpqMetaPageData *meta,
 	page = BufferGetPage(buf);
 	if (PageIsNew(page))
 		PgvqCheckCorrupted(index, blkno, "A %s chain reaches an uninitialized page.",
-						   IvfpqCheckKindName(kind));
+						   IvfpqPageKindName(kind));
 	found = IvfpqCheckPageHeader(index, page, blkno, meta, nblocks);
 	if (found != kind)
 		PgvqCheckCorrupted(index, blkno, "Expected a %s page, found a %s page.",
-						   IvfpqCheckKindName(kind), IvfpqCheckKindName(found));
+						   IvfpqPageKindName(kind), IvfpqPageKindName(found));
 	return buf;
 }
 
@@ -245,28 +226,28 @@ IvfpqCheckStream(Relation index, const IvfpqMetaPageData *meta, BlockNumber star
 		int			i;
 
 		CHECK_FOR_INTERRUPTS();
-		IvfpqCheckVisit(index, seen, blkno, IvfpqCheckKindName(kind));
+		IvfpqCheckVisit(index, seen, blkno, IvfpqPageKindName(kind));
 		buf = IvfpqCheckRead(index, blkno, meta, nblocks, kind);
 		page = BufferGetPage(buf);
 		opaque = IvfpqPageGetOpaque(page);
 		if (done + opaque->count > nfloats)
 			PgvqCheckCorrupted(index, blkno, "The %s stream holds more than the %zu floats expected.",
-							   IvfpqCheckKindName(kind), nfloats);
+							   IvfpqPageKindName(kind), nfloats);
 		x = (const float *) PageGetContents(page);
 		for (i = 0; i < opaque->count; i++)
 			if (!isfinite(x[i]))
 				PgvqCheckCorrupted(index, blkno, "Float %d of the %s stream page is not finite.",
-								   i, IvfpqCheckKindName(kind));
+								   i, IvfpqPageKindName(kind));
 		done += opaque->count;
 		if (done == nfloats && opaque->nextblkno != InvalidBlockNumber)
 			PgvqCheckCorrupted(index, blkno, "The %s stream goes on past its last float.",
-							   IvfpqCheckKindName(kind));
+							   IvfpqPageKindName(kind));
 		blkno = opaque->nextblkno;
 		UnlockReleaseBuffer(buf);
 	}
 	if (done != nfloats)
 		PgvqCheckCorrupted(index, start, "The %s stream starting here holds %zu floats, expected %zu.",
-						   IvfpqCheckKindName(kind), done, nfloats);
+						   IvfpqPageKindName(kind), done, nfloats);
 }
 
 void

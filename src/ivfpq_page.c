@@ -23,7 +23,7 @@
 
 static IvfpqCache *ivfpqCacheList = NULL;
 
-static const char *
+const char *
 IvfpqPageKindName(uint16 kind)
 {
 	switch (kind)

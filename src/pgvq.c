@@ -3,6 +3,8 @@
  */
 #include "postgres.h"
 
+#include "access/amapi.h"
+#include "commands/vacuum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -66,4 +68,30 @@ PgvqCheckStatus(int rc, const pgvq_status *st, const char *what)
 					 errmsg("internal error during %s: %s", what, msg)));
 			break;
 	}
+}
+
+/*
+ * The capability flags both access methods share: single-column indexes that
+ * return rows in distance order for ORDER BY <op>, forwards only, without
+ * bitmap, parallel or index-only scans.
+ */
+void
+PgvqSetOrderingAmFlags(IndexAmRoutine *amroutine)
+{
+	amroutine->amcanorder = false;
+	amroutine->amcanorderbyop = true;
+	amroutine->amcanbackward = false;
+	amroutine->amcanunique = false;
+	amroutine->amcanmulticol = false;
+	amroutine->amoptionalkey = true;
+	amroutine->amsearcharray = false;
+	amroutine->amsearchnulls = false;
+	amroutine->amstorage = false;
+	amroutine->amclusterable = false;
+	amroutine->ampredlocks = false;
+	amroutine->amcanparallel = false;
+	amroutine->amcaninclude = false;
+	amroutine->amusemaintenanceworkmem = false;
+	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	amroutine->amkeytype = InvalidOid;
 }

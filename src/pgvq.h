@@ -32,6 +32,9 @@ extern int	PgvqShouldStop(void *arg);
  */
 extern void PgvqCheckStatus(int rc, const pgvq_status *st, const char *what);
 
+struct IndexAmRoutine;
+extern void PgvqSetOrderingAmFlags(struct IndexAmRoutine *amroutine);
+
 /* Each access method registers its GUCs and reloptions from _PG_init. */
 extern void FlatInit(void);
 extern void IvfpqInit(void);

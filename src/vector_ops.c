@@ -243,70 +243,68 @@ subvector(PG_FUNCTION_ARGS)
 
 /* ---- element-wise arithmetic ------------------------------------------------- */
 
-VECTOR_FUNCTION(vector_add);
-Datum
-vector_add(PG_FUNCTION_ARGS)
+typedef enum VectorArithOp
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	VECTOR_ADD,
+	VECTOR_SUB,
+	VECTOR_MUL
+} VectorArithOp;
+
+/*
+ * a op b element by element, with pgvector's checks: an infinite result
+ * overflowed, and a product of non-zeros that rounds to zero underflowed.
+ */
+static Vector *
+VectorArith(Vector *a, Vector *b, VectorArithOp op)
+{
 	Vector	   *result;
 
 	VectorCheckDims(a, b);
 	result = InitVector(a->dim);
 	for (int i = 0; i < a->dim; i++)
-		result->x[i] = a->x[i] + b->x[i];
+	{
+		switch (op)
+		{
+			case VECTOR_ADD:
+				result->x[i] = a->x[i] + b->x[i];
+				break;
+			case VECTOR_SUB:
+				result->x[i] = a->x[i] - b->x[i];
+				break;
+			case VECTOR_MUL:
+				result->x[i] = a->x[i] * b->x[i];
+				break;
+		}
+	}
 	for (int i = 0; i < a->dim; i++)
 	{
 		if (isinf(result->x[i]))
 			float_overflow_error();
+		if (op == VECTOR_MUL && result->x[i] == 0.0f && a->x[i] != 0.0f && b->x[i] != 0.0f)
+			float_underflow_error();
 	}
+	return result;
+}
 
-	PG_RETURN_VECTOR_P(result);
+VECTOR_FUNCTION(vector_add);
+Datum
+vector_add(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_ADD));
 }
 
 VECTOR_FUNCTION(vector_sub);
 Datum
 vector_sub(PG_FUNCTION_ARGS)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	Vector	   *result;
-
-	VectorCheckDims(a, b);
-	result = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-		result->x[i] = a->x[i] - b->x[i];
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (isinf(result->x[i]))
-			float_overflow_error();
-	}
-
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_SUB));
 }
 
 VECTOR_FUNCTION(vector_mul);
 Datum
 vector_mul(PG_FUNCTION_ARGS)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	Vector	   *result;
-
-	VectorCheckDims(a, b);
-	result = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-		result->x[i] = a->x[i] * b->x[i];
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (isinf(result->x[i]))
-			float_overflow_error();
-		/* A product of non-zeros that rounds to zero underflowed. */
-		if (result->x[i] == 0.0f && a->x[i] != 0.0f && b->x[i] != 0.0f)
-			float_underflow_error();
-	}
-
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_MUL));
 }
 
 VECTOR_FUNCTION(vector_concat);
