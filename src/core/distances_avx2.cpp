@@ -162,33 +162,7 @@ void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *n
     *normb = hsum(_mm256_add_ps(b0, b1));
 }
 
-void distances_1xn(int metric, const float *q, size_t n, size_t d, const float *x, float *out) {
-    switch (metric) {
-    case METRIC_L2:
-        for (size_t i = 0; i < n; i++)
-            out[i] = l2sqr(q, x + i * d, d);
-        break;
-    case METRIC_IP:
-        for (size_t i = 0; i < n; i++)
-            out[i] = -inner_product(q, x + i * d, d);
-        break;
-    case METRIC_COSINE:
-        for (size_t i = 0; i < n; i++) {
-            float dot, na, nb;
-            cosine_parts(q, x + i * d, d, &dot, &na, &nb);
-            out[i] = cosine_distance_from_parts(dot, na, nb);
-        }
-        break;
-    case METRIC_L1:
-        for (size_t i = 0; i < n; i++)
-            out[i] = l1(q, x + i * d, d);
-        break;
-    default:
-        for (size_t i = 0; i < n; i++)
-            out[i] = __builtin_nanf("");
-        break;
-    }
-}
+#include "distances_1xn.inc"
 
 } // namespace
 
