@@ -151,15 +151,8 @@ FlatIdToTid(int64 id, ItemPointer tid)
 	ItemPointerSet(tid, (BlockNumber) (id >> 16), (OffsetNumber) (id & 0xFFFF));
 }
 
-/*
- * Version shim: a new buffer at the end of a fork, exclusively locked.
- */
-#if PG_VERSION_NUM >= 160000
-#define FlatNewBuffer(index, forknum) \
-	ExtendBufferedRel(BMR_REL(index), (forknum), NULL, EB_LOCK_FIRST)
-#else
-extern Buffer FlatNewBuffer(Relation index, ForkNumber forknum);
-#endif
+/* A new buffer at the end of a fork, exclusively locked (pgvq.h). */
+#define FlatNewBuffer(index, forknum) PgvqNewBuffer((index), (forknum))
 
 /* scan state */
 typedef struct FlatScanOpaqueData

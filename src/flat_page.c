@@ -12,27 +12,6 @@
 
 #include "flat.h"
 
-#if PG_VERSION_NUM < 160000
-/*
- * A new, exclusively locked buffer at the end of a fork (PG15: extension lock
- * around P_NEW; PG16+ uses ExtendBufferedRel, see flat.h).
- */
-Buffer
-FlatNewBuffer(Relation index, ForkNumber forknum)
-{
-	Buffer		buf;
-	bool		needLock = !RELATION_IS_LOCAL(index);
-
-	if (needLock)
-		LockRelationForExtension(index, ExclusiveLock);
-	buf = ReadBufferExtended(index, forknum, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	if (needLock)
-		UnlockRelationForExtension(index, ExclusiveLock);
-	return buf;
-}
-#endif
-
 void
 FlatInitMetaPage(Page page, int dims, int metric)
 {

@@ -233,7 +233,7 @@ extern void ivfpqendscan(IndexScanDesc scan);
 extern const char *IvfpqPageKindName(uint16 kind);
 extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
-extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
+#define IvfpqNewBuffer(index, forkNum) PgvqNewBuffer((index), (forkNum))
 extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
 extern int	IvfpqGetMetric(Relation index);

@@ -146,24 +146,6 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 	}
 }
 
-/*
- * Extends the index by one page; returns it exclusively locked (the caller
- * initialises it).
- */
-Buffer
-IvfpqNewBuffer(Relation index, ForkNumber forkNum)
-{
-	Buffer		buf;
-	bool		needLock = !RELATION_IS_LOCAL(index);
-
-	if (needLock)
-		LockRelationForExtension(index, ExclusiveLock);
-	buf = ReadBufferExtended(index, forkNum, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	if (needLock)
-		UnlockRelationForExtension(index, ExclusiveLock);
-	return buf;
-}
 
 /* Reads and verifies the meta page into *meta. */
 void

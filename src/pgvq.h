@@ -32,6 +32,21 @@ extern int	PgvqShouldStop(void *arg);
  */
 extern void PgvqCheckStatus(int rc, const pgvq_status *st, const char *what);
 
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+/*
+ * Extends a fork of an index by one page and returns it exclusively locked
+ * (the caller initialises it).  PG15: extension lock around P_NEW; PG16+:
+ * ExtendBufferedRel.
+ */
+#if PG_VERSION_NUM >= 160000
+#define PgvqNewBuffer(index, forknum) \
+	ExtendBufferedRel(BMR_REL(index), (forknum), NULL, EB_LOCK_FIRST)
+#else
+extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
+#endif
+
 struct IndexAmRoutine;
 extern void PgvqSetOrderingAmFlags(struct IndexAmRoutine *amroutine);
 
