@@ -1,4 +1,6 @@
 // context.cu: device selection, stream, cuBLAS handle, memory budget, errors.
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "gpu_internal.cuh"
@@ -25,6 +27,9 @@ Context::Context(const pgvq_gpu_options *opts, pgvq_should_stop_fn should_stop, 
     opts_ = *opts;
   else
     pgvq_gpu_options_default(&opts_);
+  const char *tr = std::getenv("PGVQ_GPU_TRACE");
+  trace_ = tr != nullptr && *tr != '\0' && *tr != '0';
+  if (trace_) last_mark_ = std::chrono::steady_clock::now();
 
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
@@ -55,6 +60,7 @@ Context::Context(const pgvq_gpu_options *opts, pgvq_should_stop_fn should_stop, 
     size_t usable = free_bytes > reserve ? free_bytes - reserve : free_bytes / 2;
     usable = usable / 10 * 9;
     budget_ = opts_.max_memory != 0 && opts_.max_memory < usable ? opts_.max_memory : usable;
+    mark("context: stream, cuBLAS handle");
   } catch (...) {
     cublasDestroy(blas_);
     cudaStreamDestroy(stream_);
@@ -66,9 +72,27 @@ Context::~Context() {
   // Wait for queued work (an exception may leave kernels in flight) before
   // the handle and stream go; errors here have nowhere to go.
   cudaStreamSynchronize(stream_);
+  if (trace_) {
+    double total = 0;
+    for (const auto &kv : trace_times_) total += kv.second.first;
+    std::fprintf(stderr, "pgvq_gpu trace: %.4f s in all\n", total);
+    for (const auto &kv : trace_times_)
+      std::fprintf(stderr, "pgvq_gpu trace:   %-28s %9.4f s %7ld x\n", kv.first.c_str(),
+                   kv.second.first, kv.second.second);
+  }
   cublasDestroy(blas_);
   cudaStreamDestroy(stream_);
   (void)cudaGetLastError();
+}
+
+void Context::mark(const char *step) const {
+  if (!trace_) return;
+  cudaStreamSynchronize(stream_);
+  const auto t = std::chrono::steady_clock::now();
+  auto &slot = trace_times_[step];
+  slot.first += std::chrono::duration<double>(t - last_mark_).count();
+  slot.second += 1;
+  last_mark_ = t;
 }
 
 void Context::to_device(void *dst, const void *src, size_t bytes, const char *what) const {

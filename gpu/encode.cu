@@ -75,18 +75,22 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
     dcodes.alloc(b * m, "PQ codes");
   }
   std::vector<int32_t> hlabels(coarse ? b : 0);
+  ctx.mark("encode: allocate, upload model");
 
   for (size_t i0 = 0; i0 < n; i0 += b) {
     ctx.poll();
     const size_t bb = std::min(b, n - i0);
     ctx.to_device(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
+    ctx.mark("encode: rows to device");
     const float *r = xbuf.get();
     if (coarse) {
       assign_groups(ctx, xbuf.get(), bb, d, 1, nlist, dcent.get(), dcnorm.get(), dot.get(),
                     xnorm.get(), clabels.get(), dist_out ? cdist.get() : nullptr);
+      ctx.mark("encode: coarse assignment");
       if (need_residual) {
         launch_residuals(ctx, xbuf.get(), clabels.get(), dcent.get(), bb, d, resid.get());
         r = resid.get();
+        ctx.mark("encode: residuals");
       }
       if (labels_out) {
         ctx.to_host(hlabels.data(), clabels.get(), bb * sizeof(int32_t), "reading list labels");
@@ -94,14 +98,19 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
       }
       if (dist_out)
         ctx.to_host(dist_out + i0, cdist.get(), bb * sizeof(float), "reading list distances");
+      ctx.mark("encode: labels to host");
     }
-    if (residual_out)
+    if (residual_out) {
       ctx.to_host(residual_out + i0 * d, r, bb * d * sizeof(float), "reading residuals");
+      ctx.mark("encode: residuals to host");
+    }
     if (pq) {
       assign_groups(ctx, r, bb, d, m, ksub, dcb.get(), dcbnorm.get(), dot.get(), xnorm.get(),
                     plabels.get(), nullptr);
       launch_labels_to_u8(ctx, plabels.get(), bb * m, dcodes.get());
+      ctx.mark("encode: PQ assignment");
       ctx.to_host(codes_out + i0 * m, dcodes.get(), bb * m * sizeof(uint8_t), "reading PQ codes");
+      ctx.mark("encode: codes to host");
     }
     ctx.sync("encoding batch");
   }

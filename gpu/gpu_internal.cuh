@@ -9,8 +9,10 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -123,7 +125,16 @@ class Context {
   void to_device(void *dst, const void *src, size_t bytes, const char *what) const;
   void to_host(void *dst, const void *src, size_t bytes, const char *what) const;
 
+  // PGVQ_GPU_TRACE=1 in the environment: the time of each named step is summed
+  // (the stream is synchronized at each mark, so this slows the work down)
+  // and printed to stderr when the context goes.  Off: mark() costs nothing.
+  bool tracing() const { return trace_; }
+  void mark(const char *step) const;
+
  private:
+  bool trace_ = false;
+  mutable std::chrono::steady_clock::time_point last_mark_;
+  mutable std::map<std::string, std::pair<double, long>> trace_times_;
   pgvq_gpu_options opts_;
   pgvq_should_stop_fn should_stop_;
   void *stop_arg_;

@@ -182,6 +182,7 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
                   "copying the k-means++ sample");
     xs = dsample.get();
   }
+  ctx.mark("k-means++: sample to device");
 
   size_t nchunks = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(ns))));
   const size_t len = (ns + nchunks - 1) / nchunks;
@@ -263,6 +264,7 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
     if (r + 1 < k) launch_kpp_update(ctx, xs, ns, m, dsub, newc.get(), mind.get(), r == 0);
   }
   ctx.sync("k-means++ seeding");
+  ctx.mark("k-means++: seeding rounds");
   if (spherical) {
     std::vector<float> h(m * k * dsub);
     ctx.to_host(h.data(), dcent, h.size() * sizeof(float), "reading centroids");
@@ -350,6 +352,7 @@ double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m,
                     "copying the training rows");
     }
   }
+  ctx.mark("k-means: rows to device");
 
   {
     const size_t used = mk * dsub * sizeof(float) + (plan.resident ? n * d * sizeof(float) : 0);
@@ -376,6 +379,7 @@ double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m,
 
   std::vector<long long> hcounts(mk);
   std::vector<float> hcent;
+  ctx.mark("k-means: allocate");
   // Pass it assigns every row; passes before the last also update the
   // centroids.  The last pass only scores the centroids that are returned
   // (the CPU core's final assign_and_score).
@@ -409,10 +413,12 @@ double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m,
       assign_groups(ctx, xb, bb, d, m, k, dcent.get(), cnorm.get(), dot.get(), xnorm.get(),
                     labels.get(), last ? dist.get() : nullptr);
       if (last) launch_sum(ctx, dist.get(), bb * m, objacc.get());
+      ctx.mark("k-means: assignment");
       if (update)
         accumulate_groups(ctx, xb, bb, d, m, k, labels.get(), keys.get(), vals.get(),
                           keys_out.get(), vals_out.get(), seg_start.get(), seg_end.get(),
                           temp.get(), plan.temp_bytes, sums.get(), counts.get());
+      ctx.mark("k-means: accumulate");
       if (!plan.resident) ctx.sync("k-means batch");
     }
 
@@ -429,6 +435,7 @@ double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m,
       }
     }
     if (last) ctx.to_host(&objective, objacc.get(), sizeof(double), "reading the objective");
+    ctx.mark("k-means: update, repair");
   }
   ctx.to_host(centroids, dcent.get(), mk * dsub * sizeof(float), "reading centroids");
   return objective;

@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include <cuda_runtime.h>
+
 #include "pgvq_core.h"
 #include "pgvq_gpu.h"
 
@@ -309,6 +311,38 @@ double recall(const Options &o, const Model &md, const std::vector<float> &x,
   return static_cast<double>(std::accumulate(hits.begin(), hits.end(), size_t(0))) / (10.0 * nq);
 }
 
+// Host-to-device bandwidth from pageable and from pinned memory (1 GiB each,
+// best of three), to read the encoding phase's figures against.
+void probe_link(int device) {
+  const size_t bytes = size_t(1) << 30;
+  if (cudaSetDevice(device) != cudaSuccess) return;
+  void *dev = nullptr, *pinned = nullptr;
+  std::vector<char> pageable(bytes, 1);
+  if (cudaMalloc(&dev, bytes) != cudaSuccess || cudaMallocHost(&pinned, bytes) != cudaSuccess) {
+    std::printf("link probe: could not allocate 1 GiB (skipped)\n");
+    cudaFree(dev);
+    (void)cudaGetLastError();
+    return;
+  }
+  std::memset(pinned, 1, bytes);
+  auto best = [&](const void *src, cudaMemcpyKind kind, void *dst) {
+    double b = 1e30;
+    for (int r = 0; r < 3; ++r) {
+      const double t0 = now();
+      cudaMemcpy(dst, src, bytes, kind);
+      b = std::min(b, now() - t0);
+    }
+    return bytes / b / 1e9;
+  };
+  const double hp = best(pageable.data(), cudaMemcpyHostToDevice, dev);
+  const double hn = best(pinned, cudaMemcpyHostToDevice, dev);
+  const double dn = best(dev, cudaMemcpyDeviceToHost, pinned);
+  std::printf("link: host to device %.1f GB/s from pageable, %.1f GB/s from pinned memory; "
+              "device to host %.1f GB/s (pinned)\n", hp, hn, dn);
+  cudaFreeHost(pinned);
+  cudaFree(dev);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -338,6 +372,7 @@ int main(int argc, char **argv) {
   const double tinit = now() - ti0;
   std::printf("GPU %d: %s, %.1f GiB (%.1f GiB free); CUDA context start %.3f s (not counted)\n",
               o.device, name, total / 1073741824.0, free_b / 1073741824.0, tinit);
+  probe_link(o.device);
 
   double t0 = now();
   std::vector<float> all = make_data(o.n + o.queries, o.d, o.seed, threads);
