@@ -152,7 +152,7 @@ PGVQ_GPU_EXPORT int pgvq_gpu_kmeans_train(size_t n, size_t d, const float *x, si
       return;
     }
     Context ctx(opts, p.should_stop, p.stop_arg);
-    const double obj = kmeans_groups(ctx, n, d, x, 1, k, p, centroids);
+    const double obj = kmeans_groups(ctx, n, d, x, nullptr, 1, k, p, centroids);
     if (objective) *objective = obj;
   });
 }
@@ -191,6 +191,13 @@ PGVQ_GPU_EXPORT int pgvq_gpu_pq_train(size_t n, size_t d, const float *x, size_t
       return;
     }
     Context ctx(opts, p.should_stop, p.stop_arg);
+    // Residuals stay on the device when they fit; otherwise they come back
+    // to host memory and the training streams them.
+    DeviceBuffer<float> dres;
+    if (nlist > 0 && n > ksub && device_residuals(ctx, n, d, x, nlist, centroids, dres)) {
+      kmeans_groups(ctx, n, d, nullptr, dres.get(), m, ksub, p, codebooks);
+      return;
+    }
     std::vector<float> residuals;
     const float *train = x;
     if (nlist > 0) {
@@ -202,7 +209,7 @@ PGVQ_GPU_EXPORT int pgvq_gpu_pq_train(size_t n, size_t d, const float *x, size_t
     if (n <= ksub)
       fill_small(n, d, train, m, ksub, p, codebooks);
     else
-      kmeans_groups(ctx, n, d, train, m, ksub, p, codebooks);
+      kmeans_groups(ctx, n, d, train, nullptr, m, ksub, p, codebooks);
   });
 }
 

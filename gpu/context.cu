@@ -1,6 +1,8 @@
 // context.cu: device selection, stream, cuBLAS handle, memory budget, errors.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "gpu_internal.cuh"
@@ -72,6 +74,7 @@ Context::~Context() {
   // Wait for queued work (an exception may leave kernels in flight) before
   // the handle and stream go; errors here have nowhere to go.
   cudaStreamSynchronize(stream_);
+  stager_.reset();
   if (trace_) {
     double total = 0;
     for (const auto &kv : trace_times_) total += kv.second.first;
@@ -106,6 +109,131 @@ void Context::to_host(void *dst, const void *src, size_t bytes, const char *what
   if (bytes == 0) return;
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_), what);
   check_cuda(cudaStreamSynchronize(stream_), what);
+}
+
+void Context::upload(void *dst, const void *src, size_t bytes, const char *what) {
+  // Small copies are not worth the pinned buffers.
+  constexpr size_t kStageMin = static_cast<size_t>(8) << 20;
+  if (bytes < kStageMin) {
+    to_device(dst, src, bytes, what);
+    return;
+  }
+  if (!stager_) {
+    const unsigned hw = std::thread::hardware_concurrency();
+    const unsigned threads = hw == 0 ? 1 : (hw > 8 ? 8 : hw);
+    stager_ = std::make_unique<Stager>(stream_, static_cast<size_t>(32) << 20, threads);
+    mark("upload: pin staging buffers");
+  }
+  stager_->copy(dst, src, bytes, what);
+}
+
+// ---- CopyPool -------------------------------------------------------------
+
+CopyPool::CopyPool(unsigned threads) {
+  // Thread 0 is the caller; a worker that cannot be started just leaves its
+  // share to the others.
+  for (unsigned t = 1; t < threads; ++t) {
+    try {
+      threads_.emplace_back([this, t] { work(t); });
+    } catch (...) {
+      break;
+    }
+  }
+}
+
+CopyPool::~CopyPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  go_.notify_all();
+  for (auto &t : threads_) t.join();
+}
+
+void CopyPool::slice(unsigned id, unsigned parts) {
+  // 4 KiB-aligned slices so no two threads write one page.
+  const size_t per = ((bytes_ / parts + 4095) / 4096) * 4096;
+  const size_t a = std::min(bytes_, per * id), e = std::min(bytes_, a + per);
+  if (e > a) std::memcpy(dst_ + a, src_ + a, e - a);
+}
+
+void CopyPool::work(unsigned id) {
+  unsigned long seen = 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    go_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    if (stop_) return;
+    seen = generation_;
+    const unsigned parts = static_cast<unsigned>(threads_.size()) + 1;
+    lock.unlock();
+    slice(id, parts);
+    lock.lock();
+    if (--pending_ == 0) done_.notify_one();
+  }
+}
+
+void CopyPool::copy(void *dst, const void *src, size_t bytes) {
+  constexpr size_t kParallelMin = static_cast<size_t>(1) << 20;
+  if (threads_.empty() || bytes < kParallelMin) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  const unsigned parts = static_cast<unsigned>(threads_.size()) + 1;
+  std::unique_lock<std::mutex> lock(mu_);
+  dst_ = static_cast<char *>(dst);
+  src_ = static_cast<const char *>(src);
+  bytes_ = bytes;
+  pending_ = parts - 1;
+  ++generation_;
+  lock.unlock();
+  go_.notify_all();
+  slice(0, parts);
+  lock.lock();
+  done_.wait(lock, [&] { return pending_ == 0; });
+}
+
+// ---- Stager ---------------------------------------------------------------
+
+Stager::Stager(cudaStream_t stream, size_t chunk_bytes, unsigned threads)
+    : stream_(stream), chunk_(chunk_bytes) {
+  for (int i = 0; i < 2; ++i) {
+    if (cudaHostAlloc(&pinned_[i], chunk_, cudaHostAllocDefault) != cudaSuccess ||
+        cudaEventCreateWithFlags(&drained_[i], cudaEventDisableTiming) != cudaSuccess) {
+      (void)cudaGetLastError();
+      chunk_ = 0;  // no pinned memory: plain copies
+      break;
+    }
+  }
+  if (chunk_ != 0) pool_ = std::make_unique<CopyPool>(threads);
+}
+
+Stager::~Stager() {
+  // The copy engine may still read the buffers.
+  cudaStreamSynchronize(stream_);
+  for (int i = 0; i < 2; ++i) {
+    if (drained_[i]) cudaEventDestroy(drained_[i]);
+    if (pinned_[i]) cudaFreeHost(pinned_[i]);
+  }
+  (void)cudaGetLastError();
+}
+
+void Stager::copy(void *dst, const void *src, size_t bytes, const char *what) {
+  if (chunk_ == 0) {
+    check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), what);
+    check_cuda(cudaStreamSynchronize(stream_), what);
+    return;
+  }
+  char *d = static_cast<char *>(dst);
+  const char *s = static_cast<const char *>(src);
+  int buf = 0;
+  for (size_t off = 0; off < bytes; off += chunk_, buf ^= 1) {
+    const size_t len = std::min(chunk_, bytes - off);
+    if (used_[buf]) check_cuda(cudaEventSynchronize(drained_[buf]), what);
+    pool_->copy(pinned_[buf], s + off, len);
+    check_cuda(cudaMemcpyAsync(d + off, pinned_[buf], len, cudaMemcpyHostToDevice, stream_), what);
+    check_cuda(cudaEventRecord(drained_[buf], stream_), what);
+    used_[buf] = true;
+  }
 }
 
 }  // namespace pgvq_gpu

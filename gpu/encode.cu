@@ -58,6 +58,7 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
       launch_group_norms(ctx, dcb.get(), m * ksub, dsub, 1, dsub, dcbnorm.get());
     }
   }
+  ctx.mark("encode: upload model");
   DeviceBuffer<float> xbuf(b * d, "a batch of rows");
   DeviceBuffer<float> dot;
   if (dot_per_row) dot.alloc(b * dot_per_row, "distance matrix");
@@ -75,12 +76,12 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
     dcodes.alloc(b * m, "PQ codes");
   }
   std::vector<int32_t> hlabels(coarse ? b : 0);
-  ctx.mark("encode: allocate, upload model");
+  ctx.mark("encode: allocate");
 
   for (size_t i0 = 0; i0 < n; i0 += b) {
     ctx.poll();
     const size_t bb = std::min(b, n - i0);
-    ctx.to_device(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
+    ctx.upload(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
     ctx.mark("encode: rows to device");
     const float *r = xbuf.get();
     if (coarse) {
@@ -114,6 +115,50 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
     }
     ctx.sync("encoding batch");
   }
+}
+
+bool device_residuals(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
+                      const float *centroids, DeviceBuffer<float> &out) {
+  const bool gemm = assign_uses_gemm(d);
+  const size_t rows = n * d * sizeof(float);
+  const size_t fixed = nlist * (d + 1) * sizeof(float) + 4096;
+  const size_t per_row = sizeof(int32_t) + (gemm ? nlist * sizeof(float) : 0);
+  const size_t budget = ctx.budget();
+  // Leave at least half of the budget to the training that follows.
+  if (rows + fixed >= budget / 2) return false;
+  size_t b = std::min(n, (budget / 2 - rows - fixed) / per_row);
+  if (ctx.batch_rows_cap() != 0) b = std::min(b, ctx.batch_rows_cap());
+  if (b < std::min<size_t>(n, 1024)) return false;
+
+  out.alloc(n * d, "the training residuals");
+  DeviceBuffer<float> dcent(nlist * d, "coarse centroids"), dcnorm;
+  ctx.to_device(dcent.get(), centroids, nlist * d * sizeof(float), "copying centroids");
+  if (gemm) {
+    dcnorm.alloc(nlist, "centroid norms");
+    launch_group_norms(ctx, dcent.get(), nlist, d, 1, d, dcnorm.get());
+  }
+  DeviceBuffer<float> dot;
+  if (gemm) dot.alloc(b * nlist, "distance matrix");
+  DeviceBuffer<int32_t> labels(b, "list labels");
+  // Copy in slices so cancellation is polled during a long upload.
+  const size_t slice = std::max<size_t>(1, (static_cast<size_t>(256) << 20) / (d * sizeof(float)));
+  for (size_t i0 = 0; i0 < n; i0 += slice) {
+    ctx.poll();
+    const size_t cnt = std::min(slice, n - i0);
+    ctx.upload(out.get() + i0 * d, x + i0 * d, cnt * d * sizeof(float), "copying the rows");
+  }
+  ctx.mark("residuals: rows to device");
+  for (size_t i0 = 0; i0 < n; i0 += b) {
+    ctx.poll();
+    const size_t bb = std::min(b, n - i0);
+    float *xb = out.get() + i0 * d;
+    assign_groups(ctx, xb, bb, d, 1, nlist, dcent.get(), dcnorm.get(), dot.get(), nullptr,
+                  labels.get(), nullptr);
+    launch_residuals(ctx, xb, labels.get(), dcent.get(), bb, d, xb);
+  }
+  ctx.sync("computing residuals");
+  ctx.mark("residuals: assign, subtract");
+  return true;
 }
 
 }  // namespace pgvq_gpu

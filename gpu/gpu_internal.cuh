@@ -10,12 +10,17 @@
 #include <cuda_runtime.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "pgvq_gpu.h"
 
@@ -95,6 +100,53 @@ class DeviceBuffer {
   size_t count_ = 0;
 };
 
+// memcpy split across a few threads: pageable host memory is copied into
+// pinned staging buffers faster than one thread (or the driver's own staging
+// of a pageable cudaMemcpy) can.  Workers live as long as the pool.
+class CopyPool {
+ public:
+  explicit CopyPool(unsigned threads);
+  ~CopyPool();
+  CopyPool(const CopyPool &) = delete;
+  CopyPool &operator=(const CopyPool &) = delete;
+  void copy(void *dst, const void *src, size_t bytes);
+
+ private:
+  void work(unsigned id);
+  void slice(unsigned id, unsigned parts);
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable go_, done_;
+  char *dst_ = nullptr;
+  const char *src_ = nullptr;
+  size_t bytes_ = 0;
+  unsigned long generation_ = 0;
+  unsigned pending_ = 0;
+  bool stop_ = false;
+};
+
+// Host-to-device copies of large pageable buffers through two pinned staging
+// buffers: the pool fills one while the copy engine drains the other.  When
+// pinned memory cannot be had it falls back to plain cudaMemcpyAsync.
+class Stager {
+ public:
+  Stager(cudaStream_t stream, size_t chunk_bytes, unsigned threads);
+  ~Stager();
+  Stager(const Stager &) = delete;
+  Stager &operator=(const Stager &) = delete;
+  // Queues the copy on the stream; returns once src has been read in full
+  // (the last chunks may still be on their way to the device).
+  void copy(void *dst, const void *src, size_t bytes, const char *what);
+
+ private:
+  cudaStream_t stream_;
+  size_t chunk_ = 0;
+  void *pinned_[2] = {nullptr, nullptr};
+  cudaEvent_t drained_[2] = {nullptr, nullptr};
+  bool used_[2] = {false, false};
+  std::unique_ptr<CopyPool> pool_;
+};
+
 // One device, one stream, one cuBLAS handle, a memory budget and the
 // cancellation callback.  Everything a public function does runs through one.
 class Context {
@@ -124,6 +176,9 @@ class Context {
   // Host <-> device copies on the context's stream; both wait for the copy.
   void to_device(void *dst, const void *src, size_t bytes, const char *what) const;
   void to_host(void *dst, const void *src, size_t bytes, const char *what) const;
+  // A large host-to-device copy, through pinned staging buffers (made on the
+  // first call); queued on the stream, src may change once it returns.
+  void upload(void *dst, const void *src, size_t bytes, const char *what);
 
   // PGVQ_GPU_TRACE=1 in the environment: the time of each named step is summed
   // (the stream is synchronized at each mark, so this slows the work down)
@@ -141,6 +196,7 @@ class Context {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t blas_ = nullptr;
   size_t budget_ = 0;
+  std::unique_ptr<Stager> stager_;
 };
 
 // ---- kernels (kernels.cu) ---------------------------------------------------
@@ -160,7 +216,7 @@ void assign_groups(const Context &ctx, const float *x, size_t b, size_t d, size_
                    size_t k, const float *centroids, const float *cnorm, float *dot_ws,
                    float *xnorm_ws, int32_t *labels, float *dist);
 
-// r = x - centroids[labels] (rows of d floats).
+// r = x - centroids[labels] (rows of d floats); r may be x.
 void launch_residuals(const Context &ctx, const float *x, const int32_t *labels,
                       const float *centroids, size_t b, size_t d, float *r);
 
@@ -189,25 +245,27 @@ void launch_finalize(const Context &ctx, const double *sums, const long long *co
 // mind[j][i] = (first ? e : min(mind, e)), e = |xs[j][i] - newc[j]|^2; newc (m, dsub).
 void launch_kpp_update(const Context &ctx, const float *xs, size_t ns, size_t m, size_t dsub,
                        const float *newc, float *mind, bool first);
-// chunk_sums[j*nchunks + q] = sum of mind[j][q*len .. min(ns,(q+1)*len)).
-void launch_chunk_sums(const Context &ctx, const float *mind, size_t ns, size_t m,
-                       size_t nchunks, size_t len, double *chunk_sums);
-// out[j*len + t] = mind[j][chunk[j]*len + t] (0 past ns); chunk[j] < 0 -> zeros.
-void launch_gather_chunks(const Context &ctx, const float *mind, size_t ns, size_t m,
-                          size_t len, const int32_t *chunk, float *out);
-// For each group j: centroids[j][r] = newc[j] = xs[j][idx[j]].
-void launch_kpp_pick(const Context &ctx, const float *xs, size_t ns, size_t m, size_t dsub,
-                     const int32_t *idx, size_t r, size_t k, float *centroids, float *newc);
+// Round r of k-means++ for every group (one block each): picks the row from
+// mind with the group's draw draws[j*k + r] (see kpp_select_kernel) and
+// writes it to centroids (m, k, dsub) row r and newc (m, dsub).
+// nchunks * 8 + len * 4 bytes must fit in 48 KiB of shared memory.
+void launch_kpp_select(const Context &ctx, const float *xs, size_t ns, size_t m, size_t dsub,
+                       const float *mind, const double *draws, size_t r, size_t k, size_t nchunks,
+                       size_t len, float *centroids, float *newc);
+// out (m, ns, dsub): group j's columns of the rows rows[j*ns .. (j+1)*ns) of x (n, d).
+void launch_gather_groups(const Context &ctx, const float *x, size_t d, size_t m, size_t dsub,
+                          size_t ns, const int64_t *rows, float *out);
 
 // ---- k-means engine (kmeans.cu) ---------------------------------------------
 
 // m independent k-means problems on the column groups of x (n, d) in host
-// memory; centroids out (m, k, dsub) in host memory.  n > k required.
+// memory, or of dx (n, d) already on the device (then x may be null);
+// centroids out (m, k, dsub) in host memory.  n > k required.
 // Group j follows the CPU core's Clustering with seed params.seed + j (same
 // seeding sample, same random draws, same repair).  Returns the summed
 // objective of the returned centroids (a final assignment pass).
-double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m, size_t k,
-                     const pgvq_kmeans_params &params, float *centroids);
+double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, const float *dx,
+                     size_t m, size_t k, const pgvq_kmeans_params &params, float *centroids);
 
 // Fills centroids (m, k, dsub) when n <= k, exactly as the CPU core does:
 // the rows, then copies of random rows scaled by (1 +- 1/1024) alternately.
@@ -218,6 +276,12 @@ void fill_small(size_t n, size_t d, const float *x, size_t m, size_t k,
 void check_finite(size_t n, size_t d, const float *x, const char *what);
 
 // ---- encoding (encode.cu) ------------------------------------------------------
+
+// out (n, d) on the device = x (host) - its nearest of the nlist centroids.
+// Returns false, with nothing allocated, when that does not fit in the budget
+// (the caller then streams through encode_rows).
+bool device_residuals(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
+                      const float *centroids, DeviceBuffer<float> &out);
 
 // labels (n) int64 and/or codes (n, m) for x (n, d); either step may be
 // skipped (nlist == 0 or codes == nullptr).  residual_out (n, d, host, may be

@@ -135,9 +135,10 @@ __global__ void direct_assign_kernel(const float *__restrict__ x, size_t b, size
   }
 }
 
-__global__ void residuals_kernel(const float *__restrict__ x, const int32_t *__restrict__ labels,
+// r may be x (in place): each element is read and written by one thread.
+__global__ void residuals_kernel(const float *x, const int32_t *__restrict__ labels,
                                  const float *__restrict__ centroids, size_t b, size_t d,
-                                 float *__restrict__ r) {
+                                 float *r) {
   for (size_t p = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; p < b * d;
        p += gridDim.x * static_cast<size_t>(blockDim.x)) {
     const size_t i = p / d, t = p % d;
@@ -237,48 +238,102 @@ __global__ void kpp_update_kernel(const float *__restrict__ xs, size_t ns, size_
   }
 }
 
-__global__ void chunk_sums_kernel(const float *__restrict__ mind, size_t ns, size_t nchunks,
-                                  size_t len, double *__restrict__ out) {
-  __shared__ double s[kThreads];
-  const size_t q = blockIdx.x, j = blockIdx.y;
-  const size_t a = q * len;
-  const size_t e = a + len < ns ? a + len : ns;
-  double acc = 0.0;
-  for (size_t p = a + threadIdx.x; p < e; p += kThreads) acc += mind[j * ns + p];
-  s[threadIdx.x] = acc;
-  __syncthreads();
-  for (unsigned w = kThreads / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[j * nchunks + q] = s[0];
+__device__ __forceinline__ double warp_sum_double(double v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+  return v;
 }
 
-__global__ void gather_chunks_kernel(const float *__restrict__ mind, size_t ns, size_t m,
-                                     size_t len, const int32_t *__restrict__ chunk,
-                                     float *__restrict__ out) {
-  for (size_t p = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; p < m * len;
-       p += gridDim.x * static_cast<size_t>(blockDim.x)) {
-    const size_t j = p / len, t = p % len;
-    const int32_t q = chunk[j];
-    float v = 0.f;
-    if (q >= 0) {
-      const size_t src = static_cast<size_t>(q) * len + t;
-      if (src < ns) v = mind[j * ns + src];
+// One block per group j picks round r's k-means++ row from mind (m, ns):
+// chunk sums of len rows (fixed order: lane-strided, then a shuffle tree),
+// the chunk where the running sum first passes u * total, then the row in
+// that chunk; round 0 (and a sample whose distances are all zero) takes the
+// row u * ns.  The row goes to centroids[j][r] and newc[j].  Shared memory:
+// nchunks doubles, then len floats.
+__global__ void kpp_select_kernel(const float *__restrict__ xs, size_t ns, size_t dsub,
+                                  const float *__restrict__ mind, const double *__restrict__ draws,
+                                  size_t r, size_t k, size_t nchunks, size_t len,
+                                  float *__restrict__ centroids, float *__restrict__ newc) {
+  extern __shared__ double smem[];
+  double *cs = smem;
+  float *g = reinterpret_cast<float *>(smem + nchunks);
+  __shared__ long long pick_row;
+  __shared__ long long chunk_q;
+  __shared__ double rest;
+  const size_t j = blockIdx.x;
+  const float *md = mind + j * ns;
+  const double u = draws[j * k + r];
+  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x / 32, nwarps = blockDim.x / 32;
+  if (threadIdx.x == 0) {
+    pick_row = static_cast<long long>(static_cast<size_t>(u * static_cast<double>(ns)) % ns);
+    chunk_q = -1;
+  }
+  if (r > 0) {
+    for (size_t q = warp; q < nchunks; q += nwarps) {
+      const size_t a = q * len, e = a + len < ns ? a + len : ns;
+      double acc = 0.0;
+      for (size_t p = a + lane; p < e; p += 32) acc += md[p];
+      acc = warp_sum_double(acc);
+      if (lane == 0) cs[q] = acc;
     }
-    out[p] = v;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      double total = 0.0;
+      for (size_t q = 0; q < nchunks; ++q) total += cs[q];
+      if (total > 0.0 && isfinite(total)) {
+        double v = u * total;
+        size_t q = 0;
+        while (q + 1 < nchunks && (v >= cs[q] || !(cs[q] > 0.0))) {
+          v -= cs[q];
+          ++q;
+        }
+        if (!(cs[q] > 0.0)) {  // rounding ran past the last non-empty chunk
+          while (q > 0 && !(cs[q] > 0.0)) --q;
+          v = cs[q];
+        }
+        chunk_q = static_cast<long long>(q);
+        rest = v;
+      }
+    }
+    __syncthreads();
+    if (chunk_q >= 0) {
+      const size_t base = static_cast<size_t>(chunk_q) * len;
+      const size_t cnt = len < ns - base ? len : ns - base;
+      for (size_t t = threadIdx.x; t < cnt; t += blockDim.x) g[t] = md[base + t];
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        double acc = 0.0;
+        size_t pick = cnt, last_positive = 0;
+        for (size_t t = 0; t < cnt; ++t) {
+          if (!(g[t] > 0.f)) continue;
+          last_positive = t;
+          acc += g[t];
+          if (acc > rest) {
+            pick = t;
+            break;
+          }
+        }
+        if (pick == cnt) pick = last_positive;
+        pick_row = static_cast<long long>(base + pick);
+      }
+    }
+  }
+  __syncthreads();
+  const size_t row = static_cast<size_t>(pick_row);
+  for (size_t t = threadIdx.x; t < dsub; t += blockDim.x) {
+    const float v = xs[(j * ns + row) * dsub + t];
+    centroids[(j * k + r) * dsub + t] = v;
+    newc[j * dsub + t] = v;
   }
 }
 
-__global__ void kpp_pick_kernel(const float *__restrict__ xs, size_t ns, size_t m, size_t dsub,
-                                const int32_t *__restrict__ idx, size_t r, size_t k,
-                                float *__restrict__ centroids, float *__restrict__ newc) {
-  for (size_t p = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; p < m * dsub;
+// out (m, ns, dsub)[j][i] = x[rows[j*ns + i]], group j's columns.
+__global__ void gather_groups_kernel(const float *__restrict__ x, size_t d, size_t m, size_t dsub,
+                                     size_t ns, const int64_t *__restrict__ rows,
+                                     float *__restrict__ out) {
+  for (size_t p = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; p < m * ns * dsub;
        p += gridDim.x * static_cast<size_t>(blockDim.x)) {
-    const size_t j = p / dsub, t = p % dsub;
-    const float v = xs[(j * ns + static_cast<size_t>(idx[j])) * dsub + t];
-    centroids[(j * k + r) * dsub + t] = v;
-    newc[p] = v;
+    const size_t t = p % dsub, ji = p / dsub, j = ji / ns;
+    out[p] = x[static_cast<size_t>(rows[ji]) * d + j * dsub + t];
   }
 }
 
@@ -433,25 +488,21 @@ void launch_kpp_update(const Context &ctx, const float *xs, size_t ns, size_t m,
   check_launch("kpp_update_kernel");
 }
 
-void launch_chunk_sums(const Context &ctx, const float *mind, size_t ns, size_t m,
-                       size_t nchunks, size_t len, double *chunk_sums) {
-  dim3 grid(static_cast<unsigned>(nchunks), static_cast<unsigned>(m));
-  chunk_sums_kernel<<<grid, kThreads, 0, ctx.stream()>>>(mind, ns, nchunks, len, chunk_sums);
-  check_launch("chunk_sums_kernel");
+void launch_kpp_select(const Context &ctx, const float *xs, size_t ns, size_t m, size_t dsub,
+                       const float *mind, const double *draws, size_t r, size_t k, size_t nchunks,
+                       size_t len, float *centroids, float *newc) {
+  const size_t smem = nchunks * sizeof(double) + len * sizeof(float);
+  kpp_select_kernel<<<static_cast<unsigned>(m), kThreads, smem, ctx.stream()>>>(
+      xs, ns, dsub, mind, draws, r, k, nchunks, len, centroids, newc);
+  check_launch("kpp_select_kernel");
 }
 
-void launch_gather_chunks(const Context &ctx, const float *mind, size_t ns, size_t m,
-                          size_t len, const int32_t *chunk, float *out) {
-  gather_chunks_kernel<<<blocks_for(m * len), kThreads, 0, ctx.stream()>>>(mind, ns, m, len,
-                                                                           chunk, out);
-  check_launch("gather_chunks_kernel");
-}
-
-void launch_kpp_pick(const Context &ctx, const float *xs, size_t ns, size_t m, size_t dsub,
-                     const int32_t *idx, size_t r, size_t k, float *centroids, float *newc) {
-  kpp_pick_kernel<<<blocks_for(m * dsub), kThreads, 0, ctx.stream()>>>(xs, ns, m, dsub, idx, r, k,
-                                                                       centroids, newc);
-  check_launch("kpp_pick_kernel");
+void launch_gather_groups(const Context &ctx, const float *x, size_t d, size_t m, size_t dsub,
+                          size_t ns, const int64_t *rows, float *out) {
+  if (m * ns * dsub == 0) return;
+  gather_groups_kernel<<<blocks_for(m * ns * dsub), kThreads, 0, ctx.stream()>>>(x, d, m, dsub,
+                                                                                ns, rows, out);
+  check_launch("gather_groups_kernel");
 }
 
 }  // namespace pgvq_gpu

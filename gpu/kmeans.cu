@@ -20,7 +20,6 @@
 #include <cstring>
 #include <queue>
 #include <random>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,7 +84,9 @@ size_t fixed_bytes(size_t m, size_t k, size_t dsub) {
 }
 
 // Chooses residency and batch size within the budget, or throws PGVQ_OOM.
-Plan plan_lloyd(const Context &ctx, size_t n, size_t d, size_t m, size_t k) {
+// rows_on_device: the caller already holds the rows on the device (they are
+// counted in the budget and the plan is resident).
+Plan plan_lloyd(const Context &ctx, size_t n, size_t d, size_t m, size_t k, bool rows_on_device) {
   const size_t dsub = d / m;
   const bool gemm = assign_uses_gemm(dsub);
   const size_t budget = ctx.budget();
@@ -96,7 +97,7 @@ Plan plan_lloyd(const Context &ctx, size_t n, size_t d, size_t m, size_t k) {
   cap = std::min(cap, static_cast<size_t>(INT32_MAX));
   cap = std::max<size_t>(cap, 1);
 
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < (rows_on_device ? 1 : 2); ++pass) {
     Plan p;
     p.resident = pass == 0;
     const size_t data = p.resident ? n * d * sizeof(float) : 0;
@@ -119,44 +120,49 @@ Plan plan_lloyd(const Context &ctx, size_t n, size_t d, size_t m, size_t k) {
                                std::to_string(budget >> 20) + " MB of GPU memory available");
 }
 
-// The CPU core's seeding sample: a partial Fisher-Yates shuffle of 0..n-1
-// (here with the touched entries in a hash map), first ns entries, sorted.
-std::vector<size_t> sample_rows(size_t n, size_t ns, std::mt19937_64 &rng) {
+// The CPU core's seeding sample: a partial Fisher-Yates shuffle of 0..n-1,
+// first ns entries, sorted.  perm is scratch of n entries (kept between
+// calls so the groups of a PQ training share it).
+std::vector<size_t> sample_rows(size_t n, size_t ns, std::mt19937_64 &rng,
+                                std::vector<size_t> &perm) {
   std::vector<size_t> out(ns);
   if (ns >= n) {
     for (size_t i = 0; i < n; ++i) out[i] = i;
     return out;
   }
-  std::unordered_map<size_t, size_t> moved;
-  moved.reserve(2 * ns);
-  auto at = [&](size_t i) {
-    auto it = moved.find(i);
-    return it == moved.end() ? i : it->second;
-  };
+  perm.resize(n);
+  for (size_t i = 0; i < n; ++i) perm[i] = i;
   for (size_t i = 0; i < ns; ++i) {
     const size_t j = i + uniform_index(rng, n - i);
-    const size_t vi = at(i), vj = at(j);
-    moved[i] = vj;
-    moved[j] = vi;
-    out[i] = vj;
+    std::swap(perm[i], perm[j]);
+    out[i] = perm[i];
   }
   std::sort(out.begin(), out.end());
   return out;
 }
 
+// Most sample rows a k-means++ seeding takes: its chunk sums and one chunk
+// (sqrt(ns) of each) must fit the selection kernel's shared memory.
+constexpr size_t kSeedMaxSample = static_cast<size_t>(15) << 20;
+
 // k-means++ per group over that group's own sample; writes centroids
-// (m, k, dsub) into dcent.  rngs[j] is group j's generator.
+// (m, k, dsub) into dcent.  rngs[j] is group j's generator.  x: the rows in
+// host memory, or null when dx (the rows on the device) is given.
 void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float *dx, size_t m,
                    size_t k, size_t avail, std::vector<std::mt19937_64> &rngs, bool spherical,
                    float *dcent) {
   const size_t dsub = d / m;
   size_t ns = ctx.seed_sample() != 0 ? ctx.seed_sample()
                                      : std::max(kSeedPointsPerCentroid * k, kSeedMinPoints);
-  ns = std::min(std::max(ns, k), n);
+  ns = std::min(std::min(std::max(ns, k), n), kSeedMaxSample);
+  if (ns < k)
+    throw GpuError(PGVQ_INVALID_ARGUMENT, "too many centroids (" + std::to_string(k) +
+                                              ") to seed k-means on the GPU");
   // Bytes per sample row: its sub-vectors (unless the resident rows serve),
-  // the distances, a share of the gathered chunk.
+  // the distances, its index, a share of the draws.
   const bool use_resident = ns == n && m == 1 && dx != nullptr;
-  const size_t per_row = (use_resident ? 0 : d * sizeof(float)) + 2 * m * sizeof(float) + 64;
+  const size_t per_row = (use_resident ? 0 : d * sizeof(float)) + m * sizeof(float) +
+                         m * sizeof(int64_t) + 64;
   if (avail / per_row < ns) {
     // Only on a device too small for the CPU's sample: a smaller one.
     ns = avail / per_row;
@@ -170,16 +176,32 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
   if (!(use_resident && ns == n)) {
     // Group-major sample (m, ns, dsub): group j takes the rows its own
     // generator drew, as the CPU core's per-sub-space Clustering does.
-    std::vector<float> host(m * ns * dsub);
-    for (size_t j = 0; j < m; ++j) {
-      const std::vector<size_t> rows = sample_rows(n, ns, rngs[j]);
-      for (size_t r = 0; r < ns; ++r)
-        std::copy(x + rows[r] * d + j * dsub, x + rows[r] * d + (j + 1) * dsub,
-                  host.begin() + (j * ns + r) * dsub);
-    }
+    std::vector<size_t> perm;
     dsample.alloc(m * ns * dsub, "the k-means++ sample");
-    ctx.to_device(dsample.get(), host.data(), host.size() * sizeof(float),
-                  "copying the k-means++ sample");
+    if (dx != nullptr) {
+      // Gathered on the device from the resident rows.
+      std::vector<int64_t> rows(m * ns);
+      for (size_t j = 0; j < m; ++j) {
+        const std::vector<size_t> r = sample_rows(n, ns, rngs[j], perm);
+        for (size_t i = 0; i < ns; ++i) rows[j * ns + i] = static_cast<int64_t>(r[i]);
+      }
+      DeviceBuffer<int64_t> drows(m * ns, "the k-means++ sample rows");
+      ctx.to_device(drows.get(), rows.data(), rows.size() * sizeof(int64_t),
+                    "copying the k-means++ sample rows");
+      launch_gather_groups(ctx, dx, d, m, dsub, ns, drows.get(), dsample.get());
+      ctx.sync("gathering the k-means++ sample");
+    } else {
+      std::vector<float> host(m * ns * dsub);
+      for (size_t j = 0; j < m; ++j) {
+        const std::vector<size_t> rows = sample_rows(n, ns, rngs[j], perm);
+        for (size_t r = 0; r < ns; ++r)
+          std::copy(x + rows[r] * d + j * dsub, x + rows[r] * d + (j + 1) * dsub,
+                    host.begin() + (j * ns + r) * dsub);
+      }
+      ctx.upload(dsample.get(), host.data(), host.size() * sizeof(float),
+                 "copying the k-means++ sample");
+      ctx.sync("copying the k-means++ sample");
+    }
     xs = dsample.get();
   }
   ctx.mark("k-means++: sample to device");
@@ -188,79 +210,22 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
   const size_t len = (ns + nchunks - 1) / nchunks;
   nchunks = (ns + len - 1) / len;
 
+  // Every round takes exactly one draw of each group's generator (the CPU
+  // core's uniform01 or uniform_index), so all k draws are made up front and
+  // the rounds run on the device without coming back to the host.
+  std::vector<double> draws(m * k);
+  for (size_t j = 0; j < m; ++j)
+    for (size_t r = 0; r < k; ++r) draws[j * k + r] = uniform01(rngs[j]);
+  DeviceBuffer<double> ddraws(m * k, "k-means++ draws");
+  ctx.to_device(ddraws.get(), draws.data(), draws.size() * sizeof(double),
+                "copying k-means++ draws");
   DeviceBuffer<float> mind(m * ns, "k-means++ distances");
   DeviceBuffer<float> newc(m * dsub, "k-means++ centroid");
-  DeviceBuffer<double> dchunks(m * nchunks, "k-means++ chunk sums");
-  DeviceBuffer<float> dgather(m * len, "k-means++ chunk");
-  DeviceBuffer<int32_t> dsel(m, "k-means++ choice");
-  std::vector<double> chunks(m * nchunks);
-  std::vector<float> gathered(m * len);
-  std::vector<int32_t> chunk_of(m), idx(m);
-  std::vector<double> rest(m);
 
   for (size_t r = 0; r < k; ++r) {
     ctx.poll();
-    if (r == 0) {
-      for (size_t j = 0; j < m; ++j) idx[j] = static_cast<int32_t>(uniform_index(rngs[j], ns));
-    } else {
-      launch_chunk_sums(ctx, mind.get(), ns, m, nchunks, len, dchunks.get());
-      ctx.to_host(chunks.data(), dchunks.get(), m * nchunks * sizeof(double),
-                  "reading k-means++ chunk sums");
-      bool any_chunk = false;
-      for (size_t j = 0; j < m; ++j) {
-        const double *cs = chunks.data() + j * nchunks;
-        double total = 0.0;
-        for (size_t q = 0; q < nchunks; ++q) total += cs[q];
-        chunk_of[j] = -1;
-        if (!(total > 0.0) || !std::isfinite(total)) {
-          // Every sample row coincides with a centroid: duplicate one, Lloyd repairs it.
-          idx[j] = static_cast<int32_t>(uniform_index(rngs[j], ns));
-          continue;
-        }
-        // The row where the running sum first exceeds u: find its chunk here,
-        // the row inside the chunk below.
-        double u = uniform01(rngs[j]) * total;
-        size_t q = 0;
-        while (q + 1 < nchunks && (u >= cs[q] || !(cs[q] > 0.0))) {
-          u -= cs[q];
-          ++q;
-        }
-        if (!(cs[q] > 0.0)) {  // rounding ran past the last non-empty chunk
-          while (q > 0 && !(cs[q] > 0.0)) --q;
-          u = cs[q];
-        }
-        chunk_of[j] = static_cast<int32_t>(q);
-        rest[j] = u;
-        any_chunk = true;
-      }
-      if (any_chunk) {
-        ctx.to_device(dsel.get(), chunk_of.data(), m * sizeof(int32_t), "k-means++ chunks");
-        launch_gather_chunks(ctx, mind.get(), ns, m, len, dsel.get(), dgather.get());
-        ctx.to_host(gathered.data(), dgather.get(), m * len * sizeof(float),
-                    "reading a k-means++ chunk");
-        for (size_t j = 0; j < m; ++j) {
-          if (chunk_of[j] < 0) continue;
-          const size_t base = static_cast<size_t>(chunk_of[j]) * len;
-          const size_t cnt = std::min(len, ns - base);
-          const float *g = gathered.data() + j * len;
-          double acc = 0.0;
-          size_t pick = cnt, last_positive = 0;
-          for (size_t t = 0; t < cnt; ++t) {
-            if (!(g[t] > 0.f)) continue;
-            last_positive = t;
-            acc += g[t];
-            if (acc > rest[j]) {
-              pick = t;
-              break;
-            }
-          }
-          if (pick == cnt) pick = last_positive;
-          idx[j] = static_cast<int32_t>(base + pick);
-        }
-      }
-    }
-    ctx.to_device(dsel.get(), idx.data(), m * sizeof(int32_t), "k-means++ rows");
-    launch_kpp_pick(ctx, xs, ns, m, dsub, dsel.get(), r, k, dcent, newc.get());
+    launch_kpp_select(ctx, xs, ns, m, dsub, mind.get(), ddraws.get(), r, k, nchunks, len, dcent,
+                      newc.get());
     if (r + 1 < k) launch_kpp_update(ctx, xs, ns, m, dsub, newc.get(), mind.get(), r == 0);
   }
   ctx.sync("k-means++ seeding");
@@ -302,12 +267,24 @@ void repair_empty(size_t m, size_t k, size_t dsub, std::vector<long long> &count
 }  // namespace
 
 void check_finite(size_t n, size_t d, const float *x, const char *what) {
-  const size_t total = n * d;
-  for (size_t i = 0; i < total; ++i)
-    if (!std::isfinite(x[i]))
-      throw GpuError(PGVQ_INVALID_ARGUMENT, std::string(what) + ": input row " +
-                                                std::to_string(i / d) +
-                                                " contains a NaN or infinite value");
+  // Blocks of a branch-free test of the exponent bits (vectorised), then the
+  // exact place only in a block that has one.
+  const size_t total = n * d, block = 4096;
+  for (size_t i0 = 0; i0 < total; i0 += block) {
+    const size_t e = std::min(total, i0 + block);
+    unsigned bad = 0;
+    for (size_t i = i0; i < e; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, x + i, sizeof(bits));
+      bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    if (!bad) continue;
+    for (size_t i = i0; i < e; ++i)
+      if (!std::isfinite(x[i]))
+        throw GpuError(PGVQ_INVALID_ARGUMENT, std::string(what) + ": input row " +
+                                                  std::to_string(i / d) +
+                                                  " contains a NaN or infinite value");
+  }
 }
 
 void fill_small(size_t n, size_t d, const float *x, size_t m, size_t k,
@@ -329,35 +306,37 @@ void fill_small(size_t n, size_t d, const float *x, size_t m, size_t k,
   }
 }
 
-double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m, size_t k,
-                     const pgvq_kmeans_params &params, float *centroids) {
+double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, const float *dx_given,
+                     size_t m, size_t k, const pgvq_kmeans_params &params, float *centroids) {
   const size_t dsub = d / m, mk = m * k;
   const bool gemm = assign_uses_gemm(dsub);
   std::vector<std::mt19937_64> rngs;
   rngs.reserve(m);
   for (size_t j = 0; j < m; ++j) rngs.emplace_back(params.seed + j);
-  const Plan plan = plan_lloyd(ctx, n, d, m, k);
+  const Plan plan = plan_lloyd(ctx, n, d, m, k, dx_given != nullptr);
   const size_t b = plan.batch;
 
   DeviceBuffer<float> dcent(mk * dsub, "centroids");
-  DeviceBuffer<float> dx;
-  if (plan.resident) {
-    dx.alloc(n * d, "the training rows");
+  DeviceBuffer<float> dx_own;
+  const float *dx = dx_given;
+  if (plan.resident && dx == nullptr) {
+    dx_own.alloc(n * d, "the training rows");
     // Copy in slices so cancellation is polled during a long upload.
     const size_t slice = std::max<size_t>(1, (static_cast<size_t>(256) << 20) / (d * sizeof(float)));
     for (size_t i0 = 0; i0 < n; i0 += slice) {
       ctx.poll();
       const size_t cnt = std::min(slice, n - i0);
-      ctx.to_device(dx.get() + i0 * d, x + i0 * d, cnt * d * sizeof(float),
-                    "copying the training rows");
+      ctx.upload(dx_own.get() + i0 * d, x + i0 * d, cnt * d * sizeof(float),
+                 "copying the training rows");
     }
+    dx = dx_own.get();
   }
   ctx.mark("k-means: rows to device");
 
   {
     const size_t used = mk * dsub * sizeof(float) + (plan.resident ? n * d * sizeof(float) : 0);
     const size_t avail = ctx.budget() > used ? ctx.budget() - used : 0;
-    seed_kmeanspp(ctx, n, d, x, dx.get(), m, k, avail, rngs, params.spherical != 0, dcent.get());
+    seed_kmeanspp(ctx, n, d, x, dx, m, k, avail, rngs, params.spherical != 0, dcent.get());
   }
 
   DeviceBuffer<float> dot, xnorm;
@@ -405,7 +384,7 @@ double kmeans_groups(Context &ctx, size_t n, size_t d, const float *x, size_t m,
       const size_t bb = std::min(b, n - i0);
       const float *xb;
       if (plan.resident) {
-        xb = dx.get() + i0 * d;
+        xb = dx + i0 * d;
       } else {
         ctx.to_device(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
         xb = xbuf.get();

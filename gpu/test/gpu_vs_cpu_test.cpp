@@ -411,6 +411,79 @@ TEST(GpuVsCpu, CodesIdenticalForAGivenCodebook) {
   }
 }
 
+TEST(GpuVsCpu, PqTrainingOnDeviceResidualsMatchesHostResiduals) {
+  REQUIRE_GPU();
+  // By default the residuals of the sample stay on the device; with 8 MB of
+  // device memory (the 5 MB of rows exceed half of it) they come back to the
+  // host and the training reads them from there.  Same codebooks either way,
+  // up to the rounding of other batch sizes.
+  const size_t n = 20000, d = 64, nlist = 32, m = 8, dsub = d / m;
+  std::vector<float> x = MakeData(n, d, 40, 31);
+  pgvq_kmeans_params p = Params(8, 77);
+  pgvq_status st = NewStatus();
+  std::vector<float> cent(nlist * d);
+  ASSERT_EQ(pgvq_kmeans_train(n, d, x.data(), nlist, &p, cent.data(), nullptr, &st), PGVQ_OK);
+  pgvq_gpu_options dev, host;
+  pgvq_gpu_options_default(&dev);
+  host = dev;
+  host.max_memory = 8u << 20;
+  std::vector<float> a(m * 256 * dsub), b(a.size()), c(a.size());
+  ASSERT_EQ(pgvq_gpu_pq_train(n, d, x.data(), nlist, cent.data(), m, 8, &p, &dev, a.data(), &st),
+            PGVQ_OK)
+      << st.message;
+  ASSERT_EQ(pgvq_gpu_pq_train(n, d, x.data(), nlist, cent.data(), m, 8, &p, &dev, b.data(), &st),
+            PGVQ_OK)
+      << st.message;
+  ASSERT_EQ(pgvq_gpu_pq_train(n, d, x.data(), nlist, cent.data(), m, 8, &p, &host, c.data(), &st),
+            PGVQ_OK)
+      << st.message;
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << "not deterministic";
+  double maxdiff = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) maxdiff = std::max(maxdiff, std::fabs(double(a[i]) - c[i]));
+  EXPECT_LT(maxdiff, 1e-2);
+}
+
+TEST(GpuVsCpu, StagedUploadGivesTheSameCodes) {
+  REQUIRE_GPU();
+  // 150000 x 128 floats (77 MB) in one batch go through the pinned staging
+  // buffers (32 MB chunks, both buffers used twice); 4096-row batches (2 MB)
+  // are plain copies.  The results must agree.
+  const size_t n = 150000, d = 128, nlist = 64, m = 16, dsub = d / m;
+  std::vector<float> x = MakeData(n, d, 80, 41);
+  std::vector<float> cent(x.begin(), x.begin() + nlist * d);
+  std::vector<float> cb(m * 256 * dsub);
+  for (size_t j = 0; j < m; ++j)
+    for (size_t c = 0; c < 256; ++c)
+      std::memcpy(&cb[(j * 256 + c) * dsub], &x[(1000 + c * 7) * d + j * dsub], dsub * sizeof(float));
+  pgvq_gpu_options big, small;
+  pgvq_gpu_options_default(&big);
+  small = big;
+  small.batch_rows = 4096;
+  std::vector<int64_t> la(n), lb(n);
+  std::vector<uint8_t> ca(n * m), cb2(n * m);
+  pgvq_status st = NewStatus();
+  ASSERT_EQ(pgvq_gpu_ivfpq_encode(n, d, x.data(), nlist, cent.data(), m, 8, cb.data(), la.data(),
+                                  ca.data(), &big, nullptr, nullptr, &st),
+            PGVQ_OK)
+      << st.message;
+  ASSERT_EQ(pgvq_gpu_ivfpq_encode(n, d, x.data(), nlist, cent.data(), m, 8, cb.data(), lb.data(),
+                                  cb2.data(), &small, nullptr, nullptr, &st),
+            PGVQ_OK)
+      << st.message;
+  size_t label_mismatches = 0, code_mismatches = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (la[i] != lb[i]) {
+      ++label_mismatches;
+      EXPECT_TRUE(NearTie(L2(&x[i * d], &cent[la[i] * d], d), L2(&x[i * d], &cent[lb[i] * d], d)))
+          << "row " << i;
+      continue;
+    }
+    for (size_t j = 0; j < m; ++j) code_mismatches += ca[i * m + j] != cb2[i * m + j];
+  }
+  EXPECT_LE(label_mismatches, n / 1000);
+  EXPECT_EQ(code_mismatches, 0u) << "same list, same residual, other code";
+}
+
 // ---- an IVF-PQ index trained on either side, searched the same way ------------------
 
 struct Ivfpq {
