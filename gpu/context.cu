@@ -111,7 +111,8 @@ void Context::to_host(void *dst, const void *src, size_t bytes, const char *what
   check_cuda(cudaStreamSynchronize(stream_), what);
 }
 
-void Context::upload(void *dst, const void *src, size_t bytes, const char *what) {
+void Context::upload(void *dst, const void *src, size_t bytes, const char *what,
+                     bool after_queued_work) {
   // Small copies are not worth the pinned buffers.
   constexpr size_t kStageMin = static_cast<size_t>(8) << 20;
   if (bytes < kStageMin) {
@@ -121,10 +122,10 @@ void Context::upload(void *dst, const void *src, size_t bytes, const char *what)
   if (!stager_) {
     const unsigned hw = std::thread::hardware_concurrency();
     const unsigned threads = hw == 0 ? 1 : (hw > 8 ? 8 : hw);
-    stager_ = std::make_unique<Stager>(stream_, static_cast<size_t>(32) << 20, threads);
-    mark("upload: pin staging buffers");
+    stager_ = std::make_unique<Stager>(stream_, threads);
+    mark("upload: staging buffers");
   }
-  stager_->copy(dst, src, bytes, what);
+  stager_->copy(dst, src, bytes, after_queued_work, what);
 }
 
 // ---- CopyPool -------------------------------------------------------------
@@ -194,34 +195,99 @@ void CopyPool::copy(void *dst, const void *src, size_t bytes) {
 
 // ---- Stager ---------------------------------------------------------------
 
-Stager::Stager(cudaStream_t stream, size_t chunk_bytes, unsigned threads)
-    : stream_(stream), chunk_(chunk_bytes) {
+namespace {
+
+constexpr size_t kStageChunk = static_cast<size_t>(16) << 20;
+
+// The process's pinned staging buffers: made on first use, never freed (the
+// process's exit releases them).  One user at a time.
+struct PinnedCache {
+  std::mutex mu;
+  bool busy = false;
+  void *buf[2] = {nullptr, nullptr};
+};
+PinnedCache &pinned_cache() {
+  static PinnedCache *cache = new PinnedCache();
+  return *cache;
+}
+
+bool alloc_pinned(void *out[2]) {
   for (int i = 0; i < 2; ++i) {
-    if (cudaHostAlloc(&pinned_[i], chunk_, cudaHostAllocDefault) != cudaSuccess ||
-        cudaEventCreateWithFlags(&drained_[i], cudaEventDisableTiming) != cudaSuccess) {
+    if (cudaHostAlloc(&out[i], kStageChunk, cudaHostAllocPortable) != cudaSuccess) {
       (void)cudaGetLastError();
-      chunk_ = 0;  // no pinned memory: plain copies
-      break;
+      out[i] = nullptr;
+      if (i == 1) {
+        cudaFreeHost(out[0]);
+        out[0] = nullptr;
+      }
+      return false;
     }
   }
-  if (chunk_ != 0) pool_ = std::make_unique<CopyPool>(threads);
+  return true;
+}
+
+}  // namespace
+
+Stager::Stager(cudaStream_t stream, unsigned threads) : stream_(stream) {
+  {
+    PinnedCache &c = pinned_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (!c.busy) {
+      if (c.buf[0] != nullptr || alloc_pinned(c.buf)) {
+        pinned_[0] = c.buf[0];
+        pinned_[1] = c.buf[1];
+        c.busy = true;
+        cached_ = true;
+      }
+    }
+  }
+  if (!cached_) alloc_pinned(pinned_);
+  bool ok = pinned_[0] != nullptr &&
+            cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking) == cudaSuccess &&
+            cudaEventCreateWithFlags(&main_done_, cudaEventDisableTiming) == cudaSuccess &&
+            cudaEventCreateWithFlags(&copied_, cudaEventDisableTiming) == cudaSuccess;
+  for (int i = 0; ok && i < 2; ++i)
+    ok = cudaEventCreateWithFlags(&drained_[i], cudaEventDisableTiming) == cudaSuccess;
+  (void)cudaGetLastError();
+  if (ok) {
+    chunk_ = kStageChunk;
+    try {
+      pool_ = std::make_unique<CopyPool>(threads);
+    } catch (...) {
+      chunk_ = 0;
+    }
+  }
 }
 
 Stager::~Stager() {
   // The copy engine may still read the buffers.
-  cudaStreamSynchronize(stream_);
-  for (int i = 0; i < 2; ++i) {
+  if (copy_stream_) cudaStreamSynchronize(copy_stream_);
+  for (int i = 0; i < 2; ++i)
     if (drained_[i]) cudaEventDestroy(drained_[i]);
-    if (pinned_[i]) cudaFreeHost(pinned_[i]);
+  if (main_done_) cudaEventDestroy(main_done_);
+  if (copied_) cudaEventDestroy(copied_);
+  if (copy_stream_) cudaStreamDestroy(copy_stream_);
+  if (cached_) {
+    PinnedCache &c = pinned_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.busy = false;
+  } else {
+    for (int i = 0; i < 2; ++i)
+      if (pinned_[i]) cudaFreeHost(pinned_[i]);
   }
   (void)cudaGetLastError();
 }
 
-void Stager::copy(void *dst, const void *src, size_t bytes, const char *what) {
+void Stager::copy(void *dst, const void *src, size_t bytes, bool after_queued_work,
+                  const char *what) {
   if (chunk_ == 0) {
     check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_), what);
     check_cuda(cudaStreamSynchronize(stream_), what);
     return;
+  }
+  if (after_queued_work) {
+    check_cuda(cudaEventRecord(main_done_, stream_), what);
+    check_cuda(cudaStreamWaitEvent(copy_stream_, main_done_, 0), what);
   }
   char *d = static_cast<char *>(dst);
   const char *s = static_cast<const char *>(src);
@@ -230,10 +296,14 @@ void Stager::copy(void *dst, const void *src, size_t bytes, const char *what) {
     const size_t len = std::min(chunk_, bytes - off);
     if (used_[buf]) check_cuda(cudaEventSynchronize(drained_[buf]), what);
     pool_->copy(pinned_[buf], s + off, len);
-    check_cuda(cudaMemcpyAsync(d + off, pinned_[buf], len, cudaMemcpyHostToDevice, stream_), what);
-    check_cuda(cudaEventRecord(drained_[buf], stream_), what);
+    check_cuda(cudaMemcpyAsync(d + off, pinned_[buf], len, cudaMemcpyHostToDevice, copy_stream_),
+               what);
+    check_cuda(cudaEventRecord(drained_[buf], copy_stream_), what);
     used_[buf] = true;
   }
+  // Later work on the main stream sees the data.
+  check_cuda(cudaEventRecord(copied_, copy_stream_), what);
+  check_cuda(cudaStreamWaitEvent(stream_, copied_, 0), what);
 }
 
 }  // namespace pgvq_gpu

@@ -22,24 +22,33 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
   size_t fixed = 4096;
   if (coarse) fixed += nlist * (d + 1) * sizeof(float);
   if (pq) fixed += m * ksub * (dsub + 1) * sizeof(float);
-  // Per row: the row, its labels, distances, residual, codes, GEMM workspace.
+  // Per row of a batch: the row, its list label and distance, its codes.
   size_t per_row = d * sizeof(float);
-  if (coarse) per_row += sizeof(int32_t) + sizeof(float) + sizeof(float);
-  if (coarse && need_residual) per_row += d * sizeof(float);
-  if (pq) per_row += m * (sizeof(int32_t) + sizeof(uint8_t) + sizeof(float));
+  if (coarse) per_row += sizeof(int32_t) + sizeof(float);
+  if (pq) per_row += m * sizeof(uint8_t);
+  // Per row of a sub-batch (the unit of the kernels, so that the upload of
+  // one sub-batch overlaps the work on the one before): residual, GEMM
+  // workspace, row norms, PQ labels.
+  size_t per_sub = std::max<size_t>(m, 1) * sizeof(float);
+  if (coarse && need_residual) per_sub += d * sizeof(float);
+  if (pq) per_sub += m * sizeof(int32_t);
   size_t dot_per_row = 0;
   if (coarse_gemm) dot_per_row = nlist;
   if (pq_gemm) dot_per_row = std::max(dot_per_row, m * ksub);
-  per_row += dot_per_row * sizeof(float);
+  per_sub += dot_per_row * sizeof(float);
 
   const size_t budget = ctx.budget();
-  if (fixed >= budget || (budget - fixed) / per_row == 0)
+  constexpr size_t kSubBatch = 65536;
+  size_t sub = std::min(n, kSubBatch);
+  if (ctx.batch_rows_cap() != 0) sub = std::min(sub, ctx.batch_rows_cap());
+  while (sub > 1 && fixed + sub * (per_row + per_sub) > budget) sub /= 2;
+  if (fixed + sub * (per_row + per_sub) > budget)
     throw GpuError(PGVQ_OOM, "encoding needs more than the " + std::to_string(budget >> 20) +
                                  " MB of GPU memory available");
-  size_t b = std::min(n, (budget - fixed) / per_row);
+  size_t b = std::min(n, (budget - fixed - sub * per_sub) / per_row);
   if (ctx.batch_rows_cap() != 0) b = std::min(b, ctx.batch_rows_cap());
   b = std::min(b, static_cast<size_t>(INT32_MAX) / std::max<size_t>(m, 1));
-  b = std::max<size_t>(b, 1);
+  b = std::max(b, sub);
 
   DeviceBuffer<float> dcent, dcnorm, dcb, dcbnorm;
   if (coarse) {
@@ -61,18 +70,18 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
   ctx.mark("encode: upload model");
   DeviceBuffer<float> xbuf(b * d, "a batch of rows");
   DeviceBuffer<float> dot;
-  if (dot_per_row) dot.alloc(b * dot_per_row, "distance matrix");
-  DeviceBuffer<float> xnorm(b * std::max<size_t>(m, 1), "row norms");
+  if (dot_per_row) dot.alloc(sub * dot_per_row, "distance matrix");
+  DeviceBuffer<float> xnorm(sub * std::max<size_t>(m, 1), "row norms");
   DeviceBuffer<int32_t> clabels, plabels;
   DeviceBuffer<float> cdist, resid;
   DeviceBuffer<uint8_t> dcodes;
   if (coarse) {
     clabels.alloc(b, "list labels");
-    cdist.alloc(b, "list distances");
-    if (need_residual) resid.alloc(b * d, "residuals");
+    if (dist_out) cdist.alloc(b, "list distances");
+    if (need_residual) resid.alloc(sub * d, "residuals");
   }
   if (pq) {
-    plabels.alloc(b * m, "PQ labels");
+    plabels.alloc(sub * m, "PQ labels");
     dcodes.alloc(b * m, "PQ codes");
   }
   std::vector<int32_t> hlabels(coarse ? b : 0);
@@ -81,39 +90,42 @@ void encode_rows(Context &ctx, size_t n, size_t d, const float *x, size_t nlist,
   for (size_t i0 = 0; i0 < n; i0 += b) {
     ctx.poll();
     const size_t bb = std::min(b, n - i0);
-    ctx.upload(xbuf.get(), x + i0 * d, bb * d * sizeof(float), "copying a batch of rows");
-    ctx.mark("encode: rows to device");
-    const float *r = xbuf.get();
-    if (coarse) {
-      assign_groups(ctx, xbuf.get(), bb, d, 1, nlist, dcent.get(), dcnorm.get(), dot.get(),
-                    xnorm.get(), clabels.get(), dist_out ? cdist.get() : nullptr);
-      ctx.mark("encode: coarse assignment");
-      if (need_residual) {
-        launch_residuals(ctx, xbuf.get(), clabels.get(), dcent.get(), bb, d, resid.get());
-        r = resid.get();
-        ctx.mark("encode: residuals");
+    for (size_t s0 = 0; s0 < bb; s0 += sub) {
+      if (s0 > 0) ctx.poll();
+      const size_t ss = std::min(sub, bb - s0);
+      // The first sub-batch waits for the work queued before (the previous
+      // batch read xbuf); later ones go to parts of xbuf nothing queued reads.
+      float *xs = xbuf.get() + s0 * d;
+      ctx.upload(xs, x + (i0 + s0) * d, ss * d * sizeof(float), "copying a batch of rows",
+                 s0 == 0);
+      const float *r = xs;
+      if (coarse) {
+        assign_groups(ctx, xs, ss, d, 1, nlist, dcent.get(), dcnorm.get(), dot.get(),
+                      xnorm.get(), clabels.get() + s0, dist_out ? cdist.get() + s0 : nullptr);
+        if (need_residual) {
+          launch_residuals(ctx, xs, clabels.get() + s0, dcent.get(), ss, d, resid.get());
+          r = resid.get();
+        }
       }
-      if (labels_out) {
-        ctx.to_host(hlabels.data(), clabels.get(), bb * sizeof(int32_t), "reading list labels");
-        for (size_t i = 0; i < bb; ++i) labels_out[i0 + i] = hlabels[i];
+      if (residual_out)
+        ctx.to_host(residual_out + (i0 + s0) * d, r, ss * d * sizeof(float), "reading residuals");
+      if (pq) {
+        assign_groups(ctx, r, ss, d, m, ksub, dcb.get(), dcbnorm.get(), dot.get(), xnorm.get(),
+                      plabels.get(), nullptr);
+        launch_labels_to_u8(ctx, plabels.get(), ss * m, dcodes.get() + s0 * m);
       }
-      if (dist_out)
-        ctx.to_host(dist_out + i0, cdist.get(), bb * sizeof(float), "reading list distances");
-      ctx.mark("encode: labels to host");
     }
-    if (residual_out) {
-      ctx.to_host(residual_out + i0 * d, r, bb * d * sizeof(float), "reading residuals");
-      ctx.mark("encode: residuals to host");
+    ctx.mark("encode: rows in, assign, encode (overlapped)");
+    if (coarse && labels_out) {
+      ctx.to_host(hlabels.data(), clabels.get(), bb * sizeof(int32_t), "reading list labels");
+      for (size_t i = 0; i < bb; ++i) labels_out[i0 + i] = hlabels[i];
     }
-    if (pq) {
-      assign_groups(ctx, r, bb, d, m, ksub, dcb.get(), dcbnorm.get(), dot.get(), xnorm.get(),
-                    plabels.get(), nullptr);
-      launch_labels_to_u8(ctx, plabels.get(), bb * m, dcodes.get());
-      ctx.mark("encode: PQ assignment");
+    if (coarse && dist_out)
+      ctx.to_host(dist_out + i0, cdist.get(), bb * sizeof(float), "reading list distances");
+    if (pq)
       ctx.to_host(codes_out + i0 * m, dcodes.get(), bb * m * sizeof(uint8_t), "reading PQ codes");
-      ctx.mark("encode: codes to host");
-    }
     ctx.sync("encoding batch");
+    ctx.mark("encode: results to host");
   }
 }
 

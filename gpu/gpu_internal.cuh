@@ -126,21 +126,29 @@ class CopyPool {
 };
 
 // Host-to-device copies of large pageable buffers through two pinned staging
-// buffers: the pool fills one while the copy engine drains the other.  When
-// pinned memory cannot be had it falls back to plain cudaMemcpyAsync.
+// buffers: the pool fills one while the copy engine drains the other.  The
+// copies run on a stream of their own; work queued on the main stream after a
+// copy waits for it, so kernels on earlier parts overlap later copies.  The
+// pinned buffers are kept for the process (pinning costs about 0.5 ms per MB)
+// unless another thread holds them.  Without pinned memory: plain copies.
 class Stager {
  public:
-  Stager(cudaStream_t stream, size_t chunk_bytes, unsigned threads);
+  Stager(cudaStream_t stream, unsigned threads);
   ~Stager();
   Stager(const Stager &) = delete;
   Stager &operator=(const Stager &) = delete;
-  // Queues the copy on the stream; returns once src has been read in full
-  // (the last chunks may still be on their way to the device).
-  void copy(void *dst, const void *src, size_t bytes, const char *what);
+  // Queues the copy; returns once src has been read in full (the last chunks
+  // may still be on their way).  after_queued_work: the copy also waits for
+  // everything queued on the main stream so far (dst may still be read
+  // there); false only when the caller knows no queued work touches dst.
+  void copy(void *dst, const void *src, size_t bytes, bool after_queued_work, const char *what);
 
  private:
   cudaStream_t stream_;
+  cudaStream_t copy_stream_ = nullptr;
+  cudaEvent_t main_done_ = nullptr, copied_ = nullptr;
   size_t chunk_ = 0;
+  bool cached_ = false;
   void *pinned_[2] = {nullptr, nullptr};
   cudaEvent_t drained_[2] = {nullptr, nullptr};
   bool used_[2] = {false, false};
@@ -176,9 +184,11 @@ class Context {
   // Host <-> device copies on the context's stream; both wait for the copy.
   void to_device(void *dst, const void *src, size_t bytes, const char *what) const;
   void to_host(void *dst, const void *src, size_t bytes, const char *what) const;
-  // A large host-to-device copy, through pinned staging buffers (made on the
-  // first call); queued on the stream, src may change once it returns.
-  void upload(void *dst, const void *src, size_t bytes, const char *what);
+  // A large host-to-device copy, through pinned staging buffers (see
+  // Stager); work queued on the stream afterwards sees the data, src may
+  // change once it returns.  after_queued_work as in Stager::copy.
+  void upload(void *dst, const void *src, size_t bytes, const char *what,
+              bool after_queued_work = true);
 
   // PGVQ_GPU_TRACE=1 in the environment: the time of each named step is summed
   // (the stream is synchronized at each mark, so this slows the work down)

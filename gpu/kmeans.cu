@@ -18,8 +18,10 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <queue>
 #include <random>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -141,6 +143,37 @@ std::vector<size_t> sample_rows(size_t n, size_t ns, std::mt19937_64 &rng,
   return out;
 }
 
+// fn(j, scratch) for every group j < m, on a few threads (group j's result
+// does not depend on which thread runs it).  An exception in any is
+// rethrown here once all have stopped.
+template <class F>
+void for_each_group(size_t m, F &&fn) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const size_t threads = std::min<size_t>(m, hw == 0 ? 1 : std::min(hw, 8u));
+  std::vector<std::exception_ptr> errors(threads);
+  auto run = [&](size_t t) {
+    try {
+      std::vector<size_t> scratch;
+      for (size_t j = t; j < m; j += threads) fn(j, scratch);
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) {
+    try {
+      pool.emplace_back(run, t);
+    } catch (...) {
+      errors[t] = std::current_exception();
+      break;
+    }
+  }
+  run(0);
+  for (auto &th : pool) th.join();
+  for (auto &e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 // Most sample rows a k-means++ seeding takes: its chunk sums and one chunk
 // (sqrt(ns) of each) must fit the selection kernel's shared memory.
 constexpr size_t kSeedMaxSample = static_cast<size_t>(15) << 20;
@@ -176,15 +209,14 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
   if (!(use_resident && ns == n)) {
     // Group-major sample (m, ns, dsub): group j takes the rows its own
     // generator drew, as the CPU core's per-sub-space Clustering does.
-    std::vector<size_t> perm;
     dsample.alloc(m * ns * dsub, "the k-means++ sample");
     if (dx != nullptr) {
       // Gathered on the device from the resident rows.
       std::vector<int64_t> rows(m * ns);
-      for (size_t j = 0; j < m; ++j) {
+      for_each_group(m, [&](size_t j, std::vector<size_t> &perm) {
         const std::vector<size_t> r = sample_rows(n, ns, rngs[j], perm);
         for (size_t i = 0; i < ns; ++i) rows[j * ns + i] = static_cast<int64_t>(r[i]);
-      }
+      });
       DeviceBuffer<int64_t> drows(m * ns, "the k-means++ sample rows");
       ctx.to_device(drows.get(), rows.data(), rows.size() * sizeof(int64_t),
                     "copying the k-means++ sample rows");
@@ -192,12 +224,12 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
       ctx.sync("gathering the k-means++ sample");
     } else {
       std::vector<float> host(m * ns * dsub);
-      for (size_t j = 0; j < m; ++j) {
+      for_each_group(m, [&](size_t j, std::vector<size_t> &perm) {
         const std::vector<size_t> rows = sample_rows(n, ns, rngs[j], perm);
         for (size_t r = 0; r < ns; ++r)
           std::copy(x + rows[r] * d + j * dsub, x + rows[r] * d + (j + 1) * dsub,
                     host.begin() + (j * ns + r) * dsub);
-      }
+      });
       ctx.upload(dsample.get(), host.data(), host.size() * sizeof(float),
                  "copying the k-means++ sample");
       ctx.sync("copying the k-means++ sample");

@@ -225,6 +225,30 @@ PgvqGpuLoad(const char **reason)
 	return loadState == GPU_LOADED ? loadedApi : NULL;
 }
 
+/* The loaded module, or an error saying why there is none. */
+static const pgvq_gpu_api *
+GpuRequired(void)
+{
+	const char *reason;
+	const pgvq_gpu_api *api = PgvqGpuLoad(&reason);
+
+	if (api == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgvq.build_device is \"gpu\" but no GPU is usable"),
+				 errdetail("%s", reason),
+				 errhint("Install the pgvq GPU module on a machine with a CUDA device, "
+						 "or set pgvq.build_device to \"auto\" or \"cpu\".")));
+	return api;
+}
+
+void
+PgvqGpuCheckRequired(void)
+{
+	if (pgvq_build_device == PGVQ_BUILD_DEVICE_GPU)
+		(void) GpuRequired();
+}
+
 const pgvq_gpu_api *
 PgvqGpuForBuild(double work)
 {
@@ -237,14 +261,7 @@ PgvqGpuForBuild(double work)
 			return NULL;
 
 		case PGVQ_BUILD_DEVICE_GPU:
-			api = PgvqGpuLoad(&reason);
-			if (api == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("pgvq.build_device is \"gpu\" but no GPU is usable"),
-						 errdetail("%s", reason),
-						 errhint("Install the pgvq GPU module on a machine with a CUDA device, "
-								 "or set pgvq.build_device to \"auto\" or \"cpu\".")));
+			api = GpuRequired();
 			elog(DEBUG1, "pgvq: building on GPU \"%s\" (%s)", deviceName, api->version());
 			return api;
 

@@ -52,6 +52,9 @@ extern const pgvq_gpu_api *PgvqGpuLoad(const char **reason);
  */
 extern const pgvq_gpu_api *PgvqGpuForBuild(double work);
 
+/* With pgvq.build_device = gpu: an error now, before any work, when no GPU is usable. */
+extern void PgvqGpuCheckRequired(void);
+
 /*
  * Checks the status of a GPU call made for `what`.  Returns true on PGVQ_OK.
  * PGVQ_CANCELLED, and every failure under pgvq.build_device = gpu, raise the

@@ -562,8 +562,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
 	/* pgvq.build_device = gpu with no usable GPU fails before the heap scans */
-	if (pgvq_build_device == PGVQ_BUILD_DEVICE_GPU)
-		(void) PgvqGpuForBuild(0);
+	PgvqGpuCheckRequired();
 
 	MemSet(&bs, 0, sizeof(bs));
 	bs.heap = heap;
