@@ -1,7 +1,9 @@
 // pgvq_vecs: dataset tools for pgvq scripts, tests and benchmarks.
 //
 //   pgvq_vecs info  FILE                          prints "n d" of a .fvecs/.bvecs/.ivecs file
-//   pgvq_vecs copy  FILE [--limit N] [--offset K] "id<TAB>[v1,...]" lines for COPY ... FROM STDIN
+//   pgvq_vecs copy  FILE [--limit N] [--offset K] [--binary]
+//                   "id<TAB>[v1,...]" lines for COPY ... FROM STDIN, or with --binary the
+//                   binary COPY stream of (id int4, v vector) for COPY ... WITH (FORMAT binary)
 //   pgvq_vecs vec   FILE --row R                  one vector's text form "[v1,...]"
 //   pgvq_vecs ivecs FILE [--limit N] [--k K]      "qid<TAB>{n1,...}" lines (first K ids per row)
 //   pgvq_vecs synth --n N --d D --seed S [--clusters C] [--normalize] --out FILE.fvecs
@@ -56,13 +58,22 @@ int cmd_info(int argc, char **argv) {
 }
 
 int cmd_copy(int argc, char **argv) {
-  Args a = parse_args(argc, argv, 2, {}, {"--limit", "--offset"});
-  if (a.positional.size() != 1) die("usage: pgvq_vecs copy FILE [--limit N] [--offset K]");
+  Args a = parse_args(argc, argv, 2, {"--binary"}, {"--limit", "--offset"});
+  if (a.positional.size() != 1) die("usage: pgvq_vecs copy FILE [--limit N] [--offset K] [--binary]");
   VecsFile f(a.positional[0]);
   int64_t offset = a.num("--offset", 0, false, 0, f.n());
   int64_t limit = a.num("--limit", f.n() - offset, false, 0, std::numeric_limits<int64_t>::max());
   int64_t end = std::min(f.n(), offset + limit);
+  const bool binary = a.has("--binary");
+  // The type's limit (the binary form's dimension is an int16).
+  if (binary && f.d() > 16000) die("%s has %" PRId64 " dimensions; a vector has at most 16000", f.path().c_str(), f.d());
+  if (binary && end > std::numeric_limits<int32_t>::max()) die("ids past 2^31 - 1 do not fit the int4 id column");
   Out out(stdout);
+  if (binary) {
+    out.put("PGCOPY\n\377\r\n\0", 11);  // signature
+    out.put_be32(0);                         // flags
+    out.put_be32(0);                         // header extension length
+  }
   const int64_t block = std::max<int64_t>(1, (8 << 20) / (f.d() * 4));
   std::vector<float> x;
   for (int64_t s = offset; s < end; s += block) {
@@ -70,13 +81,22 @@ int cmd_copy(int argc, char **argv) {
     x.resize(static_cast<size_t>(c * f.d()));
     f.read_float(s, c, x.data());
     for (int64_t i = 0; i < c; i++) {
-      out.put_int(s + i);
-      out.put('\t');
-      out.vector_text(x.data() + i * f.d(), f.d());
-      out.put('\n');
+      if (binary) {
+        out.put_be16(2);  // fields
+        out.put_be32(4);
+        out.put_be32(static_cast<uint32_t>(s + i));
+        out.put_be32(static_cast<uint32_t>(4 + 4 * f.d()));
+        out.vector_binary(x.data() + i * f.d(), f.d());
+      } else {
+        out.put_int(s + i);
+        out.put('\t');
+        out.vector_text(x.data() + i * f.d(), f.d());
+        out.put('\n');
+      }
       out.maybe_flush();
     }
   }
+  if (binary) out.put_be16(0xffff);  // trailer
   return 0;
 }
 

@@ -225,6 +225,26 @@ class Out {
     auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
     put(tmp, r.ptr - tmp);
   }
+  // Big-endian integers and floats (PostgreSQL's binary COPY format).
+  void put_be16(uint16_t v) {
+    put(static_cast<char>(v >> 8));
+    put(static_cast<char>(v & 0xff));
+  }
+  void put_be32(uint32_t v) {
+    put_be16(static_cast<uint16_t>(v >> 16));
+    put_be16(static_cast<uint16_t>(v & 0xffff));
+  }
+  // A vector's binary send/receive form: int16 dim, int16 unused, float4 x dim.
+  void vector_binary(const float *x, int64_t d) {
+    put_be16(static_cast<uint16_t>(d));
+    put_be16(0);
+    for (int64_t j = 0; j < d; j++) {
+      if (!std::isfinite(x[j])) die("non-finite element %g cannot be written as a vector element", (double)x[j]);
+      uint32_t bits;
+      std::memcpy(&bits, &x[j], sizeof bits);
+      put_be32(bits);
+    }
+  }
   void vector_text(const float *x, int64_t d) {
     put('[');
     for (int64_t j = 0; j < d; j++) {

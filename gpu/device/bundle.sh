@@ -23,13 +23,13 @@ trap 'rm -rf "$STAGE"' EXIT
 
 cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPGVQ_WITH_CUDA=ON \
 	-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DCMAKE_CUDA_ARCHITECTURES="$ARCHS" >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target pgvq_gpu pgvq_gpu_tests pgvq_gpu_bench >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target pgvq_gpu pgvq_gpu_tests pgvq_gpu_bench pgvq_vecs >/dev/null
 make -C "$REPO" -j "$(nproc)" PG_CONFIG=$PGBIN/pg_config >/dev/null
 make -C "$REPO" install PG_CONFIG=$PGBIN/pg_config DESTDIR="$STAGE/dest" >/dev/null
 
 rm -rf "$DIR"
 mkdir -p "$DIR/bin" "$STAGE/lib"
-cp "$BUILD"/gpu/{pgvq_gpu_bench,pgvq_gpu_tests,libpgvq_gpu.so} "$DIR/bin/"
+cp "$BUILD"/gpu/{pgvq_gpu_bench,pgvq_gpu_tests,libpgvq_gpu.so} "$BUILD/pgvq_vecs" "$DIR/bin/"
 cp "$REPO"/gpu/device/{run.sh,e2e.sh} "$DIR/"
 for l in libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do
 	cp -L "/lib/x86_64-linux-gnu/$l" "$STAGE/lib/"

@@ -5,6 +5,7 @@
 # the CPU and compares them (index check, size, recall), cancels GPU builds at
 # several points, and times builds of several sizes cold and warm.
 #   ROWS=150000 bash e2e.sh
+#   LARGE=1000000 bash e2e.sh     # instead: GPU vs CPU CREATE INDEX on N x 768
 set -u
 cd "$(dirname "$0")"
 OUT=${OUT:-$PWD/out}
@@ -22,8 +23,52 @@ ldd $B/postgres $R/usr/lib/postgresql/15/lib/pgvq.so | grep "not found"
 as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 rm -f /tmp/pg.log; rm -rf /tmp/pgdata; mkdir -p /tmp/pgdata /tmp/pgsock; chown 65534:65534 /tmp/pgdata /tmp/pgsock
 as $B/initdb -D /tmp/pgdata --no-locale -E UTF8 -A trust -U postgres >/tmp/initdb.log 2>&1 || { cat /tmp/initdb.log; exit 1; }
-as $B/pg_ctl -D /tmp/pgdata -l /tmp/pg.log -w start -o "-k /tmp/pgsock -c listen_addresses='' -c shared_buffers=2GB -c max_wal_size=8GB" || { cat /tmp/pg.log; exit 1; }
+as $B/pg_ctl -D /tmp/pgdata -l /tmp/pg.log -w start -o "-k /tmp/pgsock -c listen_addresses='' -c shared_buffers=8GB -c max_wal_size=32GB" || { cat /tmp/pg.log; exit 1; }
 P() { as $B/psql -h /tmp/pgsock -U postgres -d postgres -X -v ON_ERROR_STOP=0 "$@"; }
+
+if [ -n "${LARGE:-}" ]; then
+	# LARGE=N: N x 768 synthetic rows (bin/pgvq_vecs synth, binary COPY), then
+	# CREATE INDEX ... WITH (lists = 1000, m = 96) on the GPU (cold backend)
+	# and on the CPU (16 threads), with recall@10 of 100 queries for each.
+	V=$PWD/bin/pgvq_vecs
+	W=/tmp/pgvq-large; mkdir -p $W
+	t0=$(date +%s%N)
+	$V synth --n "$LARGE" --d 768 --seed 42 --queries 100 --out $W/x.fvecs --query-out $W/q.fvecs
+	$V gt --base $W/x.fvecs --query $W/q.fvecs --k 10 --out $W/gt.ivecs
+	echo "data and ground truth: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	chmod -R a+rX $W
+	P -q -c "CREATE EXTENSION pgvq" -c "CREATE TABLE items (id int, v vector(768))" \
+		-c "CREATE TABLE q (qid int, v vector(768))" -c "CREATE TABLE gt (qid int, ids int[])"
+	t0=$(date +%s%N)
+	$V copy $W/x.fvecs --binary | P -q -c "COPY items FROM STDIN WITH (FORMAT binary)"
+	echo "binary COPY of $LARGE rows: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	$V copy $W/q.fvecs | P -q -c "COPY q FROM STDIN"
+	$V ivecs $W/gt.ivecs --k 10 | P -q -c "COPY gt FROM STDIN"
+	P -q -c "VACUUM ANALYZE items" -c "CHECKPOINT"
+	P <<'SQL'
+SELECT pg_size_pretty(pg_total_relation_size('items')) AS table_size;
+CREATE FUNCTION recall() RETURNS numeric LANGUAGE sql AS $$
+  SELECT round(avg(h)::numeric, 4) FROM (SELECT (SELECT count(*) FROM (SELECT id FROM items ORDER BY v <-> q.v LIMIT 10) a
+     WHERE a.id = ANY (gt.ids)) / 10.0 AS h FROM q JOIN gt USING (qid)) s $$;
+SQL
+	for dev in gpu cpu; do
+		P <<SQL
+SET maintenance_work_mem = '16GB'; SET pgvq.build_device = $dev; SET client_min_messages = debug1;
+\echo === $dev build, $LARGE x 768, lists 1000, m 96
+\timing on
+CREATE INDEX i_$dev ON items USING ivfpq (v vector_l2_ops) WITH (lists = 1000, m = 96);
+\timing off
+SELECT pg_size_pretty(pg_relation_size('i_$dev')) AS index_size, pgvq_index_check('i_$dev');
+SET enable_seqscan = off; SET ivfpq.probes = 16;
+SELECT recall() AS recall_probes16_$dev;
+DROP INDEX i_$dev;
+SQL
+	done
+	as $B/pg_ctl -D /tmp/pgdata -m fast stop >/dev/null
+	grep -E "PANIC|FATAL|terminated|segfault" /tmp/pg.log | head -20
+	cp /tmp/pg.log "$OUT/pg.log" 2>/dev/null
+	exit 0
+fi
 P -q -v rows=${ROWS:-150000} <<'SQL'
 CREATE EXTENSION pgvq;
 SELECT setseed(0.42);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs on the GPU machine, from a directory made by gpu/device/bundle.sh:
-#   bash run.sh tests bench trace e2e
+#   bash run.sh tests bench trace e2e [large]
 # tests: the GPU GoogleTests; bench: pgvq_gpu_bench (CPU and GPU side by side);
-# trace: the GPU side alone with PGVQ_GPU_TRACE=1; e2e: e2e.sh (PostgreSQL).
+# trace: the GPU side alone with PGVQ_GPU_TRACE=1; e2e: e2e.sh (PostgreSQL);
+# large: e2e.sh with LARGE (default 1000000) rows of 768 dimensions.
 # Logs go to $OUT when it is set, else to ./out.
 set -u
 cd "$(dirname "$0")"
@@ -26,6 +27,8 @@ for step in "$@"; do
 		[ "${PIPESTATUS[0]}" = 0 ] || rc=1 ;;
 	trace) PGVQ_GPU_TRACE=1 timeout 300 bin/pgvq_gpu_bench --no-cpu --queries 0 2>&1 | tee "$OUT/trace.log" ;;
 	e2e) OUT=$OUT timeout 400 bash e2e.sh 2>&1 | tee "$OUT/e2e.log"
+		[ "${PIPESTATUS[0]}" = 0 ] || rc=1 ;;
+	large) OUT=$OUT LARGE=${LARGE:-1000000} timeout 540 bash e2e.sh 2>&1 | tee "$OUT/large.log"
 		[ "${PIPESTATUS[0]}" = 0 ] || rc=1 ;;
 	*) echo "unknown step $step"; rc=2 ;;
 	esac
