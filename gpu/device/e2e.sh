@@ -25,6 +25,13 @@ rm -f /tmp/pg.log; rm -rf /tmp/pgdata; mkdir -p /tmp/pgdata /tmp/pgsock; chown 6
 as $B/initdb -D /tmp/pgdata --no-locale -E UTF8 -A trust -U postgres >/tmp/initdb.log 2>&1 || { cat /tmp/initdb.log; exit 1; }
 as $B/pg_ctl -D /tmp/pgdata -l /tmp/pg.log -w start -o "-k /tmp/pgsock -c listen_addresses='' -c shared_buffers=8GB -c max_wal_size=32GB" || { cat /tmp/pg.log; exit 1; }
 P() { as $B/psql -h /tmp/pgsock -U postgres -d postgres -X -v ON_ERROR_STOP=0 "$@"; }
+# Stops the cluster, shows the server log's errors, keeps the log.
+finish() {
+	as $B/pg_ctl -D /tmp/pgdata -m fast stop >/dev/null
+	grep -E "$1" /tmp/pg.log | head -20
+	cp /tmp/pg.log "$OUT/pg.log" 2>/dev/null
+	exit 0
+}
 
 if [ -n "${LARGE:-}" ]; then
 	# LARGE=N: N x 768 synthetic rows (bin/pgvq_vecs synth, binary COPY), then
@@ -64,10 +71,7 @@ SELECT recall() AS recall_probes16_$dev;
 DROP INDEX i_$dev;
 SQL
 	done
-	as $B/pg_ctl -D /tmp/pgdata -m fast stop >/dev/null
-	grep -E "PANIC|FATAL|terminated|segfault" /tmp/pg.log | head -20
-	cp /tmp/pg.log "$OUT/pg.log" 2>/dev/null
-	exit 0
+	finish "PANIC|FATAL|terminated|segfault"
 fi
 P -q -v rows=${ROWS:-150000} <<'SQL'
 CREATE EXTENSION pgvq;
@@ -138,7 +142,4 @@ SQL2
     echo "rows $N x 256: $dev $t"
   done
 done
-as $B/pg_ctl -D /tmp/pgdata -m fast stop >/dev/null
-grep -E "ERROR|PANIC|FATAL|terminated|segfault" /tmp/pg.log | head -20
-cp /tmp/pg.log "$OUT/pg.log" 2>/dev/null
-exit 0
+finish "ERROR|PANIC|FATAL|terminated|segfault"
