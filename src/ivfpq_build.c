@@ -6,10 +6,12 @@
  *  3. PQ:        residuals of the sample to their nearest centroid; PQ codebooks
  *  4. encoding:  a second heap scan; batches of rows are assigned to a list and
  *                their residuals encoded by the core; (list, tid, code) kept in
- *                memory within maintenance_work_mem
- *  5. loading:   counting sort by list; meta, centroid, codebook, directory and
- *                list pages written through the buffer manager, then WAL-logged
- *                with log_newpage_range when the index needs WAL.
+ *                memory when they fit in maintenance_work_mem, otherwise fed to
+ *                a tuplesort that spills to disk (with a NOTICE)
+ *  5. loading:   counting sort by list (or the tuplesort's order); meta,
+ *                centroid, codebook, directory and list pages written through
+ *                the buffer manager, then WAL-logged with log_newpage_range
+ *                when the index needs WAL.
  *
  * A build on no rows writes an untrained index: one list with a zero centroid
  * and zero codebooks.  Rows inserted later all go to that list and scans
@@ -20,17 +22,26 @@
 #include <math.h>
 
 #include "access/tableam.h"
+#include "access/tupdesc.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "optimizer/plancat.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "executor/tuptable.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
+#if PG_VERSION_NUM >= 160000
+#include "utils/tuplesortvariants.h"
+#else
+#include "utils/tuplesort.h"
+#endif
 
 #include "gpu_loader.h"
 #include "ivfpq.h"
@@ -85,7 +96,7 @@ typedef struct IvfpqBuildState
 	int			batchN;
 	int			batchCap;
 
-	/* pass 2: all entries, in heap order */
+	/* pass 2: all entries, in heap order (in memory) */
 	int32	   *entLists;
 	ItemPointerData *entTids;
 	uint8	   *entCodes;		/* (entCap, m) */
@@ -93,7 +104,30 @@ typedef struct IvfpqBuildState
 	int64		entCap;
 	int64		rowsDone;
 	int64		rowsTotal;
+
+	/*
+	 * pass 2, when the entries do not fit in maintenance_work_mem: a
+	 * tuplesort of (list int4, tid int8, code bytea) by (list, tid), and the
+	 * entries per list
+	 */
+	Tuplesortstate *spill;
+	TupleDesc	spillDesc;
+	TupleTableSlot *spillSlot;
+	bytea	   *spillCode;
+	int64	   *listCounts;
 } IvfpqBuildState;
+
+/* Where WriteIndex takes the entries from, in list order. */
+typedef struct IvfpqEntrySource
+{
+	/* in memory: entry k of the list order is perm[k] of tids/codes */
+	const int64 *perm;
+	const ItemPointerData *tids;
+	const uint8 *codes;
+	/* or the sorted tuplesort, read in order */
+	Tuplesortstate *sort;
+	TupleTableSlot *slot;
+} IvfpqEntrySource;
 
 /* The default number of lists for n rows: n/1000 up to 1M rows, sqrt(n) beyond. */
 static int
@@ -208,7 +242,93 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	MemoryContextReset(bs->tmpCtx);
 }
 
-/* Assigns and encodes the current batch; appends it to the entry arrays. */
+/* Bytes an in-memory entry takes: list, tid, code, and its place in the sort. */
+static Size
+IvfpqEntryBytes(int m)
+{
+	return sizeof(int32) + sizeof(ItemPointerData) + m + sizeof(int64);
+}
+
+static int64
+TidToInt8(ItemPointer tid)
+{
+	return ((int64) ItemPointerGetBlockNumber(tid) << 16) | ItemPointerGetOffsetNumber(tid);
+}
+
+static void
+Int8ToTid(int64 v, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (v >> 16), (OffsetNumber) (v & 0xffff));
+}
+
+static void
+SpillEntry(IvfpqBuildState *bs, int32 list, ItemPointer tid, const uint8 *code)
+{
+	TupleTableSlot *slot = bs->spillSlot;
+
+	ExecClearTuple(slot);
+	memcpy(VARDATA(bs->spillCode), code, bs->m);
+	slot->tts_values[0] = Int32GetDatum(list);
+	slot->tts_values[1] = Int64GetDatum(TidToInt8(tid));
+	slot->tts_values[2] = PointerGetDatum(bs->spillCode);
+	slot->tts_isnull[0] = slot->tts_isnull[1] = slot->tts_isnull[2] = false;
+	ExecStoreVirtualTuple(slot);
+	/* copies the tuple */
+	tuplesort_puttupleslot(bs->spill, slot);
+	bs->listCounts[list]++;
+}
+
+/*
+ * From here on the entries go to a tuplesort that spills to disk; the ones
+ * kept in memory so far move there first.  need: what memory would have
+ * taken, for the NOTICE.
+ */
+static void
+StartSpill(IvfpqBuildState *bs, Size need)
+{
+	AttrNumber	attNums[2] = {1, 2};
+	Oid			sortOps[2] = {Int4LessOperator, Int8LessOperator};
+	Oid			collations[2] = {InvalidOid, InvalidOid};
+	bool		nullsFirst[2] = {false, false};
+	int64		i;
+
+	ereport(NOTICE,
+			(errmsg("ivfpq index build does not fit in maintenance_work_mem"),
+			 errdetail("The encoded rows need about %zu MB, maintenance_work_mem is %zu MB; "
+					   "they are sorted on disk instead.",
+					   need / (1024 * 1024) + 1, bs->memLimit / (1024 * 1024)),
+			 errhint("Increase maintenance_work_mem to speed up builds.")));
+
+	bs->spillDesc = CreateTemplateTupleDesc(3);
+	TupleDescInitEntry(bs->spillDesc, 1, "list", INT4OID, -1, 0);
+	TupleDescInitEntry(bs->spillDesc, 2, "tid", INT8OID, -1, 0);
+	TupleDescInitEntry(bs->spillDesc, 3, "code", BYTEAOID, -1, 0);
+	bs->spill = tuplesort_begin_heap(bs->spillDesc, 2, attNums, sortOps, collations, nullsFirst,
+									 maintenance_work_mem, NULL, TUPLESORT_NONE);
+	bs->spillSlot = MakeSingleTupleTableSlot(bs->spillDesc, &TTSOpsVirtual);
+	bs->spillCode = palloc(VARHDRSZ + bs->m);
+	SET_VARSIZE(bs->spillCode, VARHDRSZ + bs->m);
+	bs->listCounts = palloc0(sizeof(int64) * bs->lists);
+
+	for (i = 0; i < bs->nent; i++)
+	{
+		SpillEntry(bs, bs->entLists[i], &bs->entTids[i], bs->entCodes + (Size) i * bs->m);
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (bs->entLists)
+	{
+		pfree(bs->entLists);
+		pfree(bs->entTids);
+		pfree(bs->entCodes);
+	}
+	bs->entLists = NULL;
+	bs->entTids = NULL;
+	bs->entCodes = NULL;
+	bs->entCap = 0;
+}
+
+/* Assigns and encodes the current batch; appends it to the entries. */
 static void
 FlushBatch(IvfpqBuildState *bs)
 {
@@ -251,23 +371,36 @@ FlushBatch(IvfpqBuildState *bs)
 		PgvqCheckStatus(rc, &st, "ivfpq encoding");
 	}
 
-	if (bs->nent + n > bs->entCap)
+	if (bs->spill == NULL && bs->nent + n > bs->entCap)
 	{
 		int64		newCap = Max(bs->entCap * 2, bs->nent + n);
-		Size		need = (Size) newCap * (sizeof(int32) + sizeof(ItemPointerData) + bs->m);
+		Size		need = mul_size(newCap, IvfpqEntryBytes(bs->m));
 
-		IvfpqCheckMemory("build", need, bs->memLimit);
-		bs->entLists = repalloc_huge(bs->entLists, sizeof(int32) * newCap);
-		bs->entTids = repalloc_huge(bs->entTids, sizeof(ItemPointerData) * newCap);
-		bs->entCodes = repalloc_huge(bs->entCodes, (Size) bs->m * newCap);
-		bs->entCap = newCap;
+		if (need > bs->memLimit)
+			StartSpill(bs, need);
+		else
+		{
+			bs->entLists = repalloc_huge(bs->entLists, sizeof(int32) * newCap);
+			bs->entTids = repalloc_huge(bs->entTids, sizeof(ItemPointerData) * newCap);
+			bs->entCodes = repalloc_huge(bs->entCodes, (Size) bs->m * newCap);
+			bs->entCap = newCap;
+		}
 	}
-	for (i = 0; i < n; i++)
+	if (bs->spill != NULL)
 	{
-		bs->entLists[bs->nent + i] = (int32) bs->batchLabels[i];
-		bs->entTids[bs->nent + i] = bs->batchTids[i];
+		for (i = 0; i < n; i++)
+			SpillEntry(bs, (int32) bs->batchLabels[i], &bs->batchTids[i],
+					   bs->batchCodes + (Size) i * bs->m);
 	}
-	memcpy(bs->entCodes + (Size) bs->nent * bs->m, bs->batchCodes, (Size) n * bs->m);
+	else
+	{
+		for (i = 0; i < n; i++)
+		{
+			bs->entLists[bs->nent + i] = (int32) bs->batchLabels[i];
+			bs->entTids[bs->nent + i] = bs->batchTids[i];
+		}
+		memcpy(bs->entCodes + (Size) bs->nent * bs->m, bs->batchCodes, (Size) n * bs->m);
+	}
 	bs->nent += n;
 	bs->batchN = 0;
 
@@ -336,17 +469,46 @@ WriteStream(Relation index, ForkNumber fork, uint16 kind, const float *data, Siz
 	return first;
 }
 
+/* Entry k (in list order, expected in list `list`) of src into tid and code. */
+static void
+NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, ItemPointer tid, uint8 *code)
+{
+	if (src->sort == NULL)
+	{
+		int64		e = src->perm[k];
+
+		memcpy(code, src->codes + (Size) e * m, m);
+		*tid = src->tids[e];
+		return;
+	}
+	else
+	{
+		TupleTableSlot *slot = src->slot;
+		bool		isnull;
+		bytea	   *c;
+
+		if (!tuplesort_gettupleslot(src->sort, true, false, slot, NULL))
+			elog(ERROR, "ivfpq build: the sorted entries ended early");
+		if (DatumGetInt32(slot_getattr(slot, 1, &isnull)) != list)
+			elog(ERROR, "ivfpq build: sorted entry %lld is not in list %d", (long long) k, list);
+		Int8ToTid(DatumGetInt64(slot_getattr(slot, 2, &isnull)), tid);
+		c = DatumGetByteaPP(slot_getattr(slot, 3, &isnull));
+		if (VARSIZE_ANY_EXHDR(c) != (Size) m)
+			elog(ERROR, "ivfpq build: sorted entry %lld has a code of the wrong size", (long long) k);
+		memcpy(code, VARDATA_ANY(c), m);
+	}
+}
+
 /*
  * Writes a whole index into fork: meta, centroids, codebooks, directory and
- * the list chains.  Entries are given in list order: for list l, the entries
- * perm[offsets[l]] .. perm[offsets[l+1]-1] of tids/codes.  WAL: one
- * log_newpage_range over every page (always for the init fork).
+ * the list chains.  Entries come from src in list order: list l has
+ * offsets[l+1] - offsets[l] of them.  WAL: one log_newpage_range over every
+ * page (always for the init fork).
  */
 static void
 WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 		   const float *centroids, const float *codebooks,
-		   const int64 *offsets, const int64 *perm,
-		   const ItemPointerData *tids, const uint8 *codes)
+		   const int64 *offsets, IvfpqEntrySource *src)
 {
 	Buffer		metaBuf;
 	Buffer	   *dirBufs;
@@ -400,12 +562,7 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 			int			i;
 
 			for (i = 0; i < n; i++)
-			{
-				int64		e = perm[k + i];
-
-				memcpy(dst + (Size) i * m, codes + (Size) e * m, m);
-				*IvfpqListTid(page, i) = tids[e];
-			}
+				NextEntry(src, k + i, list, m, IvfpqListTid(page, i), dst + (Size) i * m);
 			k += n;
 			IvfpqPageGetOpaque(page)->count = n;
 			((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + (Size) n * m;
@@ -532,7 +689,7 @@ WriteUntrained(Relation index, ForkNumber fork, int dims, int m, int nbits, int 
 	int64		offsets[2] = {0, 0};
 
 	InitMeta(&meta, dims, 1, m, nbits, metric, false);
-	WriteIndex(index, fork, &meta, centroids, codebooks, offsets, NULL, NULL, NULL);
+	WriteIndex(index, fork, &meta, centroids, codebooks, offsets, NULL);
 }
 
 IndexBuildResult *
@@ -613,18 +770,18 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.gpu != NULL)
 		bs.gpu->options_default(&bs.gpuOpts);
 
-	/* Memory of training and of the encoded entries, checked before the work */
+	/*
+	 * Memory of training, checked before the work (the encoded entries spill
+	 * to disk when they do not fit; see StartSpill)
+	 */
 	{
 		Size		train = 0;
-		Size		entries;
 
 		train = add_size(train, mul_size(mul_size(bs.sampleN, dims), 2 * sizeof(float)));
 		train = add_size(train, mul_size(mul_size(bs.lists, dims), 2 * sizeof(float)));
 		train = add_size(train, mul_size(bs.sampleN, sizeof(int64) + sizeof(float)));
 		train = add_size(train, mul_size(mul_size(ksub, dims), sizeof(float)));
 		IvfpqCheckMemory("training", train, mwm);
-		entries = mul_size(bs.rowsTotal, sizeof(int32) + sizeof(ItemPointerData) + bs.m + sizeof(int64));
-		IvfpqCheckMemory("build", entries, mwm);
 	}
 
 	bs.centroids = MemoryContextAllocHuge(CurrentMemoryContext,
@@ -699,10 +856,19 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.batchTids = palloc(sizeof(ItemPointerData) * bs.batchCap);
 	bs.batchLabels = palloc(sizeof(int64) * bs.batchCap);
 	bs.batchCodes = palloc((Size) bs.batchCap * bs.m);
-	bs.entCap = Max(bs.rowsTotal, 1024);
-	bs.entLists = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * bs.entCap);
-	bs.entTids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * bs.entCap);
-	bs.entCodes = MemoryContextAllocHuge(CurrentMemoryContext, (Size) bs.m * bs.entCap);
+	{
+		Size		need = mul_size(Max(bs.rowsTotal, 1024), IvfpqEntryBytes(bs.m));
+
+		if (need > bs.memLimit)
+			StartSpill(&bs, need);
+		else
+		{
+			bs.entCap = Max(bs.rowsTotal, 1024);
+			bs.entLists = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * bs.entCap);
+			bs.entTids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * bs.entCap);
+			bs.entCodes = MemoryContextAllocHuge(CurrentMemoryContext, (Size) bs.m * bs.entCap);
+		}
+	}
 	table_index_build_scan(heap, index, indexInfo, false, true, EncodeCallback, &bs, NULL);
 	FlushBatch(&bs);
 
@@ -712,24 +878,47 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	{
 		int64	   *offsets = palloc0(sizeof(int64) * (bs.lists + 1));
-		int64	   *fill = palloc(sizeof(int64) * bs.lists);
-		int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(bs.nent, 1));
 		int64		i;
 		int			l;
 		IvfpqMetaPageData meta;
+		IvfpqEntrySource src;
 
-		for (i = 0; i < bs.nent; i++)
-			offsets[bs.entLists[i] + 1]++;
-		for (l = 0; l < bs.lists; l++)
-			offsets[l + 1] += offsets[l];
-		memcpy(fill, offsets, sizeof(int64) * bs.lists);
-		for (i = 0; i < bs.nent; i++)
-			perm[fill[bs.entLists[i]]++] = i;
+		memset(&src, 0, sizeof(src));
+		if (bs.spill != NULL)
+		{
+			/* The tuplesort gives (list, tid) order; the counts give the offsets */
+			for (l = 0; l < bs.lists; l++)
+				offsets[l + 1] = offsets[l] + bs.listCounts[l];
+			tuplesort_performsort(bs.spill);
+			src.sort = bs.spill;
+			src.slot = MakeSingleTupleTableSlot(bs.spillDesc, &TTSOpsMinimalTuple);
+		}
+		else
+		{
+			int64	   *fill = palloc(sizeof(int64) * bs.lists);
+			int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(bs.nent, 1));
+
+			for (i = 0; i < bs.nent; i++)
+				offsets[bs.entLists[i] + 1]++;
+			for (l = 0; l < bs.lists; l++)
+				offsets[l + 1] += offsets[l];
+			memcpy(fill, offsets, sizeof(int64) * bs.lists);
+			for (i = 0; i < bs.nent; i++)
+				perm[fill[bs.entLists[i]]++] = i;
+			src.perm = perm;
+			src.tids = bs.entTids;
+			src.codes = bs.entCodes;
+		}
 
 		InitMeta(&meta, dims, bs.lists, bs.m, bs.nbits, bs.metric, true);
 		meta.buildTuples = bs.nent;
-		WriteIndex(index, MAIN_FORKNUM, &meta, bs.centroids, bs.codebooks, offsets, perm,
-				   bs.entTids, bs.entCodes);
+		WriteIndex(index, MAIN_FORKNUM, &meta, bs.centroids, bs.codebooks, offsets, &src);
+		if (bs.spill != NULL)
+		{
+			ExecDropSingleTupleTableSlot(src.slot);
+			ExecDropSingleTupleTableSlot(bs.spillSlot);
+			tuplesort_end(bs.spill);
+		}
 	}
 
 	result = palloc0(sizeof(IndexBuildResult));
