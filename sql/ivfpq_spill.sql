@@ -45,5 +45,14 @@ SELECT pgvq_index_check('spill_idx', true);
 CREATE INDEX spill_cos ON spill_t USING ivfpq (v vector_cosine_ops) WITH (lists = 10);
 SELECT pgvq_index_check('spill_cos', true);
 
+-- a training sample cut by maintenance_work_mem: a NOTICE, and the build goes on
+CREATE TABLE cut_t (id int, v vector(64));
+INSERT INTO cut_t
+	SELECT i, ARRAY(SELECT sin(i * j) FROM generate_series(1, 64) j)::vector
+	FROM generate_series(1, 3000) i;
+CREATE INDEX cut_idx ON cut_t USING ivfpq (v vector_l2_ops) WITH (lists = 50);
+SELECT pgvq_index_check('cut_idx', true);
+SELECT id FROM cut_t ORDER BY v <-> (SELECT v FROM cut_t WHERE id = 1234) LIMIT 1;
+
 RESET maintenance_work_mem;
-DROP TABLE spill_t, spill_q, res_mem, res_disk;
+DROP TABLE spill_t, spill_q, res_mem, res_disk, cut_t;

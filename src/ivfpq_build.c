@@ -704,6 +704,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	double		reltuples;
 	double		allvisfrac;
 	int			estLists;
+	int64		sampleWanted;
 	pgvq_kmeans_params params;
 	pgvq_status st;
 	int			rc;
@@ -735,10 +736,10 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* Training sample size from the estimated row count */
 	estimate_rel_size(heap, NULL, &relpages, &reltuples, &allvisfrac);
 	estLists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists(reltuples);
-	bs.sampleCap = Max((int64) estLists * 50, 10000);
-	bs.sampleCap = Min(bs.sampleCap, (int64) estLists * 256 + 10000);
+	sampleWanted = Max((int64) estLists * 50, 10000);
+	sampleWanted = Min(sampleWanted, (int64) estLists * 256 + 10000);
 	/* The sample and its residuals take twice sampleCap * dims floats */
-	bs.sampleCap = Min(bs.sampleCap, (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) dims)));
+	bs.sampleCap = Min(sampleWanted, (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) dims)));
 	if (bs.sampleCap < 1)
 		IvfpqCheckMemory("training", mul_size(4 * sizeof(float), dims), mwm / 2);
 	bs.sample = MemoryContextAllocHuge(CurrentMemoryContext,
@@ -764,6 +765,18 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
 	bs.rowsTotal = bs.rowsSeen;
+
+	/* A sample cut by maintenance_work_mem trains the lists on fewer rows */
+	if (bs.sampleCap < sampleWanted && bs.rowsSeen > bs.sampleCap)
+		ereport(NOTICE,
+				(errmsg("ivfpq training sample cut to " INT64_FORMAT " rows by maintenance_work_mem",
+						bs.sampleCap),
+				 errdetail("Training the %d lists on " INT64_FORMAT " rows needs maintenance_work_mem "
+						   "of about %zu MB; it is %zu MB.",
+						   bs.lists, Min(sampleWanted, bs.rowsSeen),
+						   (Size) Min(sampleWanted, bs.rowsSeen) * dims * 2 * sizeof(float) * 2 / (1024 * 1024) + 1,
+						   mwm / (1024 * 1024)),
+				 errhint("Increase maintenance_work_mem for better balanced lists.")));
 
 	/* Train and encode on the GPU?  The page writing below is the same. */
 	bs.gpu = PgvqGpuForBuild((double) bs.rowsTotal * dims);

@@ -6,6 +6,7 @@
 # several points, and times builds of several sizes cold and warm.
 #   ROWS=150000 bash e2e.sh
 #   LARGE=1000000 bash e2e.sh     # instead: GPU vs CPU CREATE INDEX on N x 768
+#                                 # (MWM: maintenance_work_mem of the builds, default 16GB)
 set -u
 cd "$(dirname "$0")"
 OUT=${OUT:-$PWD/out}
@@ -60,8 +61,8 @@ CREATE FUNCTION recall() RETURNS numeric LANGUAGE sql AS $$
 SQL
 	for dev in gpu cpu; do
 		P <<SQL
-SET maintenance_work_mem = '16GB'; SET pgvq.build_device = $dev; SET client_min_messages = debug1;
-\echo === $dev build, $LARGE x 768, lists 1000, m 96
+SET maintenance_work_mem = '${MWM:-16GB}'; SET pgvq.build_device = $dev; SET client_min_messages = debug1;
+\echo === $dev build, $LARGE x 768, lists 1000, m 96, maintenance_work_mem ${MWM:-16GB}
 \timing on
 CREATE INDEX i_$dev ON items USING ivfpq (v vector_l2_ops) WITH (lists = 1000, m = 96);
 \timing off

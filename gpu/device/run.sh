@@ -3,7 +3,8 @@
 #   bash run.sh tests bench trace e2e [large]
 # tests: the GPU GoogleTests; bench: pgvq_gpu_bench (CPU and GPU side by side);
 # trace: the GPU side alone with PGVQ_GPU_TRACE=1; e2e: e2e.sh (PostgreSQL);
-# large: e2e.sh with LARGE (default 1000000) rows of 768 dimensions.
+# large: e2e.sh with LARGE (default 1000000) rows of 768 dimensions (MWM sets
+# the builds' maintenance_work_mem, default 16GB).
 # Logs go to $OUT when it is set, else to ./out.
 set -u
 cd "$(dirname "$0")"
