@@ -132,7 +132,8 @@ void Context::upload(void *dst, const void *src, size_t bytes, const char *what,
 
 CopyPool::CopyPool(unsigned threads) {
   // Thread 0 is the caller; a worker that cannot be started just leaves its
-  // share to the others.
+  // share to the others.  Workers start with every signal blocked.
+  BlockSignals blocked;
   for (unsigned t = 1; t < threads; ++t) {
     try {
       threads_.emplace_back([this, t] { work(t); });

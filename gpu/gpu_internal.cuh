@@ -8,6 +8,8 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -98,6 +100,28 @@ class DeviceBuffer {
  private:
   T *ptr_ = nullptr;
   size_t count_ = 0;
+};
+
+// Blocks every signal in the calling thread while it lives, so that threads
+// started meanwhile inherit a fully blocked mask: in a PostgreSQL backend,
+// signals must only ever be handled by the backend's own thread (the core's
+// parallel_for does the same).
+class BlockSignals {
+ public:
+  BlockSignals() noexcept {
+    sigset_t all;
+    sigfillset(&all);
+    ok_ = pthread_sigmask(SIG_SETMASK, &all, &old_) == 0;
+  }
+  ~BlockSignals() {
+    if (ok_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  BlockSignals(const BlockSignals &) = delete;
+  BlockSignals &operator=(const BlockSignals &) = delete;
+
+ private:
+  sigset_t old_;
+  bool ok_ = false;
 };
 
 // memcpy split across a few threads: pageable host memory is copied into

@@ -160,15 +160,19 @@ void for_each_group(size_t m, F &&fn) {
     }
   };
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) {
-    try {
-      pool.emplace_back(run, t);
-    } catch (...) {
-      errors[t] = std::current_exception();
-      break;
+  size_t started = 1;  // share 0 is this thread's
+  {
+    BlockSignals blocked;  // the helpers start with every signal blocked
+    for (; started < threads; ++started) {
+      try {
+        pool.emplace_back(run, started);
+      } catch (...) {
+        break;  // the shares of helpers that could not start run here
+      }
     }
   }
   run(0);
+  for (size_t t = started; t < threads; ++t) run(t);
   for (auto &th : pool) th.join();
   for (auto &e : errors)
     if (e) std::rethrow_exception(e);
