@@ -28,7 +28,8 @@ __device__ __forceinline__ bool better(float v1, int c1, float v2, int c2) {
   return v1 < v2 || (v1 == v2 && c1 < c2);
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
+template <class T>
+__device__ __forceinline__ T warp_sum(T v) {
   for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
   return v;
 }
@@ -238,11 +239,6 @@ __global__ void kpp_update_kernel(const float *__restrict__ xs, size_t ns, size_
   }
 }
 
-__device__ __forceinline__ double warp_sum_double(double v) {
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  return v;
-}
-
 // One block per group j picks round r's k-means++ row from mind (m, ns):
 // chunk sums of len rows (fixed order: lane-strided, then a shuffle tree),
 // the chunk where the running sum first passes u * total, then the row in
@@ -272,7 +268,7 @@ __global__ void kpp_select_kernel(const float *__restrict__ xs, size_t ns, size_
       const size_t a = q * len, e = a + len < ns ? a + len : ns;
       double acc = 0.0;
       for (size_t p = a + lane; p < e; p += 32) acc += md[p];
-      acc = warp_sum_double(acc);
+      acc = warp_sum(acc);
       if (lane == 0) cs[q] = acc;
     }
     __syncthreads();

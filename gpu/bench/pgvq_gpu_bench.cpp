@@ -325,11 +325,12 @@ void probe_link(int device) {
     return;
   }
   std::memset(pinned, 1, bytes);
+  bool ok = true;
   auto best = [&](const void *src, cudaMemcpyKind kind, void *dst) {
     double b = 1e30;
     for (int r = 0; r < 3; ++r) {
       const double t0 = now();
-      cudaMemcpy(dst, src, bytes, kind);
+      ok &= cudaMemcpy(dst, src, bytes, kind) == cudaSuccess;
       b = std::min(b, now() - t0);
     }
     return bytes / b / 1e9;
@@ -337,8 +338,12 @@ void probe_link(int device) {
   const double hp = best(pageable.data(), cudaMemcpyHostToDevice, dev);
   const double hn = best(pinned, cudaMemcpyHostToDevice, dev);
   const double dn = best(dev, cudaMemcpyDeviceToHost, pinned);
-  std::printf("link: host to device %.1f GB/s from pageable, %.1f GB/s from pinned memory; "
-              "device to host %.1f GB/s (pinned)\n", hp, hn, dn);
+  if (ok)
+    std::printf("link: host to device %.1f GB/s from pageable, %.1f GB/s from pinned memory; "
+                "device to host %.1f GB/s (pinned)\n", hp, hn, dn);
+  else
+    std::printf("link probe: a copy failed (%s); no figures\n",
+                cudaGetErrorString(cudaGetLastError()));
   cudaFreeHost(pinned);
   cudaFree(dev);
 }
@@ -424,8 +429,10 @@ int main(int argc, char **argv) {
   row("encoding", c.t_encode, g.t_encode);
   const double tc = c.t_kmeans + c.t_pq + c.t_encode, tg = g.t_kmeans + g.t_pq + g.t_encode;
   row("train + encode", tc, tg);
-  std::printf("\ntarget (issue 4, 1M x 768 on one H100): >= 20x and < 30 s: %s (%.1fx, %.1f s)\n",
-              tc >= 20 * tg && tg < 30 ? "met" : "NOT met", tc / tg, tg);
+  // The target is stated for the default configuration only.
+  if (o.n == 1000000 && o.d == 768 && o.nlist == 1000 && o.m == 96 && o.nbits == 8)
+    std::printf("\ntarget (issue 4, 1M x 768 on one H100): >= 20x and < 30 s: %s (%.1fx, %.1f s)\n",
+                tc >= 20 * tg && tg < 30 ? "met" : "NOT met", tc / tg, tg);
 
   // ---- agreement checks ----
   bool ok = true;
