@@ -23,8 +23,8 @@ typedef enum PgvqBuildDevice
  * Default of pgvq.gpu_min_build_size: rows x dimensions below which `auto`
  * stays on the CPU (5e7: 65k rows of 768 dimensions, 390k rows of 128).
  * Measured on an H100 host with 16 cores: the first GPU build of a backend
- * pays 0.35-0.7 s for cuBLAS, the context and the kernels, and overtakes the
- * CPU build at about 4e7 (README, GPU section).
+ * pays about 0.4-0.5 s for cuBLAS, the context and the kernels, and overtakes
+ * the CPU build at about 4e7-6e7 (README, GPU section).
  */
 #define PGVQ_GPU_MIN_BUILD_SIZE_DEFAULT 5e7
 
