@@ -168,17 +168,17 @@ typedef struct FlatScanOpaqueData
 	pgvq_topk  *topk;			/* freed by the context's reset callback */
 	MemoryContextCallback topk_cb;
 	/* results of the current pass, ascending */
-	float	   *res_dist;
+	double	   *res_dist;
 	int64	   *res_id;
 	size_t		res_n;
 	size_t		res_pos;
 	size_t		res_alloc;
 	bool		res_full;		/* the pass filled the heap: more may follow */
 	/* the last returned (distance, id) */
-	float		last_dist;
+	double		last_dist;
 	int64		last_id;
 	/* per-page scratch */
-	float	   *page_dist;
+	double	   *page_dist;
 	int64	   *page_id;
 	int			page_alloc;
 } FlatScanOpaqueData;
@@ -222,6 +222,8 @@ extern IndexBulkDeleteResult *flatvacuumcleanup(IndexVacuumInfo *info, IndexBulk
 extern void FlatInitMetaPage(Page page, int dims, int metric);
 extern void FlatInitDataPage(Page page, int dims);
 extern void FlatVerifyMetaPage(Relation index, Page page);
+extern void FlatCorrupted(Relation index, BlockNumber blkno, const char *detail);
+extern Buffer FlatReadNamedPage(Relation index, BlockNumber blkno);
 extern void FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims);
 extern void FlatReadMeta(Relation index, FlatMetaPageData *meta);
 extern void FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid);

@@ -90,7 +90,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	nfree = meta->nfree;
 	for (i = 0; i < nfree; i++)
 	{
-		buf = ReadBuffer(index, meta->free_blkno[i]);
+		buf = FlatReadNamedPage(index, meta->free_blkno[i]);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		if (FlatTryAppend(index, buf, metabuf, i, dims, v, tid))
 		{
@@ -104,7 +104,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	/* the last page */
 	if (meta->last_blkno != InvalidBlockNumber)
 	{
-		lastbuf = ReadBuffer(index, meta->last_blkno);
+		lastbuf = FlatReadNamedPage(index, meta->last_blkno);
 		LockBuffer(lastbuf, BUFFER_LOCK_EXCLUSIVE);
 		if (FlatTryAppend(index, lastbuf, metabuf, nfree, dims, v, tid))
 		{
@@ -178,7 +178,7 @@ flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 		if (blkno != InvalidBlockNumber)
 		{
-			Buffer		buf = ReadBuffer(index, blkno);
+			Buffer		buf = FlatReadNamedPage(index, blkno);
 
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 			done = FlatTryAppend(index, buf, InvalidBuffer, 0, meta.dims, v, heap_tid);

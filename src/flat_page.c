@@ -52,7 +52,7 @@ FlatInitDataPage(Page page, int dims)
 	((PageHeader) page)->pd_upper = ((PageHeader) page)->pd_special - cap * sizeof(ItemPointerData);
 }
 
-static void
+void
 FlatCorrupted(Relation index, BlockNumber blkno, const char *detail)
 {
 	ereport(ERROR,
@@ -233,4 +233,23 @@ Vector *
 FlatGetVector(Datum value)
 {
 	return DatumGetVector(value);
+}
+
+/*
+ * Reads a data page that the meta page names (a free-space hint or the last
+ * page) for an insert: a block past the end of the index is corruption of
+ * the meta page (XX002), not an I/O error.
+ */
+Buffer
+FlatReadNamedPage(Relation index, BlockNumber blkno)
+{
+	if (blkno >= RelationGetNumberOfBlocks(index))
+	{
+		char		detail[128];
+
+		snprintf(detail, sizeof(detail),
+				 "The meta page names data page %u, past the end of the index.", blkno);
+		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, detail);
+	}
+	return ReadBuffer(index, blkno);
 }

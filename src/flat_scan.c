@@ -140,7 +140,7 @@ FlatPrepareBuffers(FlatScanOpaque so)
 			pfree(so->page_dist);
 		if (so->page_id)
 			pfree(so->page_id);
-		so->page_dist = MemoryContextAlloc(so->ctx, sizeof(float) * cap);
+		so->page_dist = MemoryContextAlloc(so->ctx, sizeof(double) * cap);
 		so->page_id = MemoryContextAlloc(so->ctx, sizeof(int64) * cap);
 		so->page_alloc = cap;
 	}
@@ -150,7 +150,7 @@ FlatPrepareBuffers(FlatScanOpaque so)
 			pfree(so->res_dist);
 		if (so->res_id)
 			pfree(so->res_id);
-		so->res_dist = MemoryContextAllocHuge(so->ctx, sizeof(float) * so->batch);
+		so->res_dist = MemoryContextAllocHuge(so->ctx, sizeof(double) * so->batch);
 		so->res_id = MemoryContextAllocHuge(so->ctx, sizeof(int64) * so->batch);
 		so->res_alloc = so->batch;
 	}
@@ -181,6 +181,9 @@ FlatScanPass(IndexScanDesc scan)
 	BlockNumber npages = 0;
 	BlockNumber maxpages;
 
+	/* one index scan for the statistics however many passes it takes */
+	if (so->last_id == PG_INT64_MIN)
+		pgstat_count_index_scan(index);
 	FlatReadMeta(index, &meta);
 	FlatPrepareBuffers(so);
 
@@ -219,8 +222,9 @@ FlatScanPass(IndexScanDesc scan)
 		if (n > 0)
 		{
 			tids = FlatPageGetTids(page);
-			pgvq_distances_1xn(so->metric, so->query, (size_t) n, (size_t) so->dims,
-							   FlatPageGetVectors(page), so->page_dist);
+			/* float8 as the operators compute them: cosine is not rounded */
+			pgvq_distances_1xn_f64(so->metric, so->query, (size_t) n, (size_t) so->dims,
+								   FlatPageGetVectors(page), so->page_dist);
 			for (i = 0; i < n; i++)
 				so->page_id[i] = FlatTidToId(&tids[i]);
 		}
@@ -229,8 +233,8 @@ FlatScanPass(IndexScanDesc scan)
 
 		/* the core orders NaN (cosine with a zero vector) after every number */
 		if (n > 0)
-			pgvq_topk_push_many_after(so->topk, (size_t) n, so->page_dist, so->page_id,
-									  so->last_dist, so->last_id);
+			pgvq_topk_push_many_after_f64(so->topk, (size_t) n, so->page_dist, so->page_id,
+										  so->last_dist, so->last_id);
 	}
 
 	so->res_full = pgvq_topk_size(so->topk) >= so->batch;
@@ -240,16 +244,15 @@ FlatScanPass(IndexScanDesc scan)
 	/* the next pass, if any, keeps twice as many */
 	if (so->batch < FLAT_MAX_BATCH_SIZE)
 		so->batch = Min(so->batch * 2, (size_t) FLAT_MAX_BATCH_SIZE);
-	pgstat_count_index_scan(index);
 }
 
 /* The value of the ordering operator for a core distance. */
 static double
-FlatOrderValue(int metric, float d)
+FlatOrderValue(int metric, double d)
 {
 	if (metric == PGVQ_METRIC_L2)
-		return sqrt((double) d);
-	return (double) d;
+		return sqrt(d);
+	return d;
 }
 
 bool

@@ -235,6 +235,7 @@ extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
 #define IvfpqNewBuffer(index, forkNum) PgvqNewBuffer((index), (forkNum))
 extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
+extern bool IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
 extern int	IvfpqGetMetric(Relation index);
 extern int	IvfpqDimensions(Relation index);

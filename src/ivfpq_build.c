@@ -227,14 +227,14 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	}
 	else
 	{
-		float		norm = 1;
+		double		norm = 1;
 
 		if (bs->metric == PGVQ_METRIC_COSINE)
 		{
 			IvfpqCheckDims(bs->dims, vec->dim);
-			norm = pgvq_fvec_norm_l2sqr(vec->x, bs->dims);
+			norm = FloatsNormL2(vec->x, bs->dims);
 		}
-		if (norm > 0 && !isinf(norm))
+		if (norm > 0)
 			bs->rowsSeen++;
 	}
 

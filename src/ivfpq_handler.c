@@ -142,13 +142,17 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 
+	/*
+	 * Costing runs for every plan, even with enable_indexscan off: it must
+	 * not raise.  A meta page that cannot be read or verified leaves the
+	 * default list count (the scan itself reports the corruption).
+	 */
 	index = index_open(path->indexinfo->indexoid, NoLock);
-	if (RelationGetNumberOfBlocks(index) > 0)
 	{
 		IvfpqMetaPageData meta;
 
-		IvfpqReadMeta(index, &meta);
-		lists = meta.lists;
+		if (IvfpqTryReadMeta(index, &meta))
+			lists = meta.lists;
 	}
 	index_close(index, NoLock);
 

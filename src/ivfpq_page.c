@@ -71,28 +71,29 @@ IvfpqCorrupt(Relation index, BlockNumber blkno, const char *detail)
 }
 
 /*
- * Verifies a page read from disk: the special area, the page kind and the
- * counts against pd_lower/pd_upper.  m is the code size (list pages only).
+ * What is wrong with a page read from disk, or NULL: the special area, the
+ * page kind and the counts against pd_lower/pd_upper.  m is the code size
+ * (list pages only).  Never raises; detail (len bytes) holds a formatted
+ * message when one is needed.
  */
-void
-IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
+static const char *
+IvfpqPageProblem(Page page, uint16 kind, int m, char *detail, size_t len)
 {
 	PageHeader	ph = (PageHeader) page;
 	IvfpqPageOpaque opaque;
-	char		detail[160];
 
 	if (PageIsNew(page))
-		IvfpqCorrupt(index, blkno, "The page is empty (all zeros).");
+		return "The page is empty (all zeros).";
 	if (PageGetSpecialSize(page) != IVFPQ_SPECIAL_SIZE)
-		IvfpqCorrupt(index, blkno, "The special area has the wrong size.");
+		return "The special area has the wrong size.";
 	opaque = IvfpqPageGetOpaque(page);
 	if (opaque->page_id != IVFPQ_PAGE_ID)
-		IvfpqCorrupt(index, blkno, "The page id is not ivfpq's.");
+		return "The page id is not ivfpq's.";
 	if (opaque->flags != kind)
 	{
-		snprintf(detail, sizeof(detail), "Expected a %s page, found kind %u.",
+		snprintf(detail, len, "Expected a %s page, found kind %u.",
 				 IvfpqPageKindName(kind), opaque->flags);
-		IvfpqCorrupt(index, blkno, detail);
+		return detail;
 	}
 
 	switch (kind)
@@ -102,11 +103,11 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 				IvfpqMetaPage meta = IvfpqPageGetMeta(page);
 
 				if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
-					IvfpqCorrupt(index, blkno, "Bad magic number in the meta page.");
+					return "Bad magic number in the meta page.";
 				if (meta->version != IVFPQ_VERSION)
 				{
-					snprintf(detail, sizeof(detail), "Unsupported on-disk version %u.", meta->version);
-					IvfpqCorrupt(index, blkno, detail);
+					snprintf(detail, len, "Unsupported on-disk version %u.", meta->version);
+					return detail;
 				}
 				if (meta->dimensions < 1 || meta->dimensions > IVFPQ_MAX_DIM ||
 					meta->lists < IVFPQ_MIN_LISTS || meta->lists > IVFPQ_MAX_LISTS ||
@@ -116,34 +117,46 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 					 meta->metric != PGVQ_METRIC_COSINE) ||
 					meta->ndirPages < 1 ||
 					meta->ndirPages != (meta->lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE)
-					IvfpqCorrupt(index, blkno, "The meta page holds out-of-range parameters.");
+					return "The meta page holds out-of-range parameters.";
 				if (ph->pd_lower != IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData))
-					IvfpqCorrupt(index, blkno, "pd_lower does not match the meta page size.");
+					return "pd_lower does not match the meta page size.";
 				break;
 			}
 		case IVFPQ_PAGE_CENTROID:
 		case IVFPQ_PAGE_CODEBOOK:
 			if (opaque->count > IVFPQ_FLOATS_PER_PAGE ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + opaque->count * sizeof(float))
-				IvfpqCorrupt(index, blkno, "The float count does not match pd_lower.");
+				return "The float count does not match pd_lower.";
 			break;
 		case IVFPQ_PAGE_DIRECTORY:
 			if (opaque->count > IVFPQ_DIR_PER_PAGE ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + opaque->count * sizeof(IvfpqDirEntryData))
-				IvfpqCorrupt(index, blkno, "The directory entry count does not match pd_lower.");
+				return "The directory entry count does not match pd_lower.";
 			break;
 		case IVFPQ_PAGE_LIST:
 			if (m < 1 || opaque->count > IvfpqListCapacity(m) ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + (Size) opaque->count * m ||
 				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_TID_SIZE)
 			{
-				snprintf(detail, sizeof(detail),
+				snprintf(detail, len,
 						 "The entry count %u does not match pd_lower %u / pd_upper %u for %d-byte codes.",
 						 opaque->count, ph->pd_lower, ph->pd_upper, m);
-				IvfpqCorrupt(index, blkno, detail);
+				return detail;
 			}
 			break;
 	}
+	return NULL;
+}
+
+/* IvfpqPageProblem, raised as index corruption (XX002). */
+void
+IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
+{
+	char		detail[160];
+	const char *problem = IvfpqPageProblem(page, kind, m, detail, sizeof(detail));
+
+	if (problem != NULL)
+		IvfpqCorrupt(index, blkno, problem);
 }
 
 
@@ -162,6 +175,33 @@ IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta)
 	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META, 0);
 	memcpy(meta, IvfpqPageGetMeta(page), sizeof(IvfpqMetaPageData));
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * The meta page for the planner: false, raising nothing, when it cannot be
+ * read or fails verification (the scan reports that).  RBM_ZERO_ON_ERROR
+ * makes a page whose header Postgres rejects read as zeros (with Postgres'
+ * WARNING) instead of raising; the zeros then fail verification here and in
+ * every reader after.
+ */
+bool
+IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta)
+{
+	Buffer		buf;
+	Page		page;
+	char		detail[160];
+	bool		ok;
+
+	if (RelationGetNumberOfBlocks(index) == 0)
+		return false;
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, IVFPQ_METAPAGE_BLKNO, RBM_ZERO_ON_ERROR, NULL);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	ok = IvfpqPageProblem(page, IVFPQ_PAGE_META, 0, detail, sizeof(detail)) == NULL;
+	if (ok)
+		memcpy(meta, IvfpqPageGetMeta(page), sizeof(IvfpqMetaPageData));
+	UnlockReleaseBuffer(buf);
+	return ok;
 }
 
 /* Reads a chain of stream pages holding nfloats floats into out. */
@@ -398,23 +438,26 @@ IvfpqCheckDims(int expected, int actual)
 
 /*
  * Copies vec into out (dims floats), normalised for cosine.  Returns false
- * when the vector cannot be indexed (a zero vector under cosine).
+ * when the vector cannot be indexed (a zero vector under cosine).  The norm
+ * is summed and applied in double, so vectors whose float sum of squares
+ * would overflow (elements near 1e20) or underflow are indexed too.
  */
 bool
 IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out)
 {
 	IvfpqCheckDims(dims, vec->dim);
-	memcpy(out, vec->x, sizeof(float) * dims);
 	if (metric == PGVQ_METRIC_COSINE)
 	{
-		float		norm = sqrtf(pgvq_fvec_norm_l2sqr(out, dims));
+		double		norm = FloatsNormL2(vec->x, dims);
 		int			i;
 
-		if (!(norm > 0) || isinf(norm))
+		if (!(norm > 0))
 			return false;
 		for (i = 0; i < dims; i++)
-			out[i] /= norm;
+			out[i] = (float) ((double) vec->x[i] / norm);
 	}
+	else
+		memcpy(out, vec->x, sizeof(float) * dims);
 	return true;
 }
 

@@ -38,7 +38,8 @@
 
 typedef struct IvfpqCandidate
 {
-	float		distance;
+	double		distance;		/* exact: as the operator computes it (squared
+								 * for L2); PQ score before the re-rank */
 	int64		id;
 } IvfpqCandidate;
 
@@ -75,13 +76,13 @@ typedef struct IvfpqScanOpaqueData
 	int			probeHi;
 	int			maxProbes;
 	bool		stageDrained;
-	float		afterDist;
+	double		afterDist;
 	int64		afterId;
 	pgvq_topk  *pool;
 	size_t		poolCap;
 	float	   *pageDist;		/* (page capacity) */
 	int64	   *pageIds;
-	float	   *candDist;		/* (poolCap) */
+	double	   *candDist;		/* (poolCap) */
 	int64	   *candIds;
 	IvfpqCandidate *results;	/* (poolCap) */
 	int			nresults;
@@ -125,7 +126,7 @@ EnsurePool(IvfpqScanOpaque so, size_t cap)
 		pfree(so->candIds);
 		pfree(so->results);
 	}
-	so->candDist = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
+	so->candDist = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * cap);
 	so->candIds = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * cap);
 	so->results = MemoryContextAllocHuge(so->scanCtx, sizeof(IvfpqCandidate) * cap);
 }
@@ -321,24 +322,24 @@ StartScan(IndexScanDesc scan)
 	memcpy(so->pqQuery, so->query, sizeof(float) * d);
 	if (so->metric == PGVQ_METRIC_COSINE && !so->nullQuery)
 	{
-		float		norm = sqrtf(pgvq_fvec_norm_l2sqr(so->query, d));
+		double		norm = FloatsNormL2(so->query, d);
 		int			i;
 
 		/*
-		 * A zero query has no cosine distance to anything, and one whose norm
-		 * overflows float4 cannot be normalised: the lists and PQ codes give
-		 * no order, but the re-rank still computes the operator's exact
-		 * distances (NaN for a zero query), so each batch is ordered as a
-		 * sequential scan orders it.
+		 * A zero query has no cosine distance to anything: the lists and PQ
+		 * codes give no order, but the re-rank still computes the operator's
+		 * exact distances (NaN for a zero query), so each batch is ordered as
+		 * a sequential scan orders it.  The norm is taken in double, so a
+		 * query with huge elements is normalised like an indexed row.
 		 */
-		if (!(norm > 0) || isinf(norm))
+		if (!(norm > 0))
 		{
 			so->nullQuery = true;
 			memset(so->pqQuery, 0, sizeof(float) * d);
 		}
 		else
 			for (i = 0; i < d; i++)
-				so->pqQuery[i] /= norm;
+				so->pqQuery[i] = (float) ((double) so->query[i] / norm);
 	}
 
 	/* Rank the lists */
@@ -371,6 +372,8 @@ StartScan(IndexScanDesc scan)
 							   -1.0f, so->qTable);
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
 	}
+
+	pgstat_count_index_scan(scan->indexRelation);
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
@@ -556,15 +559,18 @@ Rerank(IndexScanDesc scan, int n)
 			{
 				MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
 				Vector	   *vec = DatumGetVector(value);
-				float		dist;
+				double		dist;
 
+				/*
+				 * float8 as the operator computes it: cosine's quotient is
+				 * not rounded to float4, so ties and near-ties order as a
+				 * sequential scan orders them.
+				 */
 				IvfpqCheckDims(d, vec->dim);
 				if (so->nullKey)
 					dist = 0;
-				else if (so->metric == PGVQ_METRIC_L2)
-					dist = pgvq_fvec_l2sqr(so->query, vec->x, d);
 				else
-					dist = pgvq_distance(so->metric, so->query, vec->x, d);
+					dist = pgvq_distance_f64(so->metric, so->query, vec->x, d);
 				MemoryContextSwitchTo(old);
 				MemoryContextReset(so->tmpCtx);
 

@@ -34,6 +34,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	int			list;
 	bool	   *dead;
 	BlockNumber nblocks;
+	double		ntuples = 0;
 
 	if (stats == NULL)
 		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
@@ -114,7 +115,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				stats->tuples_removed += ndead;
 				n = k;
 			}
-			stats->num_index_tuples += n;
+			ntuples += n;
 
 			if (n < cap && firstFree == InvalidBlockNumber)
 				firstFree = blkno;
@@ -127,6 +128,12 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			IvfpqSetInsertPage(index, &cache->meta, list, InvalidBlockNumber, firstFree, true);
 	}
 
+	/*
+	 * VACUUM hands the same stats to every index pass: removed tuples add up
+	 * across passes, but the surviving count is this pass's, not a sum.
+	 */
+	stats->num_index_tuples = ntuples;
+	stats->estimated_count = false;
 	stats->num_pages = RelationGetNumberOfBlocks(index);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(vacCtx);

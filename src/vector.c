@@ -24,6 +24,20 @@
 #include "vector.h"
 #include "vector_util.h"
 
+/*
+ * Euclidean norm summed in double: a float sum of squares overflows for
+ * elements near 1e19 (and underflows near 1e-23), double never does here.
+ */
+double
+FloatsNormL2(const float *x, int dim)
+{
+	double		sum = 0.0;
+
+	for (int i = 0; i < dim; i++)
+		sum += (double) x[i] * (double) x[i];
+	return sqrt(sum);
+}
+
 Vector *
 InitVector(int dim)
 {

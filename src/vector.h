@@ -25,5 +25,6 @@ typedef struct Vector
 #define PG_RETURN_VECTOR_P(x)	PG_RETURN_POINTER(x)
 
 extern Vector *InitVector(int dim);
+extern double FloatsNormL2(const float *x, int dim);
 
 #endif							/* PGVQ_VECTOR_H */

@@ -144,11 +144,7 @@ vector_dims(PG_FUNCTION_ARGS)
 static double
 VectorNormDouble(const Vector *a)
 {
-	double		sum = 0.0;
-
-	for (int i = 0; i < a->dim; i++)
-		sum += (double) a->x[i] * (double) a->x[i];
-	return sqrt(sum);
+	return FloatsNormL2(a->x, a->dim);
 }
 
 VECTOR_FUNCTION(vector_norm);

@@ -59,6 +59,15 @@ void pgvq_distances_1xn(int metric, const float *q, size_t n, size_t d, const fl
     pgvq::kernels().distances_1xn(metric, q, n, d, x, distances);
 }
 
+double pgvq_distance_f64(int metric, const float *a, const float *b, size_t d) {
+    return pgvq::fvec_distance_f64(metric, a, b, d);
+}
+
+void pgvq_distances_1xn_f64(int metric, const float *q, size_t n, size_t d, const float *x,
+                            double *distances) {
+    pgvq::distances_1xn_f64(metric, q, n, d, x, distances);
+}
+
 int pgvq_topk_new(size_t k, pgvq_topk **out, pgvq_status *st) {
     PGVQ_BRIDGE_TRY
     PGVQ_CHECK_ARG(out != nullptr, "top-k heap: no output pointer");
@@ -76,16 +85,21 @@ size_t pgvq_topk_size(const pgvq_topk *h) { return h->heap.size(); }
 
 size_t pgvq_topk_capacity(const pgvq_topk *h) { return h->heap.capacity(); }
 
-float pgvq_topk_threshold(const pgvq_topk *h) { return h->heap.threshold(); }
+double pgvq_topk_threshold(const pgvq_topk *h) { return h->heap.threshold(); }
 
-void pgvq_topk_push(pgvq_topk *h, float distance, int64_t id) { h->heap.push(distance, id); }
+void pgvq_topk_push(pgvq_topk *h, double distance, int64_t id) { h->heap.push(distance, id); }
 
 void pgvq_topk_push_many_after(pgvq_topk *h, size_t n, const float *distances, const int64_t *ids,
-                               float after_distance, int64_t after_id) {
+                               double after_distance, int64_t after_id) {
     h->heap.push_many_after(n, distances, ids, after_distance, after_id);
 }
 
-size_t pgvq_topk_extract_sorted(pgvq_topk *h, float *distances, int64_t *ids) {
+void pgvq_topk_push_many_after_f64(pgvq_topk *h, size_t n, const double *distances,
+                                   const int64_t *ids, double after_distance, int64_t after_id) {
+    h->heap.push_many_after(n, distances, ids, after_distance, after_id);
+}
+
+size_t pgvq_topk_extract_sorted(pgvq_topk *h, double *distances, int64_t *ids) {
     return h->heap.extract_sorted(distances, ids);
 }
 

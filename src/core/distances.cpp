@@ -127,4 +127,33 @@ float fvec_distance(int metric, const float *a, const float *b, size_t d) noexce
     }
 }
 
+double fvec_distance_f64(int metric, const float *a, const float *b, size_t d) noexcept {
+    if (metric != METRIC_COSINE)
+        return fvec_distance(metric, a, b, d);
+    float dot, na, nb;
+    kernels().cosine_parts(a, b, d, &dot, &na, &nb);
+    return cosine_distance_f64(dot, na, nb);
+}
+
+void distances_1xn_f64(int metric, const float *q, size_t n, size_t d, const float *x,
+                       double *out) noexcept {
+    const DistanceKernels &k = kernels();
+    if (metric == METRIC_COSINE) {
+        for (size_t i = 0; i < n; i++) {
+            float dot, na, nb;
+            k.cosine_parts(q, x + i * d, d, &dot, &na, &nb);
+            out[i] = cosine_distance_f64(dot, na, nb);
+        }
+        return;
+    }
+    /* the other metrics are float sums: widen the batched kernel's results */
+    float buf[256];
+    for (size_t i = 0; i < n; i += 256) {
+        const size_t c = n - i < 256 ? n - i : 256;
+        k.distances_1xn(metric, q, c, d, x + i * d, buf);
+        for (size_t j = 0; j < c; j++)
+            out[i + j] = buf[j];
+    }
+}
+
 } // namespace pgvq

@@ -84,13 +84,17 @@ int set_simd_level(int level) noexcept;
  * cosine_distance: the similarity is clamped to [-1, 1]; NaN when a norm is 0.
  * static: each ISA file gets its own copy (see the note at the top).
  */
-static inline float cosine_distance_from_parts(float dot, float norma, float normb) {
+static inline double cosine_distance_f64(float dot, float norma, float normb) {
     double sim = (double)dot / __builtin_sqrt((double)norma * (double)normb);
     if (sim > 1.0)
         sim = 1.0;
     else if (sim < -1.0)
         sim = -1.0;
-    return (float)(1.0 - sim);
+    return 1.0 - sim;
+}
+
+static inline float cosine_distance_from_parts(float dot, float norma, float normb) {
+    return (float)cosine_distance_f64(dot, norma, normb);
 }
 
 #ifndef PGVQ_ISA_TU
@@ -122,6 +126,10 @@ inline float fvec_norm_L2sqr(const float *a, size_t d) noexcept {
 void fvec_norms_L2sqr(size_t n, size_t d, const float *x, float *out) noexcept;
 /* The distance an index orders by (see pgvq_distance). */
 float fvec_distance(int metric, const float *a, const float *b, size_t d) noexcept;
+/* The same in double; cosine not rounded to float (the SQL operator's value). */
+double fvec_distance_f64(int metric, const float *a, const float *b, size_t d) noexcept;
+void distances_1xn_f64(int metric, const float *q, size_t n, size_t d, const float *x,
+                       double *out) noexcept;
 #endif
 
 } // namespace pgvq

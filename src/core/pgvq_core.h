@@ -92,6 +92,14 @@ PGVQ_API float pgvq_distance(int metric, const float *a, const float *b, size_t 
 PGVQ_API void pgvq_distances_1xn(int metric, const float *q, size_t n, size_t d,
 								 const float *x, float *distances);
 
+/* The same distances in float8, as the SQL operators compute them: L2 ->
+ * squared L2 (float sum), IP and L1 -> their float sums, COSINE -> 1 - cos
+ * from float parts in double (not rounded to float4).  Ordering by these
+ * equals ordering by the operators' results.  Never fail. */
+PGVQ_API double pgvq_distance_f64(int metric, const float *a, const float *b, size_t d);
+PGVQ_API void pgvq_distances_1xn_f64(int metric, const float *q, size_t n, size_t d,
+									 const float *x, double *distances);
+
 /* ---- top-k ---------------------------------------------------------------------- */
 
 /* A bounded max-heap keeping the k smallest (distance, id) pairs; ties broken
@@ -106,19 +114,24 @@ PGVQ_API size_t pgvq_topk_capacity(const pgvq_topk *h);
 /* The current k-th (worst kept) distance, +inf while not full.  Never fails.
  * NaN when the worst kept distance is NaN (NaN sorts after every number): prune
  * a candidate only when "distance > threshold" holds, which is never true then. */
-PGVQ_API float pgvq_topk_threshold(const pgvq_topk *h);
-/* Never fails (storage reserved at _new). */
-PGVQ_API void pgvq_topk_push(pgvq_topk *h, float distance, int64_t id);
+PGVQ_API double pgvq_topk_threshold(const pgvq_topk *h);
+/* Never fails (storage reserved at _new).  Distances are kept in double, so
+ * float inputs are exact and float8 ones (cosine) keep their full order. */
+PGVQ_API void pgvq_topk_push(pgvq_topk *h, double distance, int64_t id);
 /* Pushes n candidates whose (distance, id) is strictly greater than
  * (after_distance, after_id) in (distance, id) order; pass -INFINITY and
  * INT64_MIN to accept all.  Used to resume an exact scan past what was
  * already returned.  Never fails. */
 PGVQ_API void pgvq_topk_push_many_after(pgvq_topk *h, size_t n, const float *distances,
-										const int64_t *ids, float after_distance,
+										const int64_t *ids, double after_distance,
 										int64_t after_id);
+/* The same for float8 distances (pgvq_distances_1xn_f64). */
+PGVQ_API void pgvq_topk_push_many_after_f64(pgvq_topk *h, size_t n, const double *distances,
+											const int64_t *ids, double after_distance,
+											int64_t after_id);
 /* Moves the contents out in ascending (distance, id) order and empties the
  * heap.  Buffers must hold pgvq_topk_size() entries.  Returns the count. */
-PGVQ_API size_t pgvq_topk_extract_sorted(pgvq_topk *h, float *distances, int64_t *ids);
+PGVQ_API size_t pgvq_topk_extract_sorted(pgvq_topk *h, double *distances, int64_t *ids);
 
 /* ---- k-means ------------------------------------------------------------------ */
 

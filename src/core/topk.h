@@ -23,7 +23,7 @@
 namespace pgvq {
 
 /* (da, ia) < (db, ib) in the order above. */
-inline bool pair_less(float da, int64_t ia, float db, int64_t ib) noexcept {
+inline bool pair_less(double da, int64_t ia, double db, int64_t ib) noexcept {
     const bool na = std::isnan(da), nb = std::isnan(db);
     if (__builtin_expect(na | nb, 0))
         return na == nb ? ia < ib : nb;
@@ -37,7 +37,7 @@ inline bool pair_less(float da, int64_t ia, float db, int64_t ib) noexcept {
 class TopK {
   public:
     struct Entry {
-        float distance;
+        double distance; /* double: exact for float inputs and for cosine's float8 */
         int64_t id;
     };
 
@@ -48,11 +48,11 @@ class TopK {
     void reset() noexcept { size_ = 0; }
 
     /* The worst kept distance once full (NaN if that is a NaN), +inf before. */
-    float threshold() const noexcept {
-        return (size_ == k_ && k_ > 0) ? heap_[0].distance : std::numeric_limits<float>::infinity();
+    double threshold() const noexcept {
+        return (size_ == k_ && k_ > 0) ? heap_[0].distance : std::numeric_limits<double>::infinity();
     }
 
-    void push(float distance, int64_t id) noexcept {
+    void push(double distance, int64_t id) noexcept {
         if (size_ < k_) {
             sift_up(size_++, Entry{distance, id});
         } else if (k_ > 0 && pair_less(distance, id, heap_[0].distance, heap_[0].id)) {
@@ -60,12 +60,21 @@ class TopK {
         }
     }
 
-    /* Pushes the candidates strictly after (after_distance, after_id). */
-    void push_many_after(size_t n, const float *distances, const int64_t *ids,
-                         float after_distance, int64_t after_id) noexcept;
+    /* Pushes the candidates strictly after (after_distance, after_id);
+     * T is float (PQ scores) or double (exact distances). */
+    template <typename T>
+    void push_many_after(size_t n, const T *distances, const int64_t *ids, double after_distance,
+                         int64_t after_id) noexcept {
+        for (size_t i = 0; i < n; i++) {
+            const double d = distances[i];
+            const int64_t id = ids[i];
+            if (pair_less(after_distance, after_id, d, id))
+                push(d, id);
+        }
+    }
 
     /* Writes the contents in ascending order and empties the heap. */
-    size_t extract_sorted(float *distances, int64_t *ids) noexcept;
+    size_t extract_sorted(double *distances, int64_t *ids) noexcept;
 
   private:
     static bool less(const Entry &a, const Entry &b) noexcept {

@@ -186,6 +186,47 @@ TEST(Distances, OneByNMatchesPairwise) {
     }
 }
 
+/* The float8 forms: 1xn equals pairwise, the non-cosine metrics widen the
+ * float results exactly, cosine is 1 - dot / sqrt(|a|^2 |b|^2) in double from
+ * the float parts (the SQL operator's formula), n past the internal chunk. */
+TEST(Distances, Float8FormsMatchTheOperators) {
+    LevelGuard g;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> ud(-2.0f, 2.0f);
+    for (int level : supported_levels()) {
+        ASSERT_EQ(pgvq_set_simd_level(level), level);
+        const size_t d = 19, n = 600;
+        std::vector<float> q(d), x(n * d), f(n);
+        std::vector<double> out(n + 1);
+        for (auto &v : q)
+            v = ud(rng);
+        for (auto &v : x)
+            v = ud(rng);
+        for (int metric = 0; metric <= 3; metric++) {
+            out[n] = 777.0;
+            pgvq_distances_1xn_f64(metric, q.data(), n, d, x.data(), out.data());
+            pgvq_distances_1xn(metric, q.data(), n, d, x.data(), f.data());
+            for (size_t i = 0; i < n; i++) {
+                const float *xi = x.data() + i * d;
+                double single = pgvq_distance_f64(metric, q.data(), xi, d);
+                ASSERT_EQ(std::memcmp(&single, &out[i], sizeof(double)), 0)
+                    << "metric " << metric << " i " << i;
+                if (metric != PGVQ_METRIC_COSINE) {
+                    ASSERT_EQ(out[i], (double)f[i]) << "metric " << metric << " i " << i;
+                } else {
+                    float dot, na, nb;
+                    pgvq_fvec_cosine_parts(q.data(), xi, d, &dot, &na, &nb);
+                    double sim = (double)dot / std::sqrt((double)na * (double)nb);
+                    sim = sim > 1.0 ? 1.0 : (sim < -1.0 ? -1.0 : sim);
+                    ASSERT_EQ(out[i], 1.0 - sim) << "i " << i;
+                    ASSERT_EQ((float)out[i], f[i]) << "i " << i;
+                }
+            }
+            EXPECT_EQ(out[n], 777.0) << "wrote past n";
+        }
+    }
+}
+
 TEST(Distances, CosineEdgeCases) {
     LevelGuard g;
     for (int level : supported_levels()) {

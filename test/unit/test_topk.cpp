@@ -61,13 +61,15 @@ struct Heap {
     }
     ~Heap() { pgvq_topk_free(h); }
     std::vector<Cand> extract() {
-        std::vector<float> d(pgvq_topk_size(h));
+        std::vector<double> d(pgvq_topk_size(h));
         std::vector<int64_t> id(d.size());
         size_t n = pgvq_topk_extract_sorted(h, d.data(), id.data());
         EXPECT_EQ(n, d.size());
         std::vector<Cand> out(n);
-        for (size_t i = 0; i < n; i++)
-            out[i] = {d[i], id[i]};
+        for (size_t i = 0; i < n; i++) {
+            out[i] = {(float)d[i], id[i]};
+            EXPECT_TRUE(std::isnan(d[i]) || (double)out[i].d == d[i]) << "float inputs come back exactly";
+        }
         return out;
     }
     pgvq_topk *h = nullptr;
@@ -210,4 +212,24 @@ TEST(TopK, AfterCursorIsStrict) {
     const int64_t ids[5] = {3, 4, 5, 100, 0};
     pgvq_topk_push_many_after(heap.h, 5, d, ids, 1.0f, 4);
     expect_same(heap.extract(), {{1.0f, 5}, {2.0f, 0}});
+}
+
+/* float8 distances that round to the same float4 keep their order (cosine). */
+TEST(TopK, DoubleDistancesKeepTheirOrder) {
+    Heap heap(3);
+    const double base = 0.25;
+    const double d[4] = {base + 3e-12, base + 1e-12, base + 2e-12, base};
+    const int64_t ids[4] = {1, 2, 3, 4};
+    ASSERT_EQ((float)d[0], (float)d[3]); /* one float4, four float8 values */
+    pgvq_topk_push_many_after_f64(heap.h, 4, d, ids, -INFINITY, INT64_MIN);
+    std::vector<double> out(3);
+    std::vector<int64_t> oid(3);
+    ASSERT_EQ(pgvq_topk_extract_sorted(heap.h, out.data(), oid.data()), 3u);
+    EXPECT_EQ(oid, (std::vector<int64_t>{4, 2, 3}));
+    EXPECT_EQ(out[0], base);
+    EXPECT_EQ(out[2], base + 2e-12);
+    /* resuming after the third keeps the fourth, though its float4 is equal */
+    pgvq_topk_push_many_after_f64(heap.h, 4, d, ids, out[2], oid[2]);
+    ASSERT_EQ(pgvq_topk_extract_sorted(heap.h, out.data(), oid.data()), 1u);
+    EXPECT_EQ(oid[0], 1);
 }
