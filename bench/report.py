@@ -147,6 +147,9 @@ def main():
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
+    if os.environ.get("PGVQ_NO_PLOT"):
+        print("no plot (--no-plot)")
+        return
     try:
         import matplotlib
         matplotlib.use("Agg")

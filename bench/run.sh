@@ -42,7 +42,9 @@
 #   --no-build           do not build/install (use what is installed)
 #   --keep-cluster       leave the throwaway cluster running (or, on a cluster given by
 #                        PGHOST/PGPORT, the pgvq_bench database, else dropped at the end)
+#   --no-plot            no recall/QPS plot (then python3-matplotlib is not needed)
 #   --smoke              synth:2000:32, short sweeps, pgbench 2 s; implies --check
+#                        and --no-plot
 #   --check              exit non-zero when a build or a sweep point fails, or an
 #                        exact kind (flat, seq scans) has recall below 1
 # Environment: PGHOST/PGPORT (use that cluster; the bench creates and drops the
@@ -76,6 +78,7 @@ OUT=${OUT:-$BENCH/out}
 NO_BUILD=${NO_BUILD:-0}
 KEEP_CLUSTER=${KEEP_CLUSTER:-0}
 SMOKE=0
+PLOT=${PLOT:-1}
 CHECK=${CHECK:-0}
 FAILURES=0
 
@@ -106,7 +109,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--no-build) NO_BUILD=1 ;;
 	--keep-cluster) KEEP_CLUSTER=1 ;;
-	--smoke) SMOKE=1 CHECK=1 ;;
+	--no-plot) PLOT=0 ;;
+	--smoke) SMOKE=1 CHECK=1 PLOT=0 ;;
 	--check) CHECK=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -143,10 +147,11 @@ for t in "$VECS" "$CLIENT"; do
 done
 PGBENCH=$PGBIN/pgbench
 
-# A python3 with matplotlib for the plot (Debian's python3-matplotlib).
+# A python3 with matplotlib for the plot (Debian's python3-matplotlib), when
+# a plot is wanted: the smoke run (the test suite's) and --no-plot need none.
 PY=python3
 command -v python3 >/dev/null || PY=/usr/bin/python3
-if ! "$PY" -c 'import matplotlib' 2>/dev/null; then
+if [ "$PLOT" = 1 ] && ! "$PY" -c 'import matplotlib' 2>/dev/null; then
 	if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
 		PY=/usr/bin/python3
 	else
@@ -511,7 +516,7 @@ for ds in "${DS_LIST[@]}"; do
 done
 
 log "report"
-"$PY" "$BENCH/report.py" "$RESULTS" "$OUT" || echo "report failed"
+PGVQ_NO_PLOT=$([ "$PLOT" = 1 ] || echo 1) "$PY" "$BENCH/report.py" "$RESULTS" "$OUT" || echo "report failed"
 echo "results: $RESULTS, $OUT/results.md${PLOT_NOTE:-}"
 
 if [ "$CHECK" = 1 ]; then

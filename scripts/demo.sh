@@ -95,8 +95,9 @@ Q0=$("$VECS" vec "$DS/query.fvecs" --row 0)
 
 show_query() {
 	local settings=${1:-}
-	echo "EXPLAIN of the query:"
-	psql_q -At -v q="$Q0" <<SQL | sed 's/^/    /'
+	echo "EXPLAIN of the query (the query vector's numbers elided):"
+	# the query vector's 128 numbers would fill the plan twice: elide them
+	psql_q -At -v q="$Q0" <<SQL | sed -E "s/'\\[[^]']*\\]'/'[...]'/g; s/^/    /"
 $settings;
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT $K;
 SQL

@@ -3,8 +3,12 @@
 # missing, builds, installs, starts a throwaway cluster on a Unix socket, and
 # runs unit (GoogleTest, also under ASan+UBSan), a bounded libFuzzer pass over
 # the vector parsers, pg_regress, pgTAP, dataset recall checks and TAP
-# (PostgreSQL::Test::Cluster) tests.  Exits non-zero on
-# any failure.
+# (PostgreSQL::Test::Cluster) tests.  Exits non-zero on any failure.
+#
+# The console gets one line per suite (passed / FAILED / skipped, seconds) and,
+# for a failed suite, the details of its failures; everything every suite
+# printed is in $PGVQ_TEST_LOG_DIR (build/test-logs): all.log and one
+# SUITE.log each.
 #
 #   scripts/test.sh            everything
 #   PGVQ_TEST_ONLY="regress pgtap" scripts/test.sh   a subset
@@ -14,16 +18,71 @@ source "$(dirname "$0")/common.sh"
 
 ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap concurrency"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
+LOGDIR=${PGVQ_TEST_LOG_DIR:-$REPO/build/test-logs}
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR"
+ALL_LOG=$LOGDIR/all.log
+: >"$ALL_LOG"
 failed=()
 passed=()
-run_suite() {
-	local name=$1; shift
-	log "suite: $name"
-	if "$@"; then passed+=("$name"); else failed+=("$name"); echo "*** suite $name FAILED"; fi
+skipped=()
+summary=()
+# A suite that finds nothing to run here writes why into $SUITE_NOTE and
+# returns 77 (skipped); a suite that ran but left parts out writes a note and
+# returns 0.
+SUITE_NOTE=$LOGDIR/.note
+
+# Lines of a failed suite's log worth reading first: TAP "not ok" and its
+# diagnostics, test-runner failure lines, compiler and server errors.
+failure_details() {
+	grep -E -a 'not ok|^#|FAIL|Failed|failed|ERROR|error:|Error |\*\*\*|SKIP|Assertion|Sanitizer|^\s+(got|expected)' "$1" |
+		grep -v -E '^# (Looks like you planned|Subtest:)|tests passed, 0 tests failed' | head -n 150
 }
 
-install_deps
-build_and_install
+run_suite() {
+	local name=$1 log=$LOGDIR/$1.log rc start secs note
+	shift
+	rm -f "$SUITE_NOTE"
+	start=$(date +%s)
+	printf '%-12s ... ' "$name"
+	# in this shell, not a subshell: the cluster a suite starts is the next one's
+	if "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+	secs=$(($(date +%s) - start))
+	note=$(cat "$SUITE_NOTE" 2>/dev/null || true)
+	{ echo "=== suite $name (rc $rc, ${secs}s)"; cat "$log"; } >>"$ALL_LOG"
+	if [ $rc -eq 0 ]; then
+		passed+=("$name")
+		echo "passed (${secs}s)${note:+; $note}"
+	elif [ $rc -eq 77 ]; then
+		skipped+=("$name")
+		echo "skipped (${secs}s): ${note:-nothing to run here}"
+	else
+		failed+=("$name")
+		echo "FAILED (${secs}s), full output in $log"
+		echo "----- $name: failures"
+		failure_details "$log" | sed 's/^/  /'
+		[ "$name" = regress ] && [ -f "$REPO/regression.diffs" ] && head -n 300 "$REPO/regression.diffs" | sed 's/^/  /'
+		echo "----- end of $name"
+	fi
+}
+
+# The set-up (packages, builds, install) goes to setup.log; on failure its tail.
+setup() {
+	local log=$LOGDIR/setup.log start
+	start=$(date +%s)
+	printf '%-12s ... ' setup
+	if ! { install_deps && build_and_install; } >"$log" 2>&1; then
+		echo "FAILED, full output in $log"
+		tail -n 60 "$log"
+		cat "$log" >>"$ALL_LOG"
+		exit 1
+	fi
+	cat "$log" >>"$ALL_LOG"
+	echo "done ($(($(date +%s) - start))s)"
+}
+
+echo "pgvq test suites ($ONLY); full logs in $LOGDIR"
+setup
 
 suite_unit() { ctest --test-dir "$REPO/build/dev" --output-on-failure -j "$JOBS"; }
 
@@ -51,10 +110,14 @@ suite_gpu() {
 	if [ ! -f "$REPO/gpu/CMakeLists.txt" ]; then echo "gpu/ has no CMake project yet"; return 0; fi
 	if [ -z "$nvcc" ]; then
 		echo "SKIP: no nvcc (set CUDACXX); the CUDA module is not compiled"
+		echo "CUDA module skipped (no nvcc); loader tests only" >"$SUITE_NOTE"
 	else
 		configure_gpu "$nvcc" &&
 			cmake --build "$REPO/build/gpu" -j "$JOBS" &&
 			ctest --test-dir "$REPO/build/gpu" --output-on-failure || rc=1
+		if ! ls /dev/nvidia[0-9]* >/dev/null 2>&1; then
+			echo "CUDA module compiled, its device tests skipped (no GPU)" >"$SUITE_NOTE"
+		fi
 	fi
 	need_cluster
 	for f in "$REPO"/test/gpu/*.sh; do
@@ -79,10 +142,7 @@ need_cluster() {
 
 suite_regress() {
 	need_cluster
-	if ! make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG"; then
-		[ -f "$REPO/regression.diffs" ] && head -n 300 "$REPO/regression.diffs"
-		return 1
-	fi
+	make -C "$REPO" -s installcheck PG_CONFIG="$PG_CONFIG"
 }
 
 suite_pgtap() {
@@ -130,8 +190,9 @@ for s in unit asan fuzz gpu regress pgtap recall tap concurrency; do
 	want "$s" && run_suite "$s" "suite_$s"
 done
 
-log "summary"
+echo
 echo "suites passed: ${passed[*]:-none}"
+[ ${#skipped[@]} -eq 0 ] || echo "suites skipped: ${skipped[*]}"
 echo "suites failed: ${failed[*]:-none}"
-echo "${#passed[@]} passed, ${#failed[@]} failed"
+echo "${#passed[@]} passed, ${#skipped[@]} skipped, ${#failed[@]} failed; full log: $ALL_LOG"
 [ ${#failed[@]} -eq 0 ]
