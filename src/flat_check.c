@@ -249,6 +249,8 @@ FlatIndexCheck(PgvqCheckState *state)
 							  : 0);
 		}
 		UnlockReleaseBuffer(buf);
+		if (blkno == FLAT_METAPAGE_BLKNO + 1)
+			PgvqCheckPause();
 	}
 	FreeAccessStrategy(bas);
 
@@ -309,4 +311,31 @@ FlatIndexCheck(PgvqCheckState *state)
 							   "The data page is not on the chain: scans never read its entries.");
 	pfree(datapages.bits);
 	pfree(onchain.bits);
+	state->entry_param = meta.dims;
+}
+
+/*
+ * How many entries of data page blkno hold heap TID tid now (to recheck a
+ * duplicate; VACUUM moves entries only within a page).
+ */
+int
+FlatCheckCountTid(Relation index, int dims, BlockNumber blkno, ItemPointer tid)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+	ItemPointer tids;
+	int			n;
+	int			i;
+	int			found = 0;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	FlatVerifyDataPage(index, page, blkno, dims);
+	n = FlatPageGetOpaque(page)->count;
+	tids = FlatPageGetTids(page);
+	for (i = 0; i < n; i++)
+		if (ItemPointerEquals(&tids[i], tid))
+			found++;
+	UnlockReleaseBuffer(buf);
+	return found;
 }

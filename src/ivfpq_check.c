@@ -376,6 +376,8 @@ IvfpqIndexCheck(PgvqCheckState *state)
 			PgvqCheckCorrupted(index, meta.directoryStart + list / IVFPQ_DIR_PER_PAGE,
 							   "The insert page %u of list %d is not on its chain.",
 							   dir[list].insertPage, list);
+		if (list == 0)
+			PgvqCheckPause();
 	}
 
 	/* 6: nothing initialised is left out */
@@ -386,6 +388,31 @@ IvfpqIndexCheck(PgvqCheckState *state)
 	pfree(dir);
 	pfree(initialised.bits);
 	pfree(seen.bits);
+	state->entry_param = meta.m;
+}
+
+/*
+ * How many entries of list page blkno hold heap TID tid now (to recheck a
+ * duplicate; VACUUM moves entries only within a page).
+ */
+int
+IvfpqCheckCountTid(Relation index, int m, BlockNumber blkno, ItemPointer tid)
+{
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+	int			n;
+	int			i;
+	int			found = 0;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
+	n = IvfpqPageGetOpaque(page)->count;
+	for (i = 0; i < n; i++)
+		if (ItemPointerEquals(IvfpqListTid(page, i), tid))
+			found++;
+	UnlockReleaseBuffer(buf);
+	return found;
 }
 
 /* Cosine indexes leave out vectors that cannot be normalised. */
