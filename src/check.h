@@ -25,6 +25,7 @@
 #include "postgres.h"
 
 #include "storage/block.h"
+#include "storage/bufpage.h"
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
 
@@ -44,7 +45,7 @@ typedef struct PgvqCheckState
 								 * only grow while we hold AccessShareLock) */
 	bool		heapallindexed; /* collect entries[] */
 	bool		has_fingerprint;	/* the AM fills fingerprint */
-	int			entry_param;	/* what count_tid needs to read an entry
+	int			entry_param;	/* what page_tids needs to verify an entry
 								 * page (flat: dims, ivfpq: m), set by the
 								 * AM's walk */
 	PgvqCheckEntry *entries;
@@ -95,11 +96,11 @@ PgvqCheckPause(void)
 /* flat_check.c */
 extern void FlatIndexCheck(PgvqCheckState *state);
 extern uint32 FlatCheckFingerprint(Relation index, Datum value);
-extern int	FlatCheckCountTid(Relation index, int dims, BlockNumber blkno, ItemPointer tid);
+extern ItemPointer FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n);
 
 /* ivfpq_check.c */
 extern void IvfpqIndexCheck(PgvqCheckState *state);
 extern bool IvfpqCheckIndexable(Relation index, Datum value);
-extern int	IvfpqCheckCountTid(Relation index, int m, BlockNumber blkno, ItemPointer tid);
+extern ItemPointer IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n);
 
 #endif							/* PGVQ_CHECK_H */

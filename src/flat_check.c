@@ -315,27 +315,13 @@ FlatIndexCheck(PgvqCheckState *state)
 }
 
 /*
- * How many entries of data page blkno hold heap TID tid now (to recheck a
- * duplicate; VACUUM moves entries only within a page).
+ * The heap TIDs of data page blkno (share-locked by the caller), after
+ * verifying it: to recheck a duplicate.
  */
-int
-FlatCheckCountTid(Relation index, int dims, BlockNumber blkno, ItemPointer tid)
+ItemPointer
+FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n)
 {
-	Buffer		buf = ReadBuffer(index, blkno);
-	Page		page;
-	ItemPointer tids;
-	int			n;
-	int			i;
-	int			found = 0;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
 	FlatVerifyDataPage(index, page, blkno, dims);
-	n = FlatPageGetOpaque(page)->count;
-	tids = FlatPageGetTids(page);
-	for (i = 0; i < n; i++)
-		if (ItemPointerEquals(&tids[i], tid))
-			found++;
-	UnlockReleaseBuffer(buf);
-	return found;
+	*n = FlatPageGetOpaque(page)->count;
+	return FlatPageGetTids(page);
 }

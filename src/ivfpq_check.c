@@ -392,27 +392,16 @@ IvfpqIndexCheck(PgvqCheckState *state)
 }
 
 /*
- * How many entries of list page blkno hold heap TID tid now (to recheck a
- * duplicate; VACUUM moves entries only within a page).
+ * The heap TIDs of list page blkno (share-locked by the caller), after
+ * verifying it: to recheck a duplicate.  TID i lies below TID i - 1, so the
+ * last one starts the array.
  */
-int
-IvfpqCheckCountTid(Relation index, int m, BlockNumber blkno, ItemPointer tid)
+ItemPointer
+IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n)
 {
-	Buffer		buf = ReadBuffer(index, blkno);
-	Page		page;
-	int			n;
-	int			i;
-	int			found = 0;
-
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
 	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
-	n = IvfpqPageGetOpaque(page)->count;
-	for (i = 0; i < n; i++)
-		if (ItemPointerEquals(IvfpqListTid(page, i), tid))
-			found++;
-	UnlockReleaseBuffer(buf);
-	return found;
+	*n = IvfpqPageGetOpaque(page)->count;
+	return *n > 0 ? IvfpqListTid(page, *n - 1) : NULL;
 }
 
 /* Cosine indexes leave out vectors that cannot be normalised. */
