@@ -9,6 +9,21 @@
  * MVCC snapshot sees, with a non-NULL indexable value, has its TID in the
  * index (and, for AMs that store the value, that the stored value matches).
  * See check.h.
+ *
+ * A heap TID collected twice is reported only when proven, without holding
+ * back VACUUM during the walk:
+ *  - if the heap scan finds a row visible to the snapshot at that TID, both
+ *    entries are that row's: it was inserted, with its entries, before the
+ *    walk began, and kept its TID throughout (VACUUM cannot free it while the
+ *    snapshot is registered; the previous holder's entries were gone before
+ *    it was inserted);
+ *  - otherwise the entries may be a dead row's, collected before a concurrent
+ *    VACUUM removed it, and a newer row's that reused the TID.  The pages
+ *    named by the entries are read again under ShareUpdateExclusiveLock on
+ *    the table (it excludes VACUUM, the only thing that frees a TID an index
+ *    points to, but not INSERT/UPDATE/DELETE), taken only when such a
+ *    duplicate exists: if the TID is still on both, one row has two entries.
+ *    A hot standby cannot take that lock, and reports only the first kind.
  */
 #include "postgres.h"
 
@@ -20,14 +35,17 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -47,12 +65,39 @@ typedef struct PgvqCheckMethod
 	uint32		(*fingerprint) (Relation index, Datum value);
 	/* false for non-NULL values the AM does not index (NULL: all are) */
 	bool		(*indexable) (Relation index, Datum value);
+	/* an entry page's heap TIDs (*n of them), once verified (entry_param: see check.h) */
+	ItemPointer (*page_tids) (Relation index, Page page, BlockNumber blkno, int entry_param, int *n);
 } PgvqCheckMethod;
 
 static const PgvqCheckMethod check_methods[] = {
-	{"flat", flatbuild, FlatIndexCheck, FlatCheckFingerprint, NULL},
-	{"ivfpq", ivfpqbuild, IvfpqIndexCheck, NULL, IvfpqCheckIndexable},
+	{"flat", flatbuild, FlatIndexCheck, FlatCheckFingerprint, NULL, FlatCheckPageTids},
+	{"ivfpq", ivfpqbuild, IvfpqIndexCheck, NULL, IvfpqCheckIndexable, IvfpqCheckPageTids},
 };
+
+int			pgvq_check_pause_lock = 0;
+
+void
+PgvqCheckInit(void)
+{
+	DefineCustomIntVariable("pgvq.check_pause_lock",
+							"Test only: advisory lock pgvq_index_check takes and releases mid-walk.",
+							"When not 0, pgvq_index_check takes and releases the session advisory "
+							"lock with this key once, after walking the first list (ivfpq) or data "
+							"page (flat), so a test holding that lock can change the index there.",
+							&pgvq_check_pause_lock,
+							0, 0, INT_MAX,
+							PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+}
+
+void
+PgvqCheckPauseSlow(void)
+{
+	Datum		key = Int64GetDatum((int64) pgvq_check_pause_lock);
+
+	DirectFunctionCall1(pg_advisory_lock_int8, key);
+	DirectFunctionCall1(pg_advisory_unlock_int8, key);
+}
 
 void
 PgvqCheckCorrupted(Relation index, BlockNumber blkno, const char *fmt,...)
@@ -142,6 +187,7 @@ PgvqBlockSetHas(const PgvqBlockSet *set, BlockNumber blkno)
 	return blkno < set->nblocks && (set->bits[blkno / 8] & (1 << (blkno % 8))) != 0;
 }
 
+/* by heap TID: bsearch's key order */
 static int
 PgvqCheckEntryCmp(const void *a, const void *b)
 {
@@ -149,6 +195,133 @@ PgvqCheckEntryCmp(const void *a, const void *b)
 	int64		y = ((const PgvqCheckEntry *) b)->id;
 
 	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* by heap TID, then index block: the sort order */
+static int
+PgvqCheckEntrySortCmp(const void *a, const void *b)
+{
+	int			c = PgvqCheckEntryCmp(a, b);
+	BlockNumber x = ((const PgvqCheckEntry *) a)->blkno;
+	BlockNumber y = ((const PgvqCheckEntry *) b)->blkno;
+
+	return c != 0 ? c : (x < y ? -1 : (x > y ? 1 : 0));
+}
+
+static void PgvqCheckReportDuplicate(PgvqCheckState *state, int64 id, BlockNumber b1, BlockNumber b2)
+			pg_attribute_noreturn();
+
+static void
+PgvqCheckReportDuplicate(PgvqCheckState *state, int64 id, BlockNumber b1, BlockNumber b2)
+{
+	BlockNumber hblk = (BlockNumber) (id >> 16);
+	OffsetNumber hoff = (OffsetNumber) (id & 0xFFFF);
+
+	if (b1 == b2)
+		PgvqCheckCorrupted(state->index, b1, "Heap TID (%u,%u) is indexed twice in block %u.",
+						   hblk, hoff, b1);
+	PgvqCheckCorrupted(state->index, Max(b1, b2), "Heap TID (%u,%u) is indexed twice (blocks %u and %u).",
+					   hblk, hoff, Min(b1, b2), Max(b1, b2));
+}
+
+/* How many entries of entry page blkno hold heap TID tid now. */
+static int
+PgvqCheckCountTid(PgvqCheckState *state, const PgvqCheckMethod *method, BlockNumber blkno,
+				  ItemPointer tid)
+{
+	Buffer		buf = ReadBuffer(state->index, blkno);
+	ItemPointer tids;
+	int			n;
+	int			i;
+	int			found = 0;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	tids = method->page_tids(state->index, BufferGetPage(buf), blkno, state->entry_param, &n);
+	for (i = 0; i < n; i++)
+		if (ItemPointerEquals(&tids[i], tid))
+			found++;
+	UnlockReleaseBuffer(buf);
+	return found;
+}
+
+/*
+ * A heap TID collected n > 1 times (group[0..n-1], sorted by block): its
+ * entries are counted again on the pages they were read from, with VACUUM
+ * locked out by the caller; reported if the TID is still there twice.
+ */
+static void
+PgvqCheckRecountDuplicate(PgvqCheckState *state, const PgvqCheckMethod *method,
+						  const PgvqCheckEntry *group, Size n)
+{
+	ItemPointerData tid;
+	BlockNumber first = InvalidBlockNumber;
+	int			total = 0;
+	Size		i;
+
+	ItemPointerSet(&tid, (BlockNumber) (group[0].id >> 16), (OffsetNumber) (group[0].id & 0xFFFF));
+	for (i = 0; i < n; i++)
+	{
+		int			found;
+
+		if (i > 0 && group[i].blkno == group[i - 1].blkno)
+			continue;
+		found = PgvqCheckCountTid(state, method, group[i].blkno, &tid);
+		if (found == 0)
+			continue;
+		if (found > 1)
+			PgvqCheckReportDuplicate(state, group[0].id, group[i].blkno, group[i].blkno);
+		if (total > 0)
+			PgvqCheckReportDuplicate(state, group[0].id, first, group[i].blkno);
+		first = group[i].blkno;
+		total += found;
+	}
+}
+
+/*
+ * The heap TIDs collected more than once that the heap scan did not prove
+ * (no row visible to the snapshot there): see the top of the file.
+ */
+static void
+PgvqCheckDuplicates(PgvqCheckState *state, const PgvqCheckMethod *method)
+{
+	bool		locked = false;
+	Size		ndup = 0;
+	Size		i = 0;
+
+	while (i < state->nentries)
+	{
+		Size		j = i + 1;
+
+		while (j < state->nentries && state->entries[j].id == state->entries[i].id)
+			j++;
+		if (j - i > 1)
+		{
+			ndup++;
+			if (!RecoveryInProgress())
+			{
+				if (!locked)
+				{
+					LockRelation(state->heap, ShareUpdateExclusiveLock);
+					locked = true;
+				}
+				CHECK_FOR_INTERRUPTS();
+				PgvqCheckRecountDuplicate(state, method, &state->entries[i], j - i);
+			}
+		}
+		else if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		i = j;
+	}
+	if (locked)
+		UnlockRelation(state->heap, ShareUpdateExclusiveLock);
+	if (ndup > 0 && RecoveryInProgress())
+		ereport(DEBUG1,
+				(errmsg_internal("pgvq_index_check: %zu heap TIDs collected twice, of no row the snapshot sees, not rechecked (a standby cannot lock out VACUUM)",
+								 ndup)));
+	else if (ndup > 0)
+		ereport(DEBUG1,
+				(errmsg_internal("pgvq_index_check: %zu heap TIDs collected twice are not indexed twice (VACUUM freed them and inserts reused them during the walk)",
+								 ndup)));
 }
 
 /* heapallindexed: state of the heap scan */
@@ -190,6 +363,11 @@ PgvqHeapCheckCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 						ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid),
 						RelationGetRelationName(state->heap), RelationGetRelationName(index)),
 				 errhint("Please REINDEX it.")));
+	/* a row the snapshot sees has all its entries since before the walk */
+	if (found > state->entries && found[-1].id == key.id)
+		PgvqCheckReportDuplicate(state, key.id, found[-1].blkno, found->blkno);
+	if (found + 1 < state->entries + state->nentries && found[1].id == key.id)
+		PgvqCheckReportDuplicate(state, key.id, found->blkno, found[1].blkno);
 	if (state->has_fingerprint && hc->method->fingerprint != NULL &&
 		hc->method->fingerprint(index, values[0]) != found->fingerprint)
 		PgvqCheckCorrupted(index, found->blkno,
@@ -200,8 +378,8 @@ PgvqHeapCheckCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 }
 
 /*
- * Sorts the collected entries, reports a heap TID indexed twice, then scans
- * the heap under the snapshot.
+ * Sorts the collected entries, scans the heap under the snapshot, then
+ * rechecks the heap TIDs collected twice (see the top of the file).
  */
 static void
 PgvqCheckHeapAllIndexed(PgvqCheckState *state, const PgvqCheckMethod *method, Snapshot snapshot)
@@ -209,27 +387,9 @@ PgvqCheckHeapAllIndexed(PgvqCheckState *state, const PgvqCheckMethod *method, Sn
 	PgvqHeapCheck hc;
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
-	Size		i;
 
 	if (state->nentries > 1)
-		qsort(state->entries, state->nentries, sizeof(PgvqCheckEntry), PgvqCheckEntryCmp);
-	for (i = 1; i < state->nentries; i++)
-	{
-		if (state->entries[i].id == state->entries[i - 1].id)
-		{
-			ItemPointerData tid;
-
-			ItemPointerSet(&tid, (BlockNumber) (state->entries[i].id >> 16),
-						   (OffsetNumber) (state->entries[i].id & 0xFFFF));
-			PgvqCheckCorrupted(state->index, Max(state->entries[i].blkno, state->entries[i - 1].blkno),
-							   "Heap TID (%u,%u) is indexed twice (blocks %u and %u).",
-							   ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid),
-							   Min(state->entries[i].blkno, state->entries[i - 1].blkno),
-							   Max(state->entries[i].blkno, state->entries[i - 1].blkno));
-		}
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
+		qsort(state->entries, state->nentries, sizeof(PgvqCheckEntry), PgvqCheckEntrySortCmp);
 
 	hc.state = state;
 	hc.method = method;
@@ -255,6 +415,7 @@ PgvqCheckHeapAllIndexed(PgvqCheckState *state, const PgvqCheckMethod *method, Sn
 	ereport(DEBUG1,
 			(errmsg_internal("pgvq_index_check: %lld index entries, %lld indexable heap rows",
 							 (long long) state->nentries, (long long) hc.rows)));
+	PgvqCheckDuplicates(state, method);
 }
 
 PGVQ_FUNCTION(pgvq_index_check);

@@ -249,6 +249,8 @@ FlatIndexCheck(PgvqCheckState *state)
 							  : 0);
 		}
 		UnlockReleaseBuffer(buf);
+		if (blkno == FLAT_METAPAGE_BLKNO + 1)
+			PgvqCheckPause();
 	}
 	FreeAccessStrategy(bas);
 
@@ -309,4 +311,17 @@ FlatIndexCheck(PgvqCheckState *state)
 							   "The data page is not on the chain: scans never read its entries.");
 	pfree(datapages.bits);
 	pfree(onchain.bits);
+	state->entry_param = meta.dims;
+}
+
+/*
+ * The heap TIDs of data page blkno (share-locked by the caller), after
+ * verifying it: to recheck a duplicate.
+ */
+ItemPointer
+FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n)
+{
+	FlatVerifyDataPage(index, page, blkno, dims);
+	*n = FlatPageGetOpaque(page)->count;
+	return FlatPageGetTids(page);
 }

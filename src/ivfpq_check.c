@@ -376,6 +376,8 @@ IvfpqIndexCheck(PgvqCheckState *state)
 			PgvqCheckCorrupted(index, meta.directoryStart + list / IVFPQ_DIR_PER_PAGE,
 							   "The insert page %u of list %d is not on its chain.",
 							   dir[list].insertPage, list);
+		if (list == 0)
+			PgvqCheckPause();
 	}
 
 	/* 6: nothing initialised is left out */
@@ -386,6 +388,20 @@ IvfpqIndexCheck(PgvqCheckState *state)
 	pfree(dir);
 	pfree(initialised.bits);
 	pfree(seen.bits);
+	state->entry_param = meta.m;
+}
+
+/*
+ * The heap TIDs of list page blkno (share-locked by the caller), after
+ * verifying it: to recheck a duplicate.  TID i lies below TID i - 1, so the
+ * last one starts the array.
+ */
+ItemPointer
+IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n)
+{
+	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
+	*n = IvfpqPageGetOpaque(page)->count;
+	return *n > 0 ? IvfpqListTid(page, *n - 1) : NULL;
 }
 
 /* Cosine indexes leave out vectors that cannot be normalised. */

@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "pgvq.h"
+#include "check.h"
 #include "gpu_loader.h"
 
 PG_MODULE_MAGIC;
@@ -25,6 +26,7 @@ _PG_init(void)
 	/* Each access method adds its own Init call here. */
 	FlatInit();
 	IvfpqInit();
+	PgvqCheckInit();
 	PgvqGpuInit();
 
 	MarkGUCPrefixReserved("pgvq");

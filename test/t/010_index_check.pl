@@ -21,11 +21,11 @@ my $dim = 4;
 my $cap = int(($BLCKSZ - 24 - 16) / ($dim * 4 + 6));    # 370 entries a page
 
 # one table + flat index per kind of damage, 1000 rows = data blocks 1..3
-my @cases = qw(pageid count vector cycle lower link magic);
+my @cases = qw(pageid count vector cycle lower link magic dup dupdead);
 for my $c (@cases)
 {
 	$node->safe_psql('postgres',
-		"CREATE TABLE t_$c (i int, v vector($dim)); "
+		"CREATE TABLE t_$c (i int, v vector($dim)) WITH (autovacuum_enabled = off); "
 		  . "INSERT INTO t_$c SELECT i, ARRAY[i, i % 7, i % 13, 1]::vector FROM generate_series(1, 1000) i; "
 		  . "CREATE INDEX f_$c ON t_$c USING flat (v);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes before damage");
@@ -33,6 +33,10 @@ for my $c (@cases)
 my %path = map {
 	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('f_$_')")
 } @cases;
+# dupdead: the rows of the two entries that will share a TID are deleted (and
+# not vacuumed), so no row the check's snapshot sees has that TID
+my %dupdead;
+$dupdead{flat} = delete_rows_of('t_dupdead', $path{dupdead}, flat_tid_at(1, 5), flat_tid_at(2, 0));
 $node->stop;
 
 sub patch
@@ -59,6 +63,41 @@ sub peek
 sub page { return $_[0] * $BLCKSZ; }
 sub special { return page($_[0] + 1) - 16; }
 
+# A stored heap TID (bi_hi, bi_lo, offset as uint16) as "(block,offset)".
+sub tid_text
+{
+	my ($hi, $lo, $off) = unpack('vvv', $_[0]);
+	return '(' . (($hi << 16) | $lo) . ",$off)";
+}
+
+# Where entry i's TID is: flat from pd_upper up, ivfpq down from the special area.
+sub flat_tid_at
+{
+	my ($blk, $i) = @_;
+	return sub { return page($blk) + unpack('v', peek($_[0], page($blk) + 14, 2)) + $i * 6; };
+}
+sub ivfpq_tid_at { my ($blk, $i) = @_; return sub { return special($blk) - ($i + 1) * 6; }; }
+
+# Deletes the rows whose TIDs the two entries hold (read after a checkpoint);
+# returns the first one's TID.
+sub delete_rows_of
+{
+	my ($table, $file, $at1, $at2) = @_;
+	$node->safe_psql('postgres', 'CHECKPOINT');
+	my @tids = map { tid_text(peek($file, $_->($file), 6)) } ($at1, $at2);
+	$node->safe_psql('postgres', "DELETE FROM $table WHERE ctid IN ('$tids[0]', '$tids[1]')");
+	return $tids[0];
+}
+
+# Copies entry at1's heap TID over entry at2's: one TID indexed twice.
+sub duplicate_tid
+{
+	my ($file, $at1, $at2) = @_;
+	my $tid = peek($file, $at1->($file), 6);
+	patch($file, $at2->($file), $tid);
+	return tid_text($tid);
+}
+
 # page id of block 2
 patch($path{pageid}, special(2) + 14, pack('v', 0x1234));
 # block 1 loses its last entry: count and pd_lower agree, the structure is fine
@@ -77,6 +116,11 @@ patch($path{lower}, page(2) + 12, pack('v', $lower - $dim * 4));
 patch($path{link}, special(1), pack('V', 4242));
 # the meta page's magic number
 patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+# entry 0 of block 2 gets the heap TID of entry 5 of block 1 (a live row, and
+# for dupdead a deleted one)
+my %duptid;
+$duptid{$_} = duplicate_tid($path{$_}, flat_tid_at(1, 5), flat_tid_at(2, 0)) for qw(dup dupdead);
+is($duptid{dupdead}, $dupdead{flat}, 'dupdead: the shared TID is the deleted row\'s');
 
 $node->start;
 
@@ -129,6 +173,18 @@ check_fails('link', 'false', qr/corrupted at block 1.*link 4242 is out of range/
 isnt($ret, 0, 'link: a scan fails');
 like($err, qr/block 4242|corrupted/, 'link: the scan error is clean');
 
+# a row the snapshot sees, indexed twice: found by the heap scan; a deleted
+# row's TID indexed twice: found when both pages are read again with VACUUM
+# locked out
+for my $c (qw(dup dupdead))
+{
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', false)"), '',
+		"$c: the structure alone looks fine");
+	check_fails($c, 'true',
+		qr/corrupted at block 2.*Heap TID \Q$duptid{$c}\E is indexed twice \(blocks 1 and 2\)/s,
+		'heapallindexed names the TID indexed twice and both blocks');
+}
+
 check_fails('magic', 'false', qr/corrupted at block 0.*magic number is 0xDEADBEEF/s, 'names the meta page');
 ($ret, $out, $err) = scan('magic');
 isnt($ret, 0, 'magic: a scan fails');
@@ -155,12 +211,12 @@ $node->stop;
 # u32, list u32, count u16, flags u16, unused u16, page_id u16.  Codes from
 # offset 24 (m bytes each); TID i at 8192 - 16 - (i + 1) * 6.
 my $m = 2;
-my @qcases = qw(pageid code count cycle dir magic);
+my @qcases = qw(pageid code count cycle dir magic dup dupdead);
 $node->start;
 for my $c (@qcases)
 {
 	$node->safe_psql('postgres',
-		"CREATE TABLE q_$c (i int, v vector($dim)); "
+		"CREATE TABLE q_$c (i int, v vector($dim)) WITH (autovacuum_enabled = off); "
 		  . "INSERT INTO q_$c SELECT i, ARRAY[i % 17, i % 7, i % 13, 1]::vector FROM generate_series(1, 2500) i; "
 		  . "CREATE INDEX x_$c ON q_$c USING ivfpq (v) WITH (lists = 1, m = $m, nbits = 4);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes before damage");
@@ -168,6 +224,7 @@ for my $c (@qcases)
 %path = map {
 	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('x_$_')")
 } @qcases;
+$dupdead{ivfpq} = delete_rows_of('q_dupdead', $path{dupdead}, ivfpq_tid_at(4, 0), ivfpq_tid_at(6, 0));
 $node->stop;
 
 is(unpack('V', peek($path{pageid}, page(3) + 24, 4)), 4, 'the list starts at block 4');
@@ -188,6 +245,11 @@ patch($path{cycle}, special(6), pack('V', 4));
 # the list's start page in the directory points past the end
 patch($path{dir}, page(3) + 24, pack('V', 9999));
 patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+# entry 1 of block 4 gets entry 0's heap TID (a live row: twice in one page);
+# entry 0 of block 6 gets entry 0 of block 4's (a deleted row)
+$duptid{qdup} = duplicate_tid($path{dup}, ivfpq_tid_at(4, 0), ivfpq_tid_at(4, 1));
+$duptid{qdupdead} = duplicate_tid($path{dupdead}, ivfpq_tid_at(4, 0), ivfpq_tid_at(6, 0));
+is($duptid{qdupdead}, $dupdead{ivfpq}, 'ivfpq dupdead: the shared TID is the deleted row\'s');
 $node->start;
 
 sub qcheck_fails
@@ -233,6 +295,17 @@ unlike($err, qr/statement timeout/, 'ivfpq cycle: the scan stops by itself');
 qcheck_fails('dir', 'false', qr/corrupted at block 3.*List 0 starts at block 9999/s, 'names the directory block');
 ($ret, $out, $err) = qscan('dir');
 isnt($ret, 0, 'ivfpq dir: a scan fails');
+
+for my $c (qw(dup dupdead))
+{
+	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', false)"), '',
+		"ivfpq $c: the structure alone looks fine");
+}
+qcheck_fails('dup', 'true', qr/corrupted at block 4.*Heap TID \Q$duptid{qdup}\E is indexed twice in block 4/s,
+	'heapallindexed names the TID indexed twice in one block');
+qcheck_fails('dupdead', 'true',
+	qr/corrupted at block 6.*Heap TID \Q$duptid{qdupdead}\E is indexed twice \(blocks 4 and 6\)/s,
+	'heapallindexed names the deleted row\'s TID indexed twice and both blocks');
 
 qcheck_fails('magic', 'false', qr/corrupted at block 0.*magic number is 0xDEADBEEF/s, 'names the meta page');
 ($ret, $out, $err) = qscan('magic');
