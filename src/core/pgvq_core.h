@@ -204,6 +204,49 @@ PGVQ_API void pgvq_pq_ip_table_t(size_t d, const float *q, size_t m, int nbits,
 /* c[i] = a[i] + bf * b[i] for i < n (Faiss fvec_madd).  Never fails. */
 PGVQ_API void pgvq_fvec_madd(size_t n, const float *a, float bf, const float *b, float *c);
 
+/* ---- error bounds of IVF-PQ codes (pq_bounds.cpp) ------------------------------------ */
+
+/* A quantization error e >= 0 as a 16-bit code on a log scale (2^(1/256) steps):
+ * pgvq_err_decode(pgvq_err_encode(e)) >= e, at most 0.28% above it.  0 <=> e == 0;
+ * 65535 = unbounded (e not finite, too large, negative or NaN).  Never fail. */
+PGVQ_API uint16_t pgvq_err_encode(double e);
+PGVQ_API float pgvq_err_decode(uint16_t code);
+
+/* out[i] = pgvq_err_encode(||r_i - r^_i||) with r^_i the decoded codes[i*m ..]
+ * and r_i = x_i - centroids[labels[i]] (or x_i when centroids and labels are
+ * NULL), summed in double and rounded up. */
+PGVQ_API int pgvq_pq_error_codes(size_t n, size_t d, const float *x, const float *centroids,
+								 const int64_t *labels, size_t m, int nbits,
+								 const float *codebooks, const uint8_t *codes, uint16_t *out,
+								 int nthreads, pgvq_should_stop_fn should_stop, void *stop_arg,
+								 pgvq_status *st);
+
+/* R >= |r^| for every code: sqrt(sum_j max_k |cb_j_k|^2), rounded up.  Never fails. */
+PGVQ_API float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits,
+											   const float *codebooks);
+
+/* The absolute slack of an ADC value over one list (float rounding of the
+ * tables, the bias and the code sum): a list with centroid norm cnorm, query
+ * norm qnorm, R from pgvq_pq_max_reconstruction_norm.  Never fails. */
+PGVQ_API float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rmax);
+
+typedef struct pgvq_pq_bound_params
+{
+	int			metric;			/* PGVQ_METRIC_L2, _IP or _COSINE */
+	int			d;				/* dimensions */
+	float		adc_margin;		/* pgvq_pq_adc_margin of the list */
+	float		qnorm;			/* |q| (IP: the query as given) */
+	float		cnorm;			/* |c| of the list's centroid (IP) */
+	float		rmax;			/* R (IP) */
+} pgvq_pq_bound_params;
+
+/* lb[i] <= the SQL operator's value for the row behind adc[i] and errs[i] (a
+ * 16-bit error code): squared L2 (L2), -<q,x> (IP), 1 - cos (COSINE, on
+ * normalised vectors).  Never above the operator's float8 result, float
+ * rounding included.  Never fails. */
+PGVQ_API void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
+								   const uint16_t *errs, float *lb);
+
 /* ---- text form of a vector ---------------------------------------------------------- */
 
 typedef enum pgvq_parse_result

@@ -1,0 +1,218 @@
+/*
+ * pq_bounds.cpp: error bounds of IVF-PQ codes and the lower bounds they give.
+ *
+ * Each indexed row x is stored as a list (centroid c) and a PQ code of its
+ * residual; its reconstruction is x^ = c + r^.  The error e = ||x - x^|| is
+ * stored with the code, rounded up to a 16-bit log-scale code.  The scan's ADC
+ * value a is ||q - x^||^2 (L2, cosine on normalised vectors) or -<q, x^> (IP)
+ * up to float rounding, so
+ *   L2:      ||q - x|| >= ||q - x^|| - e
+ *   IP:      -<q, x>  >= -<q, x^> - ||q|| e
+ *   cosine:  1 - cos(q, x) = ||q~ - x~||^2 / 2 for unit q~, x~
+ * and the bounds below subtract a margin for every float rounding on the way:
+ * the ADC sum (a margin per list, pgvq_pq_adc_margin) and the operator's own
+ * float sums, so that the SQL operator's value is never below the bound.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "errors.h"
+#include "parallel.h"
+#include "pgvq_core.h"
+
+#include "cpp_only.h"
+
+namespace {
+
+constexpr int kErrSteps = 256;     /* codes per doubling: 2^(1/256) = 1.0027 */
+constexpr int kErrZero = 32768;    /* code of 2^0 */
+constexpr uint16_t kErrInf = 65535; /* unbounded */
+constexpr double kUnit = 1.0 / 16777216.0; /* 2^-24, float's unit roundoff */
+
+/* decoded[c] >= 2^((c - kErrZero) / 256), as a float rounded up; [0] = 0, [65535] = inf. */
+struct ErrTable {
+    float v[65536];
+    ErrTable() noexcept {
+        v[0] = 0.0f;
+        for (int c = 1; c < kErrInf; c++) {
+            double x = std::exp2(double(c - kErrZero) / kErrSteps);
+            float f = (float)x;
+            if ((double)f < x)
+                f = std::nextafter(f, std::numeric_limits<float>::infinity());
+            v[c] = f;
+        }
+        v[kErrInf] = std::numeric_limits<float>::infinity();
+    }
+};
+
+const ErrTable &err_table() noexcept {
+    static const ErrTable table;
+    return table;
+}
+
+/* A float not above x (x finite or +-inf). */
+inline float round_down(double x) noexcept {
+    float f = (float)x;
+    if ((double)f > x)
+        f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    return f;
+}
+
+} // namespace
+
+extern "C" {
+
+uint16_t pgvq_err_encode(double e) {
+    if (!(e > 0.0))
+        return e == 0.0 ? 0 : kErrInf; /* NaN or negative: nothing is known */
+    if (!std::isfinite(e))
+        return kErrInf;
+    const ErrTable &t = err_table();
+    double c = std::ceil(std::log2(e) * kErrSteps) + kErrZero;
+    if (c < 1)
+        c = 1;
+    if (c >= kErrInf)
+        return kErrInf;
+    int code = (int)c;
+    /* log2 may round either way: step to the first code that covers e */
+    while (code > 1 && (double)t.v[code - 1] >= e)
+        code--;
+    while (code < kErrInf && (double)t.v[code] < e)
+        code++;
+    return (uint16_t)code;
+}
+
+float pgvq_err_decode(uint16_t code) { return err_table().v[code]; }
+
+int pgvq_pq_error_codes(size_t n, size_t d, const float *x, const float *centroids,
+                        const int64_t *labels, size_t m, int nbits, const float *codebooks,
+                        const uint8_t *codes, uint16_t *out, int nthreads,
+                        pgvq_should_stop_fn should_stop, void *stop_arg, pgvq_status *st) {
+    PGVQ_BRIDGE_TRY
+    PGVQ_CHECK_ARG(d > 0 && m > 0 && d % m == 0 && nbits >= 1 && nbits <= 8,
+                   "error codes: bad PQ shape (d %zu, m %zu, nbits %d)", d, m, nbits);
+    PGVQ_CHECK_ARG(n == 0 || (x != nullptr && codebooks != nullptr && codes != nullptr &&
+                              out != nullptr),
+                   "error codes: null buffer");
+    PGVQ_CHECK_ARG((centroids == nullptr) == (labels == nullptr),
+                   "error codes: centroids and labels go together");
+    const size_t ksub = size_t(1) << nbits, dsub = d / m;
+    const size_t block = 1024;
+    pgvq::StopChecker stop(should_stop, stop_arg);
+    pgvq::parallel_for((n + block - 1) / block, nthreads, stop,
+                       [&](size_t b, int, const pgvq::StopChecker &) {
+                           const size_t end = std::min(n, (b + 1) * block);
+                           for (size_t i = b * block; i < end; i++) {
+                               const float *xi = x + i * d;
+                               const float *ci =
+                                   centroids ? centroids + (size_t)labels[i] * d : nullptr;
+                               const uint8_t *code = codes + i * m;
+                               double sum = 0.0;
+                               for (size_t j = 0; j < m; j++) {
+                                   const float *cb =
+                                       codebooks + (j * ksub + (code[j] & (ksub - 1))) * dsub;
+                                   for (size_t t = 0; t < dsub; t++) {
+                                       const size_t k = j * dsub + t;
+                                       double r = (double)xi[k] - (ci ? (double)ci[k] : 0.0);
+                                       double diff = r - (double)cb[t];
+                                       sum += diff * diff;
+                                   }
+                               }
+                               /* double rounding over d terms: far below the 2^(1/256) step,
+                                * and covered by this relative slack */
+                               out[i] = pgvq_err_encode(std::sqrt(sum) * (1.0 + 1e-9));
+                           }
+                       });
+    return pgvq::status_ok(st);
+    PGVQ_BRIDGE_CATCH(st, "PQ error codes")
+}
+
+float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits, const float *codebooks) {
+    if (d == 0 || m == 0 || d % m != 0 || nbits < 1 || nbits > 8)
+        return std::numeric_limits<float>::infinity();
+    const size_t ksub = size_t(1) << nbits, dsub = d / m;
+    double total = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        double best = 0.0;
+        for (size_t k = 0; k < ksub; k++) {
+            const float *cb = codebooks + (j * ksub + k) * dsub;
+            double s = 0.0;
+            for (size_t t = 0; t < dsub; t++)
+                s += (double)cb[t] * (double)cb[t];
+            best = std::max(best, s);
+        }
+        total += best;
+    }
+    double r = std::sqrt(total) * (1.0 + 1e-9);
+    float f = (float)r;
+    if ((double)f < r)
+        f = std::nextafter(f, std::numeric_limits<float>::infinity());
+    return f;
+}
+
+/*
+ * Every float sum in the ADC value (table entries over dsub terms, the bias
+ * over d terms, the m-term code sum, the list terms) has a rounding error of
+ * at most (terms) * u * (sum of the magnitudes), and the magnitudes add up to
+ * at most (|q| + |c| + R)^2, R bounding every |r^|.  The factor is doubled
+ * again for the products that feed the sums.
+ */
+float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rmax) {
+    double scale = (double)qnorm + (double)cnorm + (double)rmax;
+    double gamma = (4.0 * (double)d + 8.0 * (double)m + 64.0) * kUnit;
+    double margin = gamma * scale * scale;
+    float f = (float)margin;
+    if ((double)f < margin)
+        f = std::nextafter(f, std::numeric_limits<float>::infinity());
+    return std::isfinite(f) ? f : std::numeric_limits<float>::infinity();
+}
+
+void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
+                          const uint16_t *errs, float *lb) {
+    const float *dec = err_table().v;
+    const double margin = p->adc_margin;
+    /* the operator's float sums over d terms: relative (L2) or absolute slack */
+    const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
+    switch (p->metric) {
+    case PGVQ_METRIC_IP: {
+        const double qn = p->qnorm;
+        const double reach = p->cnorm + (double)p->rmax; /* |x^| <= |c| + R */
+        for (size_t i = 0; i < n; i++) {
+            const double e = dec[errs[i]];
+            /* -<q,x> >= -<q,x^> - |q| e, less the ADC margin and the
+             * operator's rounding (rho |q| |x|, |x| <= |x^| + e) */
+            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e);
+            lb[i] = std::isnan(b) ? -std::numeric_limits<float>::infinity() : round_down(b);
+        }
+        break;
+    }
+    case PGVQ_METRIC_COSINE:
+    case PGVQ_METRIC_L2:
+    default: {
+        const bool cosine = p->metric == PGVQ_METRIC_COSINE;
+        for (size_t i = 0; i < n; i++) {
+            const double e = dec[errs[i]];
+            double a = (double)adc[i] - margin;
+            double s = (a > 0.0 ? std::sqrt(a) : 0.0) - e;
+            double b;
+            if (!(s > 0.0))
+                b = 0.0; /* also for an unbounded e (inf) or a NaN ADC value */
+            else
+                b = s * s * (1.0 - rho);
+            if (cosine) {
+                /* 1 - cos = |q~ - x~|^2 / 2 for unit vectors; the operator
+                 * divides float sums (each off by rho relative) in double, and
+                 * the stored x~ is a float normalisation: absolute slack */
+                b = b * 0.5 - (4.0 * rho + 1e-6);
+            }
+            lb[i] = round_down(b);
+        }
+        break;
+    }
+    }
+}
+
+} // extern "C"

@@ -1,0 +1,264 @@
+/*
+ * test_bounds.cpp: the error codes of IVF-PQ entries and the lower bounds they
+ * give are never above the SQL operators' values (float rounding included),
+ * for every metric, at extreme scales, through each way the scan builds its
+ * ADC tables (list terms, residual tables, inner-product tables).
+ */
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pgvq_core.h"
+
+namespace {
+
+TEST(ErrCode, RoundsUpWithinOneStep) {
+    EXPECT_EQ(pgvq_err_encode(0.0), 0);
+    EXPECT_EQ(pgvq_err_decode(0), 0.0f);
+    EXPECT_EQ(pgvq_err_encode(-1.0), 65535);
+    EXPECT_EQ(pgvq_err_encode(std::nan("")), 65535);
+    EXPECT_EQ(pgvq_err_encode(INFINITY), 65535);
+    EXPECT_EQ(pgvq_err_encode(1e300), 65535);
+    EXPECT_TRUE(std::isinf(pgvq_err_decode(65535)));
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> ex(-120.0, 120.0);
+    for (int i = 0; i < 200000; i++) {
+        double e = std::exp2(ex(rng));
+        uint16_t c = pgvq_err_encode(e);
+        ASSERT_GT(c, 0);
+        ASSERT_LT(c, 65535);
+        double back = pgvq_err_decode(c);
+        ASSERT_GE(back, e) << "e " << e;
+        ASSERT_LE(back, e * 1.0028 + 1e-45) << "e " << e;
+        /* the smallest code that covers e */
+        ASSERT_LT((double)pgvq_err_decode(c - 1), e) << "e " << e;
+    }
+    /* tiny errors get the smallest code, which still covers them */
+    EXPECT_GE((double)pgvq_err_decode(pgvq_err_encode(1e-45)), 1e-45);
+    /* decoding is monotone */
+    for (int c = 1; c < 65535; c++)
+        ASSERT_LT(pgvq_err_decode(c - 1), pgvq_err_decode(c));
+}
+
+struct Index {
+    size_t d, m, lists;
+    int nbits;
+    std::vector<float> centroids, codebooks, codebooksT, cnorms;
+    std::vector<int64_t> labels;
+    std::vector<uint8_t> codes;
+    std::vector<uint16_t> errs;
+    float rmax;
+};
+
+/* An IVF-PQ index over rows x (already normalised for cosine), as ivfpq builds it. */
+Index build(const std::vector<float> &x, size_t n, size_t d, size_t m, int nbits, size_t lists) {
+    Index ix{d, m, lists, nbits, {}, {}, {}, {}, {}, {}, {}, 0.0f};
+    pgvq_status st;
+    pgvq_kmeans_params kp;
+    pgvq_kmeans_params_default(&kp);
+    kp.niter = 5;
+    ix.centroids.resize(lists * d);
+    EXPECT_EQ(pgvq_kmeans_train(n, d, x.data(), lists, &kp, ix.centroids.data(), nullptr, &st),
+              PGVQ_OK);
+    ix.labels.resize(n);
+    EXPECT_EQ(pgvq_assign_l2(n, d, x.data(), lists, ix.centroids.data(), ix.labels.data(),
+                             nullptr, 1, nullptr, nullptr, &st),
+              PGVQ_OK);
+    std::vector<float> res(x);
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < d; t++)
+            res[i * d + t] -= ix.centroids[ix.labels[i] * d + t];
+    ix.codebooks.resize((size_t(1) << nbits) * d);
+    EXPECT_EQ(pgvq_pq_train(n, d, res.data(), m, nbits, &kp, ix.codebooks.data(), &st), PGVQ_OK);
+    ix.codes.resize(n * m);
+    EXPECT_EQ(pgvq_pq_encode(n, d, res.data(), m, nbits, ix.codebooks.data(), ix.codes.data(), 1,
+                             nullptr, nullptr, &st),
+              PGVQ_OK);
+    /* from the raw rows with centroids and labels, as the GPU path does ... */
+    ix.errs.resize(n);
+    EXPECT_EQ(pgvq_pq_error_codes(n, d, x.data(), ix.centroids.data(), ix.labels.data(), m, nbits,
+                                  ix.codebooks.data(), ix.codes.data(), ix.errs.data(), 2, nullptr,
+                                  nullptr, &st),
+              PGVQ_OK);
+    /* ... and from the residuals, as the CPU path does: the same codes */
+    std::vector<uint16_t> errs2(n);
+    EXPECT_EQ(pgvq_pq_error_codes(n, d, res.data(), nullptr, nullptr, m, nbits,
+                                  ix.codebooks.data(), ix.codes.data(), errs2.data(), 1, nullptr,
+                                  nullptr, &st),
+              PGVQ_OK);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++)
+        differ += std::abs((int)errs2[i] - (int)ix.errs[i]) > 1;
+    EXPECT_EQ(differ, 0u);
+    ix.codebooksT.resize(ix.codebooks.size());
+    pgvq_pq_transpose_codebooks(d, m, nbits, ix.codebooks.data(), ix.codebooksT.data());
+    ix.cnorms.resize(lists);
+    for (size_t l = 0; l < lists; l++)
+        ix.cnorms[l] = pgvq_fvec_norm_l2sqr(ix.centroids.data() + l * d, d);
+    ix.rmax = pgvq_pq_max_reconstruction_norm(d, m, nbits, ix.codebooks.data());
+    return ix;
+}
+
+/* ADC values of every row of list l for the query, built the way the scan
+ * does for `path`: 0 list terms, 1 residual table, 2 inner product. */
+std::vector<float> adc_values(const Index &ix, const float *q, size_t l, int path,
+                              const std::vector<size_t> &rows) {
+    const size_t d = ix.d, m = ix.m, ksub = size_t(1) << ix.nbits, per = m * ksub;
+    const float *c = ix.centroids.data() + l * d;
+    std::vector<float> table(per), codes_out(rows.size());
+    float bias = 0.0f;
+    if (path == 0) {
+        std::vector<float> terms(per), cbn(per), qt(per);
+        for (size_t i = 0; i < per; i++)
+            cbn[i] = pgvq_fvec_norm_l2sqr(ix.codebooks.data() + i * (d / m), d / m);
+        pgvq_pq_ip_table_t(d, c, m, ix.nbits, ix.codebooksT.data(), 2.0f, terms.data());
+        pgvq_fvec_madd(per, cbn.data(), 1.0f, terms.data(), terms.data());
+        pgvq_pq_ip_table_t(d, q, m, ix.nbits, ix.codebooksT.data(), -1.0f, qt.data());
+        pgvq_fvec_madd(per, terms.data(), 2.0f, qt.data(), table.data());
+        float score = ix.cnorms[l] - 2 * pgvq_fvec_inner_product(q, c, d);
+        bias = std::max(0.0f, score + pgvq_fvec_norm_l2sqr(q, d));
+    } else if (path == 1) {
+        std::vector<float> r(d);
+        for (size_t t = 0; t < d; t++)
+            r[t] = q[t] - c[t];
+        pgvq_pq_distance_table(PGVQ_METRIC_L2, d, r.data(), m, ix.nbits, ix.codebooks.data(),
+                               table.data());
+    } else {
+        pgvq_pq_ip_table_t(d, q, m, ix.nbits, ix.codebooksT.data(), -1.0f, table.data());
+        bias = -pgvq_fvec_inner_product(q, c, d);
+    }
+    std::vector<uint8_t> codes(rows.size() * m);
+    for (size_t i = 0; i < rows.size(); i++)
+        std::copy_n(ix.codes.data() + rows[i] * m, m, codes.data() + i * m);
+    pgvq_pq_scan_codes(m, ix.nbits, table.data(), bias, rows.size(), codes.data(),
+                       codes_out.data());
+    return codes_out;
+}
+
+void normalise(float *v, size_t d) {
+    double s = 0;
+    for (size_t t = 0; t < d; t++)
+        s += (double)v[t] * v[t];
+    s = std::sqrt(s);
+    for (size_t t = 0; t < d; t++)
+        v[t] = (float)(v[t] / s);
+}
+
+struct Case {
+    int metric;
+    size_t d, m;
+    int nbits;
+    double scale;
+    size_t distinct; /* rows drawn from this many points (0: all distinct) */
+};
+
+void check_case(const Case &cs) {
+    const size_t n = 800, lists = cs.distinct > 0 ? cs.distinct : 6, nq = 6, d = cs.d;
+    std::mt19937 rng(11 + (unsigned)d + (unsigned)cs.metric);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> raw(n * d), q(nq * d);
+    for (size_t i = 0; i < n; i++) {
+        float shift = (float)(i % 5) * 2.0f;
+        for (size_t t = 0; t < d; t++)
+            raw[i * d + t] = (float)((nd(rng) + shift * (t % 3 == 0)) * cs.scale);
+    }
+    /* few distinct points: k-means and PQ reconstruct them (almost) exactly,
+     * so e is ~0 and only the rounding margins keep the bounds below */
+    if (cs.distinct > 0)
+        for (size_t i = cs.distinct; i < n; i++)
+            std::copy_n(raw.data() + (i % cs.distinct) * d, d, raw.data() + i * d);
+    for (auto &v : q)
+        v = (float)(nd(rng) * cs.scale);
+    const bool cosine = cs.metric == PGVQ_METRIC_COSINE;
+    std::vector<float> x(raw);
+    if (cosine)
+        for (size_t i = 0; i < n; i++)
+            normalise(x.data() + i * d, d);
+    Index ix = build(x, n, d, cs.m, cs.nbits, lists);
+    double tight = 0;
+    size_t pairs = 0;
+    for (size_t qi = 0; qi < nq; qi++) {
+        std::vector<float> qq(q.begin() + qi * d, q.begin() + (qi + 1) * d);
+        if (cosine)
+            normalise(qq.data(), d);
+        float qnorm = std::sqrt(pgvq_fvec_norm_l2sqr(qq.data(), d));
+        for (size_t l = 0; l < lists; l++) {
+            std::vector<size_t> rows;
+            for (size_t i = 0; i < n; i++)
+                if ((size_t)ix.labels[i] == l)
+                    rows.push_back(i);
+            if (rows.empty())
+                continue;
+            pgvq_pq_bound_params p;
+            p.metric = cs.metric;
+            p.d = (int)d;
+            p.qnorm = qnorm;
+            p.cnorm = std::sqrt(ix.cnorms[l]);
+            p.rmax = ix.rmax;
+            p.adc_margin = pgvq_pq_adc_margin(d, cs.m, qnorm, p.cnorm, ix.rmax);
+            for (int path : (cs.metric == PGVQ_METRIC_IP ? std::vector<int>{2}
+                                                         : std::vector<int>{0, 1})) {
+                std::vector<float> adc = adc_values(ix, qq.data(), l, path, rows);
+                std::vector<uint16_t> errs(rows.size());
+                for (size_t i = 0; i < rows.size(); i++)
+                    errs[i] = ix.errs[rows[i]];
+                std::vector<float> lb(rows.size());
+                pgvq_pq_lower_bounds(&p, rows.size(), adc.data(), errs.data(), lb.data());
+                for (size_t i = 0; i < rows.size(); i++) {
+                    /* the operator's value on the rows and the query as given */
+                    double exact = pgvq_distance_f64(cs.metric, q.data() + qi * d,
+                                                     raw.data() + rows[i] * d, d);
+                    ASSERT_LE((double)lb[i], exact)
+                        << "metric " << cs.metric << " d " << d << " scale " << cs.scale
+                        << " path " << path << " row " << rows[i] << " adc " << adc[i] << " e "
+                        << pgvq_err_decode(errs[i]);
+                    if (cs.metric != PGVQ_METRIC_IP && exact > 0) {
+                        tight += std::max(0.0, (double)lb[i]) / exact;
+                        pairs++;
+                    }
+                }
+            }
+        }
+    }
+    if (pairs > 0 && cs.scale >= 1e-3 && cs.scale <= 1e6 && cs.metric == PGVQ_METRIC_L2 &&
+        cs.distinct == 0) {
+        /* not vacuous: on average the bound recovers a good part of the distance */
+        EXPECT_GT(tight / pairs, 0.3) << "d " << d << " scale " << cs.scale;
+    }
+}
+
+TEST(LowerBounds, NeverAboveTheOperators) {
+    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_IP, PGVQ_METRIC_COSINE})
+        for (double scale : {1e-12, 1e-3, 1.0, 1e6, 1e15})
+            for (auto shape : {std::vector<size_t>{8, 4, 8}, std::vector<size_t>{32, 8, 4},
+                               std::vector<size_t>{96, 12, 8}}) {
+                SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
+                             std::to_string(scale) + " d " + std::to_string(shape[0]));
+                for (size_t distinct : {0, 4})
+                    check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, distinct});
+                if (HasFatalFailure())
+                    return;
+            }
+}
+
+TEST(LowerBounds, UnboundedAndNaN) {
+    pgvq_pq_bound_params p{PGVQ_METRIC_L2, 4, 0.0f, 1.0f, 1.0f, 1.0f};
+    const float adc[3] = {100.0f, NAN, 4.0f};
+    const uint16_t errs[3] = {65535, 0, 0};
+    float lb[3];
+    pgvq_pq_lower_bounds(&p, 3, adc, errs, lb);
+    EXPECT_EQ(lb[0], 0.0f); /* unknown error: nothing above zero */
+    EXPECT_EQ(lb[1], 0.0f);
+    EXPECT_GT(lb[2], 3.99f);
+    EXPECT_LE(lb[2], 4.0f);
+    p.metric = PGVQ_METRIC_IP;
+    pgvq_pq_lower_bounds(&p, 3, adc, errs, lb);
+    EXPECT_TRUE(std::isinf(lb[0]) && lb[0] < 0);
+    EXPECT_TRUE(std::isinf(lb[1]) && lb[1] < 0);
+}
+
+} // namespace
