@@ -213,8 +213,10 @@ PGVQ_API uint16_t pgvq_err_encode(double e);
 PGVQ_API float pgvq_err_decode(uint16_t code);
 
 /* out[i] = pgvq_err_encode(||r_i - r^_i||) with r^_i the decoded codes[i*m ..]
- * and r_i = x_i - centroids[labels[i]] (or x_i when centroids and labels are
- * NULL), summed in double and rounded up. */
+ * and r_i = x_i - centroids[labels[i]] (x_i itself when centroids and labels
+ * are NULL: a zero centroid), summed in double and rounded up.  Pass the rows
+ * as indexed, not residuals rounded to float: those would understate tiny
+ * errors. */
 PGVQ_API int pgvq_pq_error_codes(size_t n, size_t d, const float *x, const float *centroids,
 								 const int64_t *labels, size_t m, int nbits,
 								 const float *codebooks, const uint8_t *codes, uint16_t *out,

@@ -78,22 +78,13 @@ Index build(const std::vector<float> &x, size_t n, size_t d, size_t m, int nbits
     EXPECT_EQ(pgvq_pq_encode(n, d, res.data(), m, nbits, ix.codebooks.data(), ix.codes.data(), 1,
                              nullptr, nullptr, &st),
               PGVQ_OK);
-    /* from the raw rows with centroids and labels, as the GPU path does ... */
+    /* from the rows with centroids and labels: residuals rounded to float
+     * would understate tiny errors */
     ix.errs.resize(n);
     EXPECT_EQ(pgvq_pq_error_codes(n, d, x.data(), ix.centroids.data(), ix.labels.data(), m, nbits,
                                   ix.codebooks.data(), ix.codes.data(), ix.errs.data(), 2, nullptr,
                                   nullptr, &st),
               PGVQ_OK);
-    /* ... and from the residuals, as the CPU path does: the same codes */
-    std::vector<uint16_t> errs2(n);
-    EXPECT_EQ(pgvq_pq_error_codes(n, d, res.data(), nullptr, nullptr, m, nbits,
-                                  ix.codebooks.data(), ix.codes.data(), errs2.data(), 1, nullptr,
-                                  nullptr, &st),
-              PGVQ_OK);
-    size_t differ = 0;
-    for (size_t i = 0; i < n; i++)
-        differ += std::abs((int)errs2[i] - (int)ix.errs[i]) > 1;
-    EXPECT_EQ(differ, 0u);
     ix.codebooksT.resize(ix.codebooks.size());
     pgvq_pq_transpose_codebooks(d, m, nbits, ix.codebooks.data(), ix.codebooksT.data());
     ix.cnorms.resize(lists);
