@@ -207,11 +207,13 @@ typedef struct IvfpqCache
 	 * L2 and cosine scans: per list the query-independent part of the PQ
 	 * table, terms[l][j][k] = 2 <c_l_j, cb_j_k> + |cb_j_k|^2, so a list's table
 	 * is 2 * (-<q_j, cb_j_k>) + terms[l][j][k] with bias |q - c_l|^2.  Layout
-	 * (lists, m, ksub).  Built by IvfpqCacheListTerms when they fit the cache
-	 * budget, and then kept as long as the entry; NULL otherwise (scans then
-	 * compute the terms of each list they probe, IvfpqListTerms).
+	 * (lists, m, ksub).  Built by IvfpqCacheListTerms once scans have made
+	 * the terms of as many lists themselves (termsRent) and when they fit the
+	 * cache budget, then kept as long as the entry; NULL before (scans then
+	 * make the terms of each list they probe, IvfpqListTerms).
 	 */
 	float	   *listTerms;
+	uint64		termsRent;
 } IvfpqCache;
 
 /* ---- GUCs ---------------------------------------------------------------------- */

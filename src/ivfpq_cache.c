@@ -13,11 +13,16 @@
  *    user needs it, so it is read even when the budget is spent; it then
  *    stays only while in use (e.g. until the scan ends);
  *  - for L2 and cosine scans, the per-list table terms (lists x m x 2^nbits
- *    floats: 16 MB for 256 lists and m = 64).  They are built only when they
- *    fit within the budget beside everything cached, after freeing unused
- *    entries.  A scan that finds no room computes the PQ table of each list
- *    it probes instead, which is the same arithmetic as building that list's
- *    terms: an uncached scan holds no terms at all.
+ *    floats: 16 MB for 256 lists and m = 64).  A scan without them makes the
+ *    terms of each list it probes itself (the same arithmetic a list as
+ *    building them, and no memory), so they are a bargain only for an index
+ *    scanned often.  They are built as a ski rental: once the index's scans
+ *    have made as many lists' terms as the index has lists (what building
+ *    them all costs), and only when they fit within the budget beside
+ *    everything in use, after freeing unused entries.  So a rarely used
+ *    index never pays for them, and indexes used in turn (a query over many
+ *    partitions, again and again) cannot evict each other's terms on every
+ *    statement.
  * So between statements a backend holds at most ivfpq.cache_size; while a
  * statement runs, at most that plus the base parts of the indexes it has in
  * use at once that did not fit.
@@ -179,9 +184,10 @@ IvfpqListTerms(const IvfpqCache *cache, int list, float *out)
 
 /*
  * The per-list table terms of an entry in use (see IvfpqCache), built when
- * they fit the budget (freeing unused entries for them); NULL when they do
- * not, and the caller then makes the terms of each list it probes with
- * IvfpqListTerms.  All or nothing: they are built in a child of the caller's
+ * scans have made enough of them themselves and they fit the budget (freeing
+ * unused entries for them); NULL otherwise, and the caller then makes the
+ * terms of each list it probes with IvfpqListTerms and counts them in
+ * termsRent.  All or nothing: they are built in a child of the caller's
  * memory context and moved under the entry only when complete, so an error or
  * a cancel partway leaves the entry as it was and frees what was built.
  */
@@ -198,7 +204,7 @@ IvfpqCacheListTerms(IvfpqCache *cache)
 	Assert(cache->refcount > 0);
 	if (cache->listTerms != NULL)
 		return cache->listTerms;
-	if (!CacheFits(BytesInUse(), need))
+	if (cache->termsRent < (uint64) cache->meta.lists || !CacheFits(BytesInUse(), need))
 		return NULL;
 	EvictFor(need);
 

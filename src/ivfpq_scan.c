@@ -428,6 +428,7 @@ ScanStage(IndexScanDesc scan)
 			else
 			{
 				IvfpqListTerms(cache, list, so->table);
+				cache->termsRent++;
 				pgvq_fvec_madd(per, so->table, 2.0f, so->qTable, so->table);
 			}
 			/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
