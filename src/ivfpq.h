@@ -49,11 +49,11 @@
 #include "access/amapi.h"
 #include "access/genam.h"
 #include "access/generic_xlog.h"
+#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/itemptr.h"
-#include "lib/ilist.h"
 #include "utils/relcache.h"
 
 #include "pgvq.h"

@@ -77,7 +77,7 @@ IvfpqInit(void)
 							"0 means all hardware threads.",
 							&ivfpq_build_threads, 0, 0, 1024,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("ivfpq.cache_size", "Memory a backend keeps for ivfpq indexes between scans",
+	DefineCustomIntVariable("ivfpq.cache_size", "Memory a backend keeps for ivfpq indexes between statements",
 							"For every index together: centroids, codebooks and PQ table terms, "
 							"least recently used out first.  0 keeps nothing once a scan ends.",
 							&ivfpq_cache_size, 64 * 1024, 0, MAX_KILOBYTES,
