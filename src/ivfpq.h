@@ -49,6 +49,7 @@
 #include "access/amapi.h"
 #include "access/genam.h"
 #include "access/generic_xlog.h"
+#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
@@ -174,14 +175,23 @@ typedef struct IvfpqOptions
 
 /* ---- backend-local cache of a built index's immutable parts ------------------ */
 
+/*
+ * One entry per index (and build): the parts of the index that never change
+ * after its build, read once and shared by the scans, inserts and VACUUMs of
+ * this backend.  The entries live in TopMemoryContext (context "ivfpq cache",
+ * identifier: the index name) and are kept within ivfpq.cache_size together,
+ * least recently used first out; an entry in use is never evicted (see
+ * ivfpq_cache.c).
+ */
 typedef struct IvfpqCache
 {
 	Oid			indexOid;
 	uint64		buildId;
-	int			refcount;
-	bool		stale;
+	int			refcount;		/* users (scans, inserts, ...) holding it */
+	bool		stale;			/* the index was rebuilt: freed when unused */
 	MemoryContext cxt;
-	struct IvfpqCache *next;
+	Size		bytes;			/* memory of cxt and its children */
+	dlist_node	lru;			/* in the backend's list, most recent first */
 
 	IvfpqMetaPageData meta;
 	int			dsub;
@@ -190,20 +200,21 @@ typedef struct IvfpqCache
 	float	   *centroidNorms;	/* (lists) |c|^2 */
 	float	   *codebooks;		/* (m, ksub, dsub) */
 	float	   *codebooksT;		/* (m, dsub, ksub): the same, transposed */
+	float	   *codebookNorms;	/* (m, ksub) |cb_j_k|^2 */
 	BlockNumber *startPages;	/* (lists) */
 
 	/*
 	 * L2 and cosine scans: per list the query-independent part of the PQ
 	 * table, terms[l][j][k] = 2 <c_l_j, cb_j_k> + |cb_j_k|^2, so a list's table
 	 * is 2 * (-<q_j, cb_j_k>) + terms[l][j][k] with bias |q - c_l|^2.  Layout
-	 * (lists, m, ksub).  Built at a scan's first use when it fits
-	 * IVFPQ_MAX_TERMS_BYTES; NULL otherwise (tables are then computed per list).
+	 * (lists, m, ksub).  Built by IvfpqCacheListTerms once scans have made
+	 * the terms of as many lists themselves (termsRent) and when they fit the
+	 * cache budget, then kept as long as the entry; NULL before (scans then
+	 * make the terms of each list they probe, IvfpqListTerms).
 	 */
 	float	   *listTerms;
-	bool		listTermsTried;
+	uint64		termsRent;
 } IvfpqCache;
-
-#define IVFPQ_MAX_TERMS_BYTES	((Size) 64 * 1024 * 1024)
 
 /* ---- GUCs ---------------------------------------------------------------------- */
 
@@ -211,6 +222,7 @@ extern int	ivfpq_probes;
 extern int	ivfpq_rerank;
 extern int	ivfpq_max_probes;
 extern int	ivfpq_build_threads;
+extern int	ivfpq_cache_size;	/* kB, for every index together */
 
 /* ---- prototypes ------------------------------------------------------------------ */
 
@@ -236,7 +248,8 @@ extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 
 #define IvfpqNewBuffer(index, forkNum) PgvqNewBuffer((index), (forkNum))
 extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern bool IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta);
-extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
+extern IvfpqCache *IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta,
+								  MemoryContext parent);
 extern int	IvfpqGetMetric(Relation index);
 extern int	IvfpqDimensions(Relation index);
 extern void IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int list,
@@ -248,5 +261,10 @@ extern void IvfpqCheckDims(int expected, int actual);
 extern int	IvfpqNearestList(const IvfpqCache *cache, const float *x);
 extern ItemPointerData IvfpqIdToTid(int64 id);
 extern int64 IvfpqTidToId(ItemPointer tid);
+
+/* ivfpq_cache.c */
+extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
+extern const float *IvfpqCacheListTerms(IvfpqCache *cache);
+extern void IvfpqListTerms(const IvfpqCache *cache, int list, float *out);
 
 #endif							/* IVFPQ_H */

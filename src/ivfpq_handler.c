@@ -77,6 +77,11 @@ IvfpqInit(void)
 							"0 means all hardware threads.",
 							&ivfpq_build_threads, 0, 0, 1024,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfpq.cache_size", "Memory a backend keeps for ivfpq indexes between statements",
+							"For every index together: centroids, codebooks and PQ table terms, "
+							"least recently used out first.  0 keeps nothing once a scan ends.",
+							&ivfpq_cache_size, 64 * 1024, 0, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ivfpq");
 }
 
@@ -390,6 +395,7 @@ pgvq_ivfpq_lists(PG_FUNCTION_ARGS)
 			pages++;
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
+			CHECK_FOR_INTERRUPTS();
 		}
 		values[0] = Int32GetDatum(list);
 		values[1] = Int64GetDatum(tuples);

@@ -1,8 +1,9 @@
 /*
  * ivfpq_page.c: page helpers of the ivfpq access method: page init and
- * verification on read, relation extension, the meta page, the directory, the
- * backend-local cache of a built index's immutable parts (meta, centroids,
- * codebooks, list start pages), and vector preparation.
+ * verification on read, relation extension, the meta page, the directory,
+ * reading a built index's immutable parts (meta, centroids, codebooks, list
+ * start pages) for the backend-local cache (ivfpq_cache.c), and vector
+ * preparation.
  */
 #include "postgres.h"
 
@@ -17,11 +18,6 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-
-/* At most this many cache entries are kept per backend (unreferenced ones are evicted). */
-#define IVFPQ_CACHE_MAX_ENTRIES 16
-
-static IvfpqCache *ivfpqCacheList = NULL;
 
 const char *
 IvfpqPageKindName(uint16 kind)
@@ -230,38 +226,18 @@ IvfpqReadStream(Relation index, BlockNumber blkno, uint16 kind, Size nfloats, fl
 		done += opaque->count;
 		blkno = opaque->nextblkno;
 		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
-static void
-IvfpqFreeCache(IvfpqCache *c)
-{
-	IvfpqCache **pp;
-
-	for (pp = &ivfpqCacheList; *pp != NULL; pp = &(*pp)->next)
-	{
-		if (*pp == c)
-		{
-			*pp = c->next;
-			break;
-		}
-	}
-	MemoryContextDelete(c->cxt);
-}
-
-static void
-IvfpqReleaseCache(void *arg)
-{
-	IvfpqCache *c = (IvfpqCache *) arg;
-
-	Assert(c->refcount > 0);
-	c->refcount--;
-	if (c->refcount == 0 && c->stale)
-		IvfpqFreeCache(c);
-}
-
-static IvfpqCache *
-IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
+/*
+ * Reads the immutable parts of a built index (see IvfpqCache) into a new
+ * context "ivfpq cache" under parent, so that an error or a cancel partway
+ * frees what was read with parent; the caller moves the context elsewhere
+ * once it has the complete entry.  Polls for interrupts with no buffer locked.
+ */
+IvfpqCache *
+IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext parent)
 {
 	MemoryContext cxt;
 	MemoryContext old;
@@ -270,8 +246,8 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
 	Size		ncb;
 	int			i;
 
-	/* Build under the caller's context; moved to TopMemoryContext once complete */
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq cache", ALLOCSET_DEFAULT_SIZES);
+	cxt = AllocSetContextCreate(parent, "ivfpq cache", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextCopyAndSetIdentifier(cxt, RelationGetRelationName(index));
 	old = MemoryContextSwitchTo(cxt);
 	c = palloc0(sizeof(IvfpqCache));
 	c->cxt = cxt;
@@ -286,13 +262,19 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
 	IvfpqReadStream(index, meta->centroidStart, IVFPQ_PAGE_CENTROID, ncent, c->centroids);
 	c->centroidNorms = palloc(sizeof(float) * meta->lists);
 	for (i = 0; i < meta->lists; i++)
+	{
 		c->centroidNorms[i] = pgvq_fvec_norm_l2sqr(c->centroids + (Size) i * meta->dimensions,
 												   meta->dimensions);
+		CHECK_FOR_INTERRUPTS();
+	}
 	c->codebooks = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
 	IvfpqReadStream(index, meta->codebookStart, IVFPQ_PAGE_CODEBOOK, ncb, c->codebooks);
 	c->codebooksT = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
 	pgvq_pq_transpose_codebooks(meta->dimensions, meta->m, meta->nbits, c->codebooks,
 								c->codebooksT);
+	c->codebookNorms = palloc(sizeof(float) * meta->m * c->ksub);
+	for (i = 0; i < meta->m * c->ksub; i++)
+		c->codebookNorms[i] = pgvq_fvec_norm_l2sqr(c->codebooks + (Size) i * c->dsub, c->dsub);
 
 	c->startPages = palloc(sizeof(BlockNumber) * meta->lists);
 	{
@@ -324,76 +306,11 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta)
 				c->startPages[first + i] = entries[i].startPage;
 			}
 			UnlockReleaseBuffer(buf);
+			CHECK_FOR_INTERRUPTS();
 		}
 	}
 	MemoryContextSwitchTo(old);
-	MemoryContextSetParent(cxt, TopMemoryContext);
 	return c;
-}
-
-/*
- * Returns the cached immutable parts of the index, loading them when the
- * cache has none for this build.  The entry stays referenced until owner is
- * reset or deleted.  The meta page is read (and verified) on every call.
- */
-IvfpqCache *
-IvfpqGetCache(Relation index, MemoryContext owner)
-{
-	IvfpqMetaPageData meta;
-	IvfpqCache *c;
-	IvfpqCache *next;
-	IvfpqCache *found = NULL;
-	int			nentries = 0;
-	MemoryContextCallback *cb;
-
-	IvfpqReadMeta(index, &meta);
-
-	for (c = ivfpqCacheList; c != NULL; c = next)
-	{
-		next = c->next;
-		if (c->indexOid == RelationGetRelid(index) && !c->stale)
-		{
-			if (c->buildId == meta.buildId)
-			{
-				found = c;
-				continue;
-			}
-			c->stale = true;
-			if (c->refcount == 0)
-			{
-				IvfpqFreeCache(c);
-				continue;
-			}
-		}
-		nentries++;
-	}
-
-	if (found == NULL)
-	{
-		/* Evict unreferenced entries beyond the limit (the list is newest first) */
-		if (nentries >= IVFPQ_CACHE_MAX_ENTRIES)
-		{
-			int			kept = 0;
-
-			for (c = ivfpqCacheList; c != NULL; c = next)
-			{
-				next = c->next;
-				if (c->refcount == 0 && ++kept >= IVFPQ_CACHE_MAX_ENTRIES / 2)
-					IvfpqFreeCache(c);
-			}
-		}
-		found = IvfpqLoadCache(index, &meta);
-		found->next = ivfpqCacheList;
-		ivfpqCacheList = found;
-	}
-
-	/* The release callback first: an OOM here must not leak a reference */
-	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
-	cb->func = IvfpqReleaseCache;
-	cb->arg = found;
-	MemoryContextRegisterResetCallback(owner, cb);
-	found->refcount++;
-	return found;
 }
 
 /* The metric of the index's opclass (support function 1). */

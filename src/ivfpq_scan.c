@@ -64,11 +64,11 @@ typedef struct IvfpqScanOpaqueData
 	bool		emptyQuery;		/* a zero query under cosine: no rows */
 	float	   *query;			/* as given (exact distances) */
 	float	   *pqQuery;		/* normalised under cosine */
-	float	   *residual;		/* (d) work area */
 	int		   *listOrder;		/* lists, nearest first */
 	float	   *listScore;		/* (lists) coarse score */
 	float	   *table;			/* (m, ksub) distance table */
-	float	   *qTable;			/* (m, ksub) -2 <q_j, cb_j_k> (L2 with list terms) */
+	float	   *qTable;			/* (m, ksub) -<q_j, cb_j_k> (L2 and cosine) */
+	const float *listTerms;		/* the cache's, or NULL: see IvfpqCacheListTerms */
 	float		queryNorm;		/* |pqQuery|^2 */
 
 	/* stages and batches */
@@ -158,7 +158,6 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->query = palloc(sizeof(float) * so->d);
 	so->pqQuery = palloc(sizeof(float) * so->d);
-	so->residual = palloc(sizeof(float) * so->d);
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
 	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
@@ -245,50 +244,6 @@ CompareIds(const void *a, const void *b)
 }
 
 
-/*
- * Builds the cache's per-list table terms once per backend (see ivfpq.h).
- * All or nothing: the terms are built in a context under the caller's and
- * moved under the cache's only when complete, so an error partway (out of
- * memory) leaves the cache as it was and frees what was allocated.
- */
-static void
-BuildListTerms(IvfpqCache *cache)
-{
-	Size		per = (Size) cache->meta.m * cache->ksub;
-	Size		bytes = mul_size(mul_size(per, cache->meta.lists), sizeof(float));
-	MemoryContext cxt;
-	float	   *cbNorms;
-	float	   *terms;
-	int			l;
-	Size		i;
-
-	if (bytes > IVFPQ_MAX_TERMS_BYTES)
-	{
-		cache->listTermsTried = true;
-		return;
-	}
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq list terms", ALLOCSET_DEFAULT_SIZES);
-	terms = MemoryContextAllocHuge(cxt, bytes);
-	cbNorms = palloc(sizeof(float) * per);
-	for (i = 0; i < per; i++)
-		cbNorms[i] = pgvq_fvec_norm_l2sqr(cache->codebooks + i * cache->dsub, cache->dsub);
-	for (l = 0; l < cache->meta.lists; l++)
-	{
-		float	   *t = terms + (Size) l * per;
-
-		/* 2 <c_l_j, cb_j_k> + |cb_j_k|^2 */
-		pgvq_pq_ip_table_t(cache->meta.dimensions,
-						   cache->centroids + (Size) l * cache->meta.dimensions,
-						   cache->meta.m, cache->meta.nbits, cache->codebooksT, 2.0f, t);
-		pgvq_fvec_madd(per, cbNorms, 1.0f, t, t);
-	}
-	pfree(cbNorms);
-	/* Publish: nothing below can fail */
-	MemoryContextSetParent(cxt, cache->cxt);
-	cache->listTerms = terms;
-	cache->listTermsTried = true;
-}
-
 /* Reads the query and the settings, ranks the lists, starts the first stage. */
 static void
 StartScan(IndexScanDesc scan)
@@ -364,12 +319,10 @@ StartScan(IndexScanDesc scan)
 						   so->table);
 	else
 	{
-		if (!cache->listTermsTried)
-			BuildListTerms(cache);
 		/* qTable = -<q_j, cb_j_k>; a list's table is terms + 2 qTable */
-		if (cache->listTerms != NULL)
-			pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT,
-							   -1.0f, so->qTable);
+		so->listTerms = IvfpqCacheListTerms(cache);
+		pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT,
+						   -1.0f, so->qTable);
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
 	}
 
@@ -468,22 +421,21 @@ ScanStage(IndexScanDesc scan)
 
 		if (so->metric == PGVQ_METRIC_IP)
 			bias = -pgvq_fvec_inner_product(so->pqQuery, c, d);
-		else if (cache->listTerms != NULL)
+		else
 		{
 			Size		per = (Size) so->m * so->ksub;
 
-			pgvq_fvec_madd(per, cache->listTerms + per * list, 2.0f, so->qTable, so->table);
+			/* terms + 2 qTable, with the list's terms cached or made here */
+			if (so->listTerms != NULL)
+				pgvq_fvec_madd(per, so->listTerms + per * list, 2.0f, so->qTable, so->table);
+			else
+			{
+				IvfpqListTerms(cache, list, so->table);
+				cache->termsRent++;
+				pgvq_fvec_madd(per, so->table, 2.0f, so->qTable, so->table);
+			}
 			/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
 			bias = so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
-		}
-		else
-		{
-			int			i;
-
-			for (i = 0; i < d; i++)
-				so->residual[i] = so->pqQuery[i] - c[i];
-			pgvq_pq_distance_table(PGVQ_METRIC_L2, d, so->residual, so->m, nbits,
-								   cache->codebooks, so->table);
 		}
 
 		while (blkno != InvalidBlockNumber)
