@@ -103,7 +103,7 @@ SELECT id FROM ivfpq_c ORDER BY v <=> '[0,0,0]';
 -- up to 16000 dimensions (centroids and codebooks span many pages)
 CREATE TABLE ivfpq_big (id int, v vector(16000));
 INSERT INTO ivfpq_big SELECT i, array_fill(i::real, ARRAY[16000])::vector FROM generate_series(1, 5) i;
-CREATE INDEX ON ivfpq_big USING ivfpq (v) WITH (lists = 2, m = 1000, nbits = 4);
+CREATE INDEX ON ivfpq_big USING ivfpq (v) WITH (lists = 2, m = 800, nbits = 4);
 SELECT id FROM ivfpq_big ORDER BY v <-> array_fill(3.2::real, ARRAY[16000])::vector LIMIT 2;
 
 DROP TABLE ivfpq_d, ivfpq_c, ivfpq_big;

@@ -90,13 +90,13 @@ SELECT c.relname, c.reltuples FROM pg_class c WHERE c.relname IN ('vt', 'vt_ivfp
 RESET maintenance_work_mem;
 DROP TABLE vt;
 
--- m: a code and its TID must fit a list page; 1164 is the largest
-CREATE TABLE mm (v vector(1164));
-INSERT INTO mm SELECT array_fill(1.0::real, ARRAY[1164])::vector FROM generate_series(1, 3);
-CREATE INDEX mm_ok ON mm USING ivfpq (v) WITH (lists = 1, m = 1164);
+-- m: a code and its 8-byte slot must fit a list page; 905 is the largest
+CREATE TABLE mm (v vector(905));
+INSERT INTO mm SELECT array_fill(1.0::real, ARRAY[905])::vector FROM generate_series(1, 3);
+CREATE INDEX mm_ok ON mm USING ivfpq (v) WITH (lists = 1, m = 905);
 SELECT lists, tuples FROM pgvq_ivfpq_list_stats('mm_ok');
 DROP TABLE mm;
-CREATE TABLE mm (v vector(1165));
-INSERT INTO mm SELECT array_fill(1.0::real, ARRAY[1165])::vector FROM generate_series(1, 3);
-CREATE INDEX mm_big ON mm USING ivfpq (v) WITH (lists = 1, m = 1165);
+CREATE TABLE mm (v vector(906));
+INSERT INTO mm SELECT array_fill(1.0::real, ARRAY[906])::vector FROM generate_series(1, 3);
+CREATE INDEX mm_big ON mm USING ivfpq (v) WITH (lists = 1, m = 906);
 DROP TABLE mm;

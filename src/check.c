@@ -65,8 +65,12 @@ typedef struct PgvqCheckMethod
 	uint32		(*fingerprint) (Relation index, Datum value);
 	/* false for non-NULL values the AM does not index (NULL: all are) */
 	bool		(*indexable) (Relation index, Datum value);
-	/* an entry page's heap TIDs (*n of them), once verified (entry_param: see check.h) */
-	ItemPointer (*page_tids) (Relation index, Page page, BlockNumber blkno, int entry_param, int *n);
+	/*
+	 * an entry page's heap TIDs, once verified (entry_param: see check.h):
+	 * *n of them, the first returned, each *stride bytes from the one before
+	 */
+	ItemPointer (*page_tids) (Relation index, Page page, BlockNumber blkno, int entry_param,
+							  int *n, ptrdiff_t *stride);
 } PgvqCheckMethod;
 
 static const PgvqCheckMethod check_methods[] = {
@@ -231,14 +235,16 @@ PgvqCheckCountTid(PgvqCheckState *state, const PgvqCheckMethod *method, BlockNum
 {
 	Buffer		buf = ReadBuffer(state->index, blkno);
 	ItemPointer tids;
+	ptrdiff_t	stride;
 	int			n;
 	int			i;
 	int			found = 0;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	tids = method->page_tids(state->index, BufferGetPage(buf), blkno, state->entry_param, &n);
+	tids = method->page_tids(state->index, BufferGetPage(buf), blkno, state->entry_param, &n,
+							 &stride);
 	for (i = 0; i < n; i++)
-		if (ItemPointerEquals(&tids[i], tid))
+		if (ItemPointerEquals((ItemPointer) ((char *) tids + i * stride), tid))
 			found++;
 	UnlockReleaseBuffer(buf);
 	return found;

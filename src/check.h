@@ -96,11 +96,13 @@ PgvqCheckPause(void)
 /* flat_check.c */
 extern void FlatIndexCheck(PgvqCheckState *state);
 extern uint32 FlatCheckFingerprint(Relation index, Datum value);
-extern ItemPointer FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n);
+extern ItemPointer FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n,
+									 ptrdiff_t *stride);
 
 /* ivfpq_check.c */
 extern void IvfpqIndexCheck(PgvqCheckState *state);
 extern bool IvfpqCheckIndexable(Relation index, Datum value);
-extern ItemPointer IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n);
+extern ItemPointer IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n,
+									  ptrdiff_t *stride);
 
 #endif							/* PGVQ_CHECK_H */

@@ -319,9 +319,11 @@ FlatIndexCheck(PgvqCheckState *state)
  * verifying it: to recheck a duplicate.
  */
 ItemPointer
-FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n)
+FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n,
+				  ptrdiff_t *stride)
 {
 	FlatVerifyDataPage(index, page, blkno, dims);
 	*n = FlatPageGetOpaque(page)->count;
+	*stride = sizeof(ItemPointerData);
 	return FlatPageGetTids(page);
 }

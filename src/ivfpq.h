@@ -12,14 +12,20 @@
  *   directory chain        IvfpqDirEntryData[lists], IVFPQ_DIR_PER_PAGE a page
  *   list pages             one chain per list (see below)
  *
- * A list page packs fixed-size entries bloom-style, codes and TIDs apart so
+ * A list page packs fixed-size entries bloom-style, codes and slots apart so
  * scans read the codes of a page as one contiguous (count, m) uint8 array:
  *
  *   [PageHeader][code 0][code 1]...[code n-1]   <- pd_lower
  *                        ...free...
- *   pd_upper -> [tid n-1]...[tid 1][tid 0][special]
+ *   pd_upper -> [slot n-1]...[slot 1][slot 0][special]
  *
- * pd_lower = header + count * m and pd_upper = special - count * 6 are kept
+ * A slot is 8 bytes: the heap TID (6) and the entry's error code (uint16): e =
+ * |x - x^| between the indexed vector and its reconstruction (centroid plus
+ * decoded residual), rounded up to a log-scale code (pgvq_err_encode).  Scans
+ * turn a code's ADC value and e into a lower bound of the operator's value
+ * and re-rank in bound order (ivfpq_scan.c).
+ *
+ * pd_lower = header + count * m and pd_upper = special - count * 8 are kept
  * exact, so generic WAL (which logs [0, pd_lower) and [pd_upper, BLCKSZ)) and
  * the full-page-image hole both see every byte that matters.
  *
@@ -62,7 +68,7 @@
 /* ---- constants ---------------------------------------------------------- */
 
 #define IVFPQ_MAGIC_NUMBER		0x49565051	/* "IVFQ" */
-#define IVFPQ_VERSION			1
+#define IVFPQ_VERSION			2	/* 2: error codes in the slots */
 #define IVFPQ_PAGE_ID			0xFF8A	/* last two bytes of every page */
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -153,15 +159,22 @@ typedef IvfpqDirEntryData *IvfpqDirEntry;
 #define IVFPQ_DIR_PER_PAGE		((int) (IVFPQ_PAGE_CAPACITY / sizeof(IvfpqDirEntryData)))
 /* Floats per stream page (centroids, codebooks). */
 #define IVFPQ_FLOATS_PER_PAGE	((int) (IVFPQ_PAGE_CAPACITY / sizeof(float)))
-#define IVFPQ_TID_SIZE			sizeof(ItemPointerData)
+/* A list entry's slot: heap TID and error code */
+#define IVFPQ_SLOT_SIZE			8
+StaticAssertDecl(sizeof(ItemPointerData) + sizeof(uint16) <= IVFPQ_SLOT_SIZE,
+				 "a TID and an error code fit a slot");
 /* Entries per list page for m-byte codes. */
-#define IvfpqListCapacity(m)	((int) Min(IVFPQ_PAGE_CAPACITY / ((m) + IVFPQ_TID_SIZE), PG_UINT16_MAX))
+#define IvfpqListCapacity(m)	((int) Min(IVFPQ_PAGE_CAPACITY / ((m) + IVFPQ_SLOT_SIZE), PG_UINT16_MAX))
+/* Bytes of an entry in a build's memory and spill files: code, then error code */
+#define IvfpqEntryCodeSize(m)	((m) + (int) sizeof(uint16))
 
 /* Pointers into a list page */
 #define IvfpqListCodes(page)	((uint8 *) (page) + IVFPQ_PAGE_HEADER)
-/* TID i sits just below the special area, growing downwards. */
-#define IvfpqListTid(page, i) \
-	((ItemPointer) ((char *) (page) + BLCKSZ - IVFPQ_SPECIAL_SIZE - ((i) + 1) * IVFPQ_TID_SIZE))
+/* Slot i sits just below the special area, growing downwards: TID, error code. */
+#define IvfpqListSlot(page, i) \
+	((char *) (page) + BLCKSZ - IVFPQ_SPECIAL_SIZE - ((i) + 1) * IVFPQ_SLOT_SIZE)
+#define IvfpqListTid(page, i)	((ItemPointer) IvfpqListSlot(page, i))
+#define IvfpqListErr(page, i)	((uint16 *) (IvfpqListSlot(page, i) + sizeof(ItemPointerData)))
 
 /* ---- options ---------------------------------------------------------------- */
 
@@ -201,6 +214,7 @@ typedef struct IvfpqCache
 	float	   *codebooks;		/* (m, ksub, dsub) */
 	float	   *codebooksT;		/* (m, dsub, ksub): the same, transposed */
 	float	   *codebookNorms;	/* (m, ksub) |cb_j_k|^2 */
+	float		rmax;			/* >= |r^| of every code (error bounds) */
 	BlockNumber *startPages;	/* (lists) */
 
 	/*
@@ -219,7 +233,7 @@ typedef struct IvfpqCache
 /* ---- GUCs ---------------------------------------------------------------------- */
 
 extern int	ivfpq_probes;
-extern int	ivfpq_rerank;
+extern int	ivfpq_rerank;		/* 0: no cap on a stage's heap fetches */
 extern int	ivfpq_max_probes;
 extern int	ivfpq_build_threads;
 extern int	ivfpq_cache_size;	/* kB, for every index together */
@@ -258,6 +272,14 @@ extern void IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, in
 							   BlockNumber expectOld, BlockNumber newPage, bool force);
 extern bool IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out);
 extern void IvfpqCheckDims(int expected, int actual);
+
+/* ivfpq_encode.c */
+extern void IvfpqPackEntries(int n, int d, const float *x, const float *centroids,
+							 const int64 *labels, int m, int nbits, const float *codebooks,
+							 const uint8 *codes, uint8 *entries, int nthreads);
+extern void IvfpqEncodeEntries(int n, int d, const float *x, const float *centroids,
+							   const int64 *labels, int m, int nbits, const float *codebooks,
+							   uint8 *entries, int nthreads);
 extern int	IvfpqNearestList(const IvfpqCache *cache, const float *x);
 extern ItemPointerData IvfpqIdToTid(int64 id);
 extern int64 IvfpqTidToId(ItemPointer tid);

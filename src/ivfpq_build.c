@@ -92,14 +92,15 @@ typedef struct IvfpqBuildState
 	float	   *batch;			/* (batchCap, dims) */
 	ItemPointerData *batchTids;
 	int64	   *batchLabels;
-	uint8	   *batchCodes;		/* (batchCap, m) */
+	uint8	   *batchCodes;		/* (batchCap, m): the GPU's codes */
+	uint8	   *batchEntries;	/* (batchCap, IvfpqEntryCodeSize(m)) */
 	int			batchN;
 	int			batchCap;
 
 	/* pass 2: all entries, in heap order (in memory) */
 	int32	   *entLists;
 	ItemPointerData *entTids;
-	uint8	   *entCodes;		/* (entCap, m) */
+	uint8	   *entCodes;		/* (entCap, IvfpqEntryCodeSize(m)): code, error code */
 	int64		nent;
 	int64		entCap;
 	int64		rowsDone;
@@ -246,7 +247,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 static Size
 IvfpqEntryBytes(int m)
 {
-	return sizeof(int32) + sizeof(ItemPointerData) + m + sizeof(int64);
+	return sizeof(int32) + sizeof(ItemPointerData) + IvfpqEntryCodeSize(m) + sizeof(int64);
 }
 
 static int64
@@ -267,7 +268,7 @@ SpillEntry(IvfpqBuildState *bs, int32 list, ItemPointer tid, const uint8 *code)
 	TupleTableSlot *slot = bs->spillSlot;
 
 	ExecClearTuple(slot);
-	memcpy(VARDATA(bs->spillCode), code, bs->m);
+	memcpy(VARDATA(bs->spillCode), code, IvfpqEntryCodeSize(bs->m));
 	slot->tts_values[0] = Int32GetDatum(list);
 	slot->tts_values[1] = Int64GetDatum(TidToInt8(tid));
 	slot->tts_values[2] = PointerGetDatum(bs->spillCode);
@@ -306,13 +307,14 @@ StartSpill(IvfpqBuildState *bs, Size need)
 	bs->spill = tuplesort_begin_heap(bs->spillDesc, 2, attNums, sortOps, collations, nullsFirst,
 									 maintenance_work_mem, NULL, TUPLESORT_NONE);
 	bs->spillSlot = MakeSingleTupleTableSlot(bs->spillDesc, &TTSOpsVirtual);
-	bs->spillCode = palloc(VARHDRSZ + bs->m);
-	SET_VARSIZE(bs->spillCode, VARHDRSZ + bs->m);
+	bs->spillCode = palloc(VARHDRSZ + IvfpqEntryCodeSize(bs->m));
+	SET_VARSIZE(bs->spillCode, VARHDRSZ + IvfpqEntryCodeSize(bs->m));
 	bs->listCounts = palloc0(sizeof(int64) * bs->lists);
 
 	for (i = 0; i < bs->nent; i++)
 	{
-		SpillEntry(bs, bs->entLists[i], &bs->entTids[i], bs->entCodes + (Size) i * bs->m);
+		SpillEntry(bs, bs->entLists[i], &bs->entTids[i],
+				   bs->entCodes + (Size) i * IvfpqEntryCodeSize(bs->m));
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -355,21 +357,12 @@ FlushBatch(IvfpqBuildState *bs)
 		rc = pgvq_assign_l2(n, d, bs->batch, bs->lists, bs->centroids, bs->batchLabels, NULL,
 							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq list assignment");
-
-		for (i = 0; i < n; i++)
-		{
-			float	   *x = bs->batch + (Size) i * d;
-			const float *c = bs->centroids + (Size) bs->batchLabels[i] * d;
-			int			j;
-
-			for (j = 0; j < d; j++)
-				x[j] -= c[j];
-		}
-
-		rc = pgvq_pq_encode(n, d, bs->batch, bs->m, bs->nbits, bs->codebooks, bs->batchCodes,
-							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
-		PgvqCheckStatus(rc, &st, "ivfpq encoding");
+		IvfpqEncodeEntries(n, d, bs->batch, bs->centroids, bs->batchLabels, bs->m, bs->nbits,
+						   bs->codebooks, bs->batchEntries, ivfpq_build_threads);
 	}
+	else
+		IvfpqPackEntries(n, d, bs->batch, bs->centroids, bs->batchLabels, bs->m, bs->nbits,
+						 bs->codebooks, bs->batchCodes, bs->batchEntries, ivfpq_build_threads);
 
 	if (bs->spill == NULL && bs->nent + n > bs->entCap)
 	{
@@ -382,7 +375,7 @@ FlushBatch(IvfpqBuildState *bs)
 		{
 			bs->entLists = repalloc_huge(bs->entLists, sizeof(int32) * newCap);
 			bs->entTids = repalloc_huge(bs->entTids, sizeof(ItemPointerData) * newCap);
-			bs->entCodes = repalloc_huge(bs->entCodes, (Size) bs->m * newCap);
+			bs->entCodes = repalloc_huge(bs->entCodes, (Size) IvfpqEntryCodeSize(bs->m) * newCap);
 			bs->entCap = newCap;
 		}
 	}
@@ -390,7 +383,7 @@ FlushBatch(IvfpqBuildState *bs)
 	{
 		for (i = 0; i < n; i++)
 			SpillEntry(bs, (int32) bs->batchLabels[i], &bs->batchTids[i],
-					   bs->batchCodes + (Size) i * bs->m);
+					   bs->batchEntries + (Size) i * IvfpqEntryCodeSize(bs->m));
 	}
 	else
 	{
@@ -399,7 +392,8 @@ FlushBatch(IvfpqBuildState *bs)
 			bs->entLists[bs->nent + i] = (int32) bs->batchLabels[i];
 			bs->entTids[bs->nent + i] = bs->batchTids[i];
 		}
-		memcpy(bs->entCodes + (Size) bs->nent * bs->m, bs->batchCodes, (Size) n * bs->m);
+		memcpy(bs->entCodes + (Size) bs->nent * IvfpqEntryCodeSize(bs->m), bs->batchEntries,
+			   (Size) n * IvfpqEntryCodeSize(bs->m));
 	}
 	bs->nent += n;
 	bs->batchN = 0;
@@ -469,17 +463,22 @@ WriteStream(Relation index, ForkNumber fork, uint16 kind, const float *data, Siz
 	return first;
 }
 
-/* Entry k (in list order, expected in list `list`) of src into tid and code. */
+/*
+ * Entry k (in list order, expected in list `list`) of src into slot i of a
+ * list page: the code, the TID and the error code.
+ */
 static void
-NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, ItemPointer tid, uint8 *code)
+NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, Page page, int i)
 {
+	const uint8 *entry;
+	int			cs = IvfpqEntryCodeSize(m);
+
 	if (src->sort == NULL)
 	{
 		int64		e = src->perm[k];
 
-		memcpy(code, src->codes + (Size) e * m, m);
-		*tid = src->tids[e];
-		return;
+		entry = src->codes + (Size) e * cs;
+		*IvfpqListTid(page, i) = src->tids[e];
 	}
 	else
 	{
@@ -491,12 +490,14 @@ NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, ItemPointer tid, uint
 			elog(ERROR, "ivfpq build: the sorted entries ended early");
 		if (DatumGetInt32(slot_getattr(slot, 1, &isnull)) != list)
 			elog(ERROR, "ivfpq build: sorted entry %lld is not in list %d", (long long) k, list);
-		Int8ToTid(DatumGetInt64(slot_getattr(slot, 2, &isnull)), tid);
+		Int8ToTid(DatumGetInt64(slot_getattr(slot, 2, &isnull)), IvfpqListTid(page, i));
 		c = DatumGetByteaPP(slot_getattr(slot, 3, &isnull));
-		if (VARSIZE_ANY_EXHDR(c) != (Size) m)
+		if (VARSIZE_ANY_EXHDR(c) != (Size) cs)
 			elog(ERROR, "ivfpq build: sorted entry %lld has a code of the wrong size", (long long) k);
-		memcpy(code, VARDATA_ANY(c), m);
+		entry = (const uint8 *) VARDATA_ANY(c);
 	}
+	memcpy(IvfpqListCodes(page) + (Size) i * m, entry, m);
+	memcpy(IvfpqListErr(page, i), entry + m, sizeof(uint16));
 }
 
 /*
@@ -558,15 +559,14 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 		for (;;)
 		{
 			int			n = (int) Min((int64) cap, end - k);
-			uint8	   *dst = IvfpqListCodes(page);
 			int			i;
 
 			for (i = 0; i < n; i++)
-				NextEntry(src, k + i, list, m, IvfpqListTid(page, i), dst + (Size) i * m);
+				NextEntry(src, k + i, list, m, page, i);
 			k += n;
 			IvfpqPageGetOpaque(page)->count = n;
 			((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + (Size) n * m;
-			((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) n * IVFPQ_TID_SIZE;
+			((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) n * IVFPQ_SLOT_SIZE;
 
 			if (k >= end)
 				break;
@@ -869,6 +869,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.batchTids = palloc(sizeof(ItemPointerData) * bs.batchCap);
 	bs.batchLabels = palloc(sizeof(int64) * bs.batchCap);
 	bs.batchCodes = palloc((Size) bs.batchCap * bs.m);
+	bs.batchEntries = palloc((Size) bs.batchCap * IvfpqEntryCodeSize(bs.m));
 	{
 		Size		need = mul_size(Max(bs.rowsTotal, 1024), IvfpqEntryBytes(bs.m));
 
@@ -879,7 +880,8 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 			bs.entCap = Max(bs.rowsTotal, 1024);
 			bs.entLists = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * bs.entCap);
 			bs.entTids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * bs.entCap);
-			bs.entCodes = MemoryContextAllocHuge(CurrentMemoryContext, (Size) bs.m * bs.entCap);
+			bs.entCodes = MemoryContextAllocHuge(CurrentMemoryContext,
+												 (Size) IvfpqEntryCodeSize(bs.m) * bs.entCap);
 		}
 	}
 	table_index_build_scan(heap, index, indexInfo, false, true, EncodeCallback, &bs, NULL);

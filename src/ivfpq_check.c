@@ -143,7 +143,7 @@ IvfpqCheckPageHeader(Relation index, Page page, BlockNumber blkno, const IvfpqMe
 		case IVFPQ_PAGE_LIST:
 			if (opaque->count > IvfpqListCapacity(meta->m) ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + (Size) opaque->count * meta->m ||
-				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_TID_SIZE)
+				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_SLOT_SIZE)
 				PgvqCheckCorrupted(index, blkno,
 								   "The entry count %u does not match pd_lower %u / pd_upper %u for %d-byte codes.",
 								   opaque->count, ph->pd_lower, ph->pd_upper, meta->m);
@@ -393,15 +393,16 @@ IvfpqIndexCheck(PgvqCheckState *state)
 
 /*
  * The heap TIDs of list page blkno (share-locked by the caller), after
- * verifying it: to recheck a duplicate.  TID i lies below TID i - 1, so the
- * last one starts the array.
+ * verifying it: to recheck a duplicate.  Slot i lies one slot below slot i - 1.
  */
 ItemPointer
-IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n)
+IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n,
+				   ptrdiff_t *stride)
 {
 	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
 	*n = IvfpqPageGetOpaque(page)->count;
-	return *n > 0 ? IvfpqListTid(page, *n - 1) : NULL;
+	*stride = -(ptrdiff_t) IVFPQ_SLOT_SIZE;
+	return IvfpqListTid(page, 0);
 }
 
 /* Cosine indexes leave out vectors that cannot be normalised. */

@@ -62,11 +62,11 @@ IvfpqInit(void)
 							"Larger values raise recall and cost.",
 							&ivfpq_probes, 10, 1, IVFPQ_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("ivfpq.rerank", "Candidates re-ranked with exact distances per batch",
-							"The scan re-ranks this many PQ candidates from the heap, "
-							"returns them in exact distance order, and takes the next batch "
-							"when more rows are asked for.",
-							&ivfpq_rerank, 100, 1, 1000000,
+	DefineCustomIntVariable("ivfpq.rerank", "Most heap fetches a stage of an ivfpq scan makes while it waits for exact order",
+							"0 (the default) means no limit: rows come back in exact distance "
+							"order within the probed lists.  Past the limit the scan returns its "
+							"best re-ranked row after each fetch without waiting for the bounds.",
+							&ivfpq_rerank, 0, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.max_probes", "Most lists an ivfpq scan visits when more rows are asked for",
 							"-1 means all lists.  A scan starts with ivfpq.probes lists and "
@@ -122,7 +122,8 @@ ivfpqbuildphasename(int64 phasenum)
 
 /*
  * Cost: the scan reads the centroids, probes/lists of the list pages and
- * re-ranks ivfpq.rerank rows from the heap before it returns its first row.
+ * re-ranks rows from the heap in bound order before it returns its first row
+ * (estimated as 100 fetches, or ivfpq.rerank when that is set lower).
  * Without an ORDER BY the index is useless.
  */
 static void
@@ -172,7 +173,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/* The list pages are read sequentially */
 	costs.indexTotalCost -= costs.numIndexPages * (spc_random_page_cost - 1.0) * ratio;
 	/* Re-ranking: heap fetches of the candidate pool */
-	costs.indexTotalCost += Min(ivfpq_rerank, path->indexinfo->rel->tuples) *
+	costs.indexTotalCost += Min(ivfpq_rerank > 0 ? Min(ivfpq_rerank, 100) : 100,
+								path->indexinfo->rel->tuples) *
 		(spc_random_page_cost * 0.25 + cpu_operator_cost * 10);
 	if (costs.indexTotalCost < 0)
 		costs.indexTotalCost = 0;

@@ -20,17 +20,19 @@
 
 #include "ivfpq.h"
 
+/* entry: the code, then its error code (IvfpqEntryCodeSize(m) bytes) */
 static void
-AppendEntry(Page page, int m, const uint8 *code, ItemPointer tid)
+AppendEntry(Page page, int m, const uint8 *entry, ItemPointer tid)
 {
 	IvfpqPageOpaque opaque = IvfpqPageGetOpaque(page);
 	int			i = opaque->count;
 
-	memcpy(IvfpqListCodes(page) + (Size) i * m, code, m);
+	memcpy(IvfpqListCodes(page) + (Size) i * m, entry, m);
 	*IvfpqListTid(page, i) = *tid;
+	memcpy(IvfpqListErr(page, i), entry + m, sizeof(uint16));
 	opaque->count = i + 1;
 	((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + (Size) (i + 1) * m;
-	((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) (i + 1) * IVFPQ_TID_SIZE;
+	((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) (i + 1) * IVFPQ_SLOT_SIZE;
 }
 
 static void
@@ -123,9 +125,6 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	uint8	   *code;
 	int			d;
 	int			list;
-	int			i;
-	pgvq_status st;
-	int			rc;
 
 	if (isnull[0])
 		return false;
@@ -139,17 +138,13 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	x = palloc(sizeof(float) * d);
 	if (IvfpqPrepareVector(cache->meta.metric, DatumGetVector(values[0]), d, x))
 	{
-		const float *c;
+		int64		label;
 
 		list = IvfpqNearestList(cache, x);
-		c = cache->centroids + (Size) list * d;
-		for (i = 0; i < d; i++)
-			x[i] -= c[i];
-		code = palloc(cache->meta.m);
-		memset(&st, 0, sizeof(st));
-		rc = pgvq_pq_encode(1, d, x, cache->meta.m, cache->meta.nbits, cache->codebooks, code,
-							1, NULL, NULL, &st);
-		PgvqCheckStatus(rc, &st, "ivfpq encoding");
+		label = list;
+		code = palloc(IvfpqEntryCodeSize(cache->meta.m));
+		IvfpqEncodeEntries(1, d, x, cache->centroids, &label, cache->meta.m, cache->meta.nbits,
+						   cache->codebooks, code, 1);
 		InsertEntry(index, &cache->meta, list, code, heap_tid);
 	}
 

@@ -132,7 +132,7 @@ IvfpqPageProblem(Page page, uint16 kind, int m, char *detail, size_t len)
 		case IVFPQ_PAGE_LIST:
 			if (m < 1 || opaque->count > IvfpqListCapacity(m) ||
 				ph->pd_lower != IVFPQ_PAGE_HEADER + (Size) opaque->count * m ||
-				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_TID_SIZE)
+				ph->pd_upper != BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) opaque->count * IVFPQ_SLOT_SIZE)
 			{
 				snprintf(detail, len,
 						 "The entry count %u does not match pd_lower %u / pd_upper %u for %d-byte codes.",
@@ -151,8 +151,21 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 	char		detail[160];
 	const char *problem = IvfpqPageProblem(page, kind, m, detail, sizeof(detail));
 
-	if (problem != NULL)
-		IvfpqCorrupt(index, blkno, problem);
+	if (problem == NULL)
+		return;
+	/* an index of another format version is not damaged: it wants a REINDEX */
+	if (kind == IVFPQ_PAGE_META && !PageIsNew(page) &&
+		PageGetSpecialSize(page) == IVFPQ_SPECIAL_SIZE &&
+		IvfpqPageGetOpaque(page)->page_id == IVFPQ_PAGE_ID &&
+		IvfpqPageGetMeta(page)->magicNumber == IVFPQ_MAGIC_NUMBER &&
+		IvfpqPageGetMeta(page)->version != IVFPQ_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ivfpq index \"%s\" has on-disk format version %u, this pgvq reads version %u",
+						RelationGetRelationName(index), IvfpqPageGetMeta(page)->version,
+						IVFPQ_VERSION),
+				 errhint("REINDEX the index (version 2 stores an error bound with every entry).")));
+	IvfpqCorrupt(index, blkno, problem);
 }
 
 
@@ -273,6 +286,7 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 	pgvq_pq_transpose_codebooks(meta->dimensions, meta->m, meta->nbits, c->codebooks,
 								c->codebooksT);
 	c->codebookNorms = palloc(sizeof(float) * meta->m * c->ksub);
+	c->rmax = pgvq_pq_max_reconstruction_norm(meta->dimensions, meta->m, meta->nbits, c->codebooks);
 	for (i = 0; i < meta->m * c->ksub; i++)
 		c->codebookNorms[i] = pgvq_fvec_norm_l2sqr(c->codebooks + (Size) i * c->dsub, c->dsub);
 

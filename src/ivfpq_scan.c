@@ -4,19 +4,29 @@
  * A scan ranks the lists by their centroid's distance to the query and works
  * in stages: the first stage covers the nearest ivfpq.probes lists, each
  * later one the next ivfpq.probes lists, up to ivfpq.max_probes lists (all by
- * default).  Within a stage the scan takes batches: it scans the PQ codes of
- * the stage's lists (one share lock per page, the page's codes scanned as one
- * contiguous array by the core), keeps the ivfpq.rerank best PQ candidates
- * that come after the previous batch's last one in (PQ distance, TID) order,
- * fetches each candidate's vector from the heap with the scan's snapshot,
- * computes its exact distance, and returns the visible rows of the batch in
- * exact distance order (xs_recheckorderby = false: the distances are exact).
- * The executor asks for more rows only when a WHERE clause rejected rows or
- * the LIMIT is large; then the next batch (and then the next stage) follows.
- * Each batch is exactly ordered; the order across batches is approximate.
+ * default).  A stage scans the PQ codes of its lists (one share lock per
+ * page, the page's codes scanned as one contiguous array by the core) and
+ * turns each entry's ADC value and error code into a lower bound of the
+ * operator's value for its row (pgvq_pq_lower_bounds: never above the float8
+ * the operator computes, float rounding included).  Entries are then
+ * re-ranked in bound order (ivfpq_rerank.c: heap fetch with the scan's
+ * snapshot, exact value), and a row is returned once its exact value is not
+ * above the smallest bound still waiting (xs_recheckorderby = false: the
+ * values are exact).  So within the lists probed so far the rows come back
+ * in exact order, however many the executor asks for, and the number of heap
+ * fetches adapts to the query: probes = lists is an exact search.
  *
- * An untrained index (built on no rows) re-ranks every entry in one batch, so
- * its results are exact.
+ * A further stage opens only when every row of the earlier ones has been
+ * returned (a WHERE clause rejected rows, or the LIMIT is large).  Its rows
+ * are exactly ordered among themselves and against what is still waiting,
+ * but one of them can be nearer than rows already returned: the lists not
+ * yet probed are not bounded.
+ *
+ * ivfpq.rerank (0 = no limit) caps the heap fetches of a stage: past it the
+ * scan returns its best re-ranked row without waiting for the bounds.
+ *
+ * An untrained index (built on no rows) has one list, a zero centroid and
+ * zero codebooks: its bounds are ||q| - |x||, still exact.
  */
 #include "postgres.h"
 
@@ -34,101 +44,17 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "ivfpq.h"
+#include "ivfpq_scan.h"
 
-typedef struct IvfpqCandidate
-{
-	double		distance;		/* exact: as the operator computes it (squared
-								 * for L2); PQ score before the re-rank */
-	int64		id;
-} IvfpqCandidate;
 
-typedef struct IvfpqScanOpaqueData
-{
-	MemoryContext scanCtx;		/* lives from beginscan to endscan */
-	MemoryContext tmpCtx;		/* per-candidate detoasting */
-	IvfpqCache *cache;
-	int			metric;
-	int			d;
-	int			m;
-	int			ksub;
-	int			lists;
-	bool		trained;
-	AttrNumber	attno;			/* heap attribute of the indexed column */
-
-	/* query */
-	bool		started;
-	bool		nullQuery;		/* no PQ ranking (NULL key, or a cosine query
-								 * without a usable norm): any order */
-	bool		nullKey;		/* ORDER BY col <op> NULL: no distances */
-	bool		emptyQuery;		/* a zero query under cosine: no rows */
-	float	   *query;			/* as given (exact distances) */
-	float	   *pqQuery;		/* normalised under cosine */
-	int		   *listOrder;		/* lists, nearest first */
-	float	   *listScore;		/* (lists) coarse score */
-	float	   *table;			/* (m, ksub) distance table */
-	float	   *qTable;			/* (m, ksub) -<q_j, cb_j_k> (L2 and cosine) */
-	const float *listTerms;		/* the cache's, or NULL: see IvfpqCacheListTerms */
-	float		queryNorm;		/* |pqQuery|^2 */
-
-	/* stages and batches */
-	int			probeLo;
-	int			probeHi;
-	int			maxProbes;
-	bool		stageDrained;
-	double		afterDist;
-	int64		afterId;
-	pgvq_topk  *pool;
-	size_t		poolCap;
-	float	   *pageDist;		/* (page capacity) */
-	int64	   *pageIds;
-	double	   *candDist;		/* (poolCap) */
-	int64	   *candIds;
-	IvfpqCandidate *results;	/* (poolCap) */
-	int			nresults;
-	int			resultPos;
-
-	/* heap access */
-	IndexFetchTableData *fetch;
-	TupleTableSlot *slot;
-} IvfpqScanOpaqueData;
-
-typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
-
+/* Frees the core's selection heaps with the scan context, on error as well. */
 static void
-FreePool(void *arg)
+FreeSel(void *arg)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) arg;
 
-	if (so->pool != NULL)
-		pgvq_topk_free(so->pool);
-	so->pool = NULL;
-}
-
-static void
-EnsurePool(IvfpqScanOpaque so, size_t cap)
-{
-	pgvq_status st;
-	int			rc;
-
-	if (so->pool != NULL && so->poolCap == cap)
-		return;
-	if (so->pool != NULL)
-		pgvq_topk_free(so->pool);
-	so->pool = NULL;
-	memset(&st, 0, sizeof(st));
-	rc = pgvq_topk_new(cap, &so->pool, &st);
-	PgvqCheckStatus(rc, &st, "ivfpq scan");
-	so->poolCap = cap;
-	if (so->candDist)
-	{
-		pfree(so->candDist);
-		pfree(so->candIds);
-		pfree(so->results);
-	}
-	so->candDist = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * cap);
-	so->candIds = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * cap);
-	so->results = MemoryContextAllocHuge(so->scanCtx, sizeof(IvfpqCandidate) * cap);
+	IvfpqOrderFree(&so->byLB);
+	IvfpqOrderFree(&so->byADC);
 }
 
 IndexScanDesc
@@ -153,7 +79,6 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->m = cache->meta.m;
 	so->ksub = cache->ksub;
 	so->lists = cache->meta.lists;
-	so->trained = cache->meta.trained != 0;
 	so->attno = index->rd_index->indkey.values[0];
 
 	so->query = palloc(sizeof(float) * so->d);
@@ -163,7 +88,8 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
 	so->qTable = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
 	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
-	so->pageIds = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
+	so->pageErr = palloc(sizeof(uint16) * IvfpqListCapacity(so->m));
+	so->pageLB = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	MemoryContextSwitchTo(old);
 
 	/* Exact distances are reported in the operator's units */
@@ -174,7 +100,7 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 
 	/* The core's top-k heap is freed with the scan context, on error too */
 	cb = palloc(sizeof(MemoryContextCallback));
-	cb->func = FreePool;
+	cb->func = FreeSel;
 	cb->arg = so;
 	MemoryContextRegisterResetCallback(so->scanCtx, cb);
 
@@ -191,8 +117,7 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	so->started = false;
-	so->nresults = 0;
-	so->resultPos = 0;
+	so->resN = 0;
 }
 
 static int
@@ -208,41 +133,6 @@ CompareListScore(const void *a, const void *b, void *arg)
 		return 1;
 	return *(const int *) a - *(const int *) b;
 }
-
-/*
- * (distance, TID) order.  A NaN distance (cosine of a zero vector, or of
- * vectors whose products overflow float4) sorts after every number, as
- * Postgres' float comparisons and a sequential scan's sort do; plain < and >
- * would leave NaN rows wherever qsort happened to put them.
- */
-static int
-CompareCandidates(const void *a, const void *b)
-{
-	const IvfpqCandidate *ca = a;
-	const IvfpqCandidate *cb = b;
-	bool		nanA = isnan(ca->distance);
-	bool		nanB = isnan(cb->distance);
-
-	if (nanA != nanB)
-		return nanA ? 1 : -1;
-	if (ca->distance < cb->distance)
-		return -1;
-	if (ca->distance > cb->distance)
-		return 1;
-	if (ca->id < cb->id)
-		return -1;
-	return ca->id > cb->id;
-}
-
-static int
-CompareIds(const void *a, const void *b)
-{
-	int64		ia = ((const IvfpqCandidate *) a)->id;
-	int64		ib = ((const IvfpqCandidate *) b)->id;
-
-	return (ia > ib) - (ia < ib);
-}
-
 
 /* Reads the query and the settings, ranks the lists, starts the first stage. */
 static void
@@ -325,18 +215,16 @@ StartScan(IndexScanDesc scan)
 						   -1.0f, so->qTable);
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
 	}
+	so->pqQueryNorm = (float) FloatsNormL2(so->pqQuery, d);
 
 	pgstat_count_index_scan(scan->indexRelation);
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
 	so->probeLo = 0;
-	so->probeHi = Min(ivfpq_probes, so->maxProbes);
-	so->stageDrained = false;
-	so->afterDist = -INFINITY;
-	so->afterId = PG_INT64_MIN;
-	so->nresults = 0;
-	so->resultPos = 0;
+	so->probeHi = 0;
+	so->resN = 0;
+	IvfpqStageReset(so);		/* no stage yet: the first opens on demand */
 	so->started = true;
 }
 
@@ -366,214 +254,132 @@ ReadListPage(Relation index, BlockNumber blkno, int list, int m, BlockNumber *nb
 	return buf;
 }
 
+/* The ADC table and bias of one list (as the unit tests of the bounds do). */
+static float
+ListTable(IvfpqScanOpaque so, int list)
+{
+	IvfpqCache *cache = so->cache;
+	const float *c = cache->centroids + (Size) list * so->d;
+	Size		per = (Size) so->m * so->ksub;
+
+	if (so->metric == PGVQ_METRIC_IP)
+		return -pgvq_fvec_inner_product(so->pqQuery, c, so->d);
+
+	/* terms + 2 qTable, with the list's terms cached or made here */
+	if (so->listTerms != NULL)
+		pgvq_fvec_madd(per, so->listTerms + per * list, 2.0f, so->qTable, so->table);
+	else
+	{
+		IvfpqListTerms(cache, list, so->table);
+		cache->termsRent++;
+		pgvq_fvec_madd(per, so->table, 2.0f, so->qTable, so->table);
+	}
+	/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
+	return so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
+}
+
 /*
- * Scans the PQ codes of the current stage's lists; returns the number of
- * candidates (at most the pool's size) after (afterDist, afterId), sorted,
- * in candDist/candIds.
+ * Opens the next stage: scans the PQ codes of its lists and keeps every
+ * entry with the lower bound of its row's value.  False when every list the
+ * scan may probe has been.
  */
-static int
-ScanStage(IndexScanDesc scan)
+static bool
+OpenStage(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	IvfpqCache *cache = so->cache;
 	Relation	index = scan->indexRelation;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	int			nbits = cache->meta.nbits;
-	int			d = so->d;
 	int			idx;
-	size_t		cap = (size_t) ivfpq_rerank;
+	pgvq_pq_bound_params bp;
+	float	   *lb = so->pageLB;
+	int64	   *ids;
 
-	if (!so->trained)
-	{
-		/* Untrained: every entry of the stage is a candidate (exact results) */
-		size_t		total = 0;
+	if (so->probeHi >= so->maxProbes)
+		return false;
+	so->probeLo = so->probeHi;
+	so->probeHi = Min(so->probeLo + ivfpq_probes, so->maxProbes);
+	IvfpqStageReset(so);
+	ids = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
 
-		for (idx = so->probeLo; idx < so->probeHi; idx++)
-		{
-			int			list = so->listOrder[idx];
-			BlockNumber blkno = cache->startPages[list];
-			int			hops = 0;
-
-			while (blkno != InvalidBlockNumber)
-			{
-				Buffer		buf = ReadListPage(index, blkno, list, so->m, &nblocks, &hops);
-				Page		page = BufferGetPage(buf);
-
-				total += IvfpqPageGetOpaque(page)->count;
-				blkno = IvfpqPageGetOpaque(page)->nextblkno;
-				UnlockReleaseBuffer(buf);
-				CHECK_FOR_INTERRUPTS();
-			}
-		}
-		/* Entries inserted meanwhile are found by the next batch */
-		cap = Max(cap, total);
-	}
-	EnsurePool(so, cap);
-	pgvq_topk_reset(so->pool);
-
+	bp.metric = so->metric;
+	bp.d = so->d;
+	bp.qnorm = so->pqQueryNorm;
+	bp.rmax = cache->rmax;
 	for (idx = so->probeLo; idx < so->probeHi; idx++)
 	{
 		int			list = so->listOrder[idx];
-		const float *c = cache->centroids + (Size) list * d;
 		BlockNumber blkno = cache->startPages[list];
-		float		bias = 0;
+		float		bias = ListTable(so, list);
 		int			hops = 0;
 
-		if (so->metric == PGVQ_METRIC_IP)
-			bias = -pgvq_fvec_inner_product(so->pqQuery, c, d);
-		else
-		{
-			Size		per = (Size) so->m * so->ksub;
-
-			/* terms + 2 qTable, with the list's terms cached or made here */
-			if (so->listTerms != NULL)
-				pgvq_fvec_madd(per, so->listTerms + per * list, 2.0f, so->qTable, so->table);
-			else
-			{
-				IvfpqListTerms(cache, list, so->table);
-				cache->termsRent++;
-				pgvq_fvec_madd(per, so->table, 2.0f, so->qTable, so->table);
-			}
-			/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
-			bias = so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
-		}
-
+		bp.cnorm = sqrtf(cache->centroidNorms[list]);
+		bp.adc_margin = pgvq_pq_adc_margin(so->d, so->m, bp.qnorm, bp.cnorm, bp.rmax);
 		while (blkno != InvalidBlockNumber)
 		{
 			Buffer		buf = ReadListPage(index, blkno, list, so->m, &nblocks, &hops);
 			Page		page = BufferGetPage(buf);
 			int			n = IvfpqPageGetOpaque(page)->count;
+			int			i;
 
 			if (n > 0)
 			{
-				int			i;
-
 				pgvq_pq_scan_codes(so->m, nbits, so->table, bias, n, IvfpqListCodes(page),
 								   so->pageDist);
 				for (i = 0; i < n; i++)
-					so->pageIds[i] = IvfpqTidToId(IvfpqListTid(page, i));
-				pgvq_topk_push_many_after(so->pool, n, so->pageDist, so->pageIds,
-										  so->afterDist, so->afterId);
+				{
+					ids[i] = IvfpqTidToId(IvfpqListTid(page, i));
+					memcpy(&so->pageErr[i], IvfpqListErr(page, i), sizeof(uint16));
+				}
 			}
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
+			if (n > 0)
+			{
+				/* no order to wait for: every bound is the same */
+				if (so->nullQuery)
+					memset(lb, 0, sizeof(float) * n);
+				else
+					pgvq_pq_lower_bounds(&bp, n, so->pageDist, so->pageErr, lb);
+				IvfpqStageAppend(so, n, so->pageDist, lb, ids);
+			}
 			/* per page: one list can hold every row (untrained index) */
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
-
-	return (int) pgvq_topk_extract_sorted(so->pool, so->candDist, so->candIds);
+	pfree(ids);
+	return true;
 }
 
-/* Exact distances of n candidates from the heap; visible rows into results. */
-static void
-Rerank(IndexScanDesc scan, int n)
-{
-	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	int			i;
-	int			k = 0;
-	int			d = so->d;
-
-	if (so->fetch == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
-
-		so->fetch = table_index_fetch_begin(scan->heapRelation);
-		so->slot = table_slot_create(scan->heapRelation, NULL);
-		MemoryContextSwitchTo(old);
-	}
-
-	/* Fetch in TID order */
-	for (i = 0; i < n; i++)
-	{
-		so->results[i].distance = so->candDist[i];
-		so->results[i].id = so->candIds[i];
-	}
-	qsort(so->results, n, sizeof(IvfpqCandidate), CompareIds);
-
-	for (i = 0; i < n; i++)
-	{
-		ItemPointerData tid = IvfpqIdToTid(so->results[i].id);
-		bool		call_again = false;
-		bool		all_dead = false;
-		bool		found;
-
-		/* no buffer lock is held here; a batch can be every row (untrained) */
-		CHECK_FOR_INTERRUPTS();
-		found = table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
-										&call_again, &all_dead);
-		if (found)
-		{
-			bool		isnull;
-			Datum		value = slot_getattr(so->slot, so->attno, &isnull);
-
-			if (!isnull)
-			{
-				MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
-				Vector	   *vec = DatumGetVector(value);
-				double		dist;
-
-				/*
-				 * float8 as the operator computes it: cosine's quotient is
-				 * not rounded to float4, so ties and near-ties order as a
-				 * sequential scan orders them.
-				 */
-				IvfpqCheckDims(d, vec->dim);
-				if (so->nullKey)
-					dist = 0;
-				else
-					dist = pgvq_distance_f64(so->metric, so->query, vec->x, d);
-				MemoryContextSwitchTo(old);
-				MemoryContextReset(so->tmpCtx);
-
-				so->results[k].distance = dist;
-				so->results[k].id = so->results[i].id;
-				k++;
-			}
-		}
-		ExecClearTuple(so->slot);
-	}
-	if (k > 1)
-		qsort(so->results, k, sizeof(IvfpqCandidate), CompareCandidates);
-	so->nresults = k;
-	so->resultPos = 0;
-}
-
-/* Fills the next batch of results; false when the scan is done. */
+/*
+ * The next row to return, in exact order within the lists probed: the first
+ * re-ranked row once no entry still waiting can be nearer; else re-rank the
+ * entry with the smallest bound; else open the next stage.
+ */
 static bool
-NextBatch(IndexScanDesc scan)
+NextResult(IndexScanDesc scan, IvfpqResult *out)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
 	for (;;)
 	{
-		int			n;
+		double		lb = 0;
+		bool		waiting = IvfpqWaitingBound(so, &lb);
+		IvfpqResult first;
 
-		if (so->stageDrained)
+		if (IvfpqPeekResult(so, &first) &&
+			(!waiting || so->nullQuery ||
+			 (!isnan(first.key) && first.key <= lb) ||
+			 (so->capped && so->fetched >= ivfpq_rerank)))
+			return IvfpqPopResult(so, out);
+		if (waiting)
 		{
-			if (so->probeHi >= so->maxProbes)
-				return false;
-			so->probeLo = so->probeHi;
-			so->probeHi = Min(so->probeLo + ivfpq_probes, so->maxProbes);
-			so->stageDrained = false;
-			so->afterDist = -INFINITY;
-			so->afterId = PG_INT64_MIN;
+			if (!IvfpqFetchNext(scan))
+				elog(ERROR, "ivfpq scan: an entry waits but none is left to fetch");
 		}
-
-		n = ScanStage(scan);
-		if ((size_t) n < so->poolCap)
-			so->stageDrained = true;
-		else
-		{
-			so->afterDist = so->candDist[n - 1];
-			so->afterId = so->candIds[n - 1];
-		}
-		if (n == 0)
-			continue;
-
-		Rerank(scan, n);
-		if (so->nresults > 0)
-			return true;
+		else if (!OpenStage(scan))
+			return false;
 	}
 }
 
@@ -581,19 +387,14 @@ bool
 ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	IvfpqCandidate *c;
+	IvfpqResult r;
 
 	if (!so->started)
 		StartScan(scan);
+	if (!NextResult(scan, &r))
+		return false;
 
-	while (so->resultPos >= so->nresults)
-	{
-		if (!NextBatch(scan))
-			return false;
-	}
-
-	c = &so->results[so->resultPos++];
-	scan->xs_heaptid = IvfpqIdToTid(c->id);
+	scan->xs_heaptid = IvfpqIdToTid(r.id);
 	scan->xs_recheck = false;
 	scan->xs_recheckorderby = false;
 	if (so->nullKey)
@@ -603,7 +404,7 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	}
 	else
 	{
-		double		dist = c->distance;
+		double		dist = r.key;
 
 		if (so->metric == PGVQ_METRIC_L2)
 			dist = sqrt(dist);
@@ -617,6 +418,7 @@ void
 ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+
 
 	if (so->slot != NULL)
 		ExecDropSingleTupleTableSlot(so->slot);

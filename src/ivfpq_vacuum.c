@@ -104,13 +104,13 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 					if (k != i)
 					{
 						memmove(codes + (Size) k * m, codes + (Size) i * m, m);
-						*IvfpqListTid(wpage, k) = *IvfpqListTid(wpage, i);
+						memcpy(IvfpqListSlot(wpage, k), IvfpqListSlot(wpage, i), IVFPQ_SLOT_SIZE);
 					}
 					k++;
 				}
 				IvfpqPageGetOpaque(wpage)->count = k;
 				((PageHeader) wpage)->pd_lower = IVFPQ_PAGE_HEADER + (Size) k * m;
-				((PageHeader) wpage)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) k * IVFPQ_TID_SIZE;
+				((PageHeader) wpage)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) k * IVFPQ_SLOT_SIZE;
 				GenericXLogFinish(state);
 				stats->tuples_removed += ndead;
 				n = k;

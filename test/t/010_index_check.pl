@@ -76,7 +76,7 @@ sub flat_tid_at
 	my ($blk, $i) = @_;
 	return sub { return page($blk) + unpack('v', peek($_[0], page($blk) + 14, 2)) + $i * 6; };
 }
-sub ivfpq_tid_at { my ($blk, $i) = @_; return sub { return special($blk) - ($i + 1) * 6; }; }
+sub ivfpq_tid_at { my ($blk, $i) = @_; return sub { return special($blk) - ($i + 1) * 8; }; }
 
 # Deletes the rows whose TIDs the two entries hold (read after a checkpoint);
 # returns the first one's TID.
@@ -206,10 +206,11 @@ $node->stop;
 
 # ---- ivfpq ---------------------------------------------------------------
 # layout for dims 4, lists 1, m 2, nbits 4 (src/ivfpq.h): block 0 meta,
-# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (1019 entries a
-# page: 2500 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
+# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (815 entries a
+# page: 2400 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
 # u32, list u32, count u16, flags u16, unused u16, page_id u16.  Codes from
-# offset 24 (m bytes each); TID i at 8192 - 16 - (i + 1) * 6.
+# offset 24 (m bytes each); slot i (TID, then the error code) at
+# 8192 - 16 - (i + 1) * 8.
 my $m = 2;
 my @qcases = qw(pageid code count cycle dir magic dup dupdead);
 $node->start;
@@ -239,7 +240,7 @@ patch($path{code}, page(4) + 24 + 3 * $m, pack('C', 0xFF));
 # block 6 loses its last entry: count, pd_lower and pd_upper agree
 patch($path{count}, special(6) + 8, pack('v', $qcount6 - 1));
 patch($path{count}, page(6) + 12, pack('v', 24 + ($qcount6 - 1) * $m));
-patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 6));
+patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 8));
 # block 6 links back to block 4
 patch($path{cycle}, special(6), pack('V', 4));
 # the list's start page in the directory points past the end

@@ -1,0 +1,328 @@
+/*
+ * ivfpq_rerank.c: re-ranking in lower-bound order.
+ *
+ * A stage's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
+ * lower bound of the operator's value for the row, and its heap TID
+ * (ivfpq_scan.c).  Each entry taken is fetched from the heap with the scan's
+ * snapshot and its exact value goes into a min-heap of results.  The first
+ * result is returned once no entry still waiting has a smaller bound, so rows
+ * come back in exact order within the probed lists.
+ *
+ * Fetch order: by bound when fetches are not capped (ivfpq.rerank = 0): the
+ * fewest fetches that prove the order.  With a cap, by ADC value, the best
+ * guess of the nearest rows first (as a fixed re-rank pool would); the bound
+ * order then only tells which entry not yet fetched has the smallest bound
+ * (entries already fetched, those before the ADC cursor, are skipped).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "ivfpq_scan.h"
+
+#define IVFPQ_FIRST_CHUNK	32
+#define IVFPQ_MAX_CHUNK		65536
+
+static void
+OrderReset(IvfpqOrder *ord, const float **keys)
+{
+	ord->keys = keys;
+	ord->selCap = IVFPQ_FIRST_CHUNK;
+	ord->chunkN = 0;
+	ord->next = 0;
+	ord->done = false;
+	ord->lastKey = -INFINITY;
+	ord->lastPos = PG_INT64_MIN;
+}
+
+void
+IvfpqOrderFree(IvfpqOrder *ord)
+{
+	if (ord->sel != NULL)
+		pgvq_topk_free(ord->sel);
+	ord->sel = NULL;
+}
+
+/* The next chunk after (lastKey, lastPos); false when none is left. */
+static bool
+OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
+{
+	pgvq_status st;
+	int			rc;
+
+	if (ord->done)
+		return false;
+	if (ord->sel == NULL || pgvq_topk_capacity(ord->sel) != ord->selCap)
+	{
+		IvfpqOrderFree(ord);
+		memset(&st, 0, sizeof(st));
+		rc = pgvq_topk_new(ord->selCap, &ord->sel, &st);
+		PgvqCheckStatus(rc, &st, "ivfpq scan");
+		if (ord->chunkKey != NULL)
+		{
+			pfree(ord->chunkKey);
+			pfree(ord->chunkPos);
+		}
+		ord->chunkKey = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * ord->selCap);
+		ord->chunkPos = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * ord->selCap);
+	}
+	else
+		pgvq_topk_reset(ord->sel);
+	/* positions 0..stN-1 are the ids the core orders ties by */
+	for (int64 p = 0; p < so->stN; p += 1024)
+	{
+		int64		ids[1024];
+		int			k = (int) Min(1024, so->stN - p);
+
+		for (int i = 0; i < k; i++)
+			ids[i] = p + i;
+		pgvq_topk_push_many_after(ord->sel, k, *ord->keys + p, ids, ord->lastKey, ord->lastPos);
+	}
+	ord->chunkN = (int) pgvq_topk_extract_sorted(ord->sel, ord->chunkKey, ord->chunkPos);
+	ord->next = 0;
+	/* a chunk short of its size took the last entries */
+	if ((size_t) ord->chunkN < ord->selCap)
+		ord->done = true;
+	if (ord->selCap < IVFPQ_MAX_CHUNK)
+		ord->selCap *= 2;
+	return ord->chunkN > 0;
+}
+
+/* The next entry's position, without taking it; false when none is left. */
+static bool
+OrderPeek(IvfpqScanOpaque so, IvfpqOrder *ord, int64 *pos)
+{
+	if (ord->next >= ord->chunkN && !OrderRefill(so, ord))
+		return false;
+	*pos = ord->chunkPos[ord->next];
+	return true;
+}
+
+static void
+OrderTake(IvfpqOrder *ord)
+{
+	ord->lastKey = ord->chunkKey[ord->next];
+	ord->lastPos = ord->chunkPos[ord->next];
+	ord->next++;
+}
+
+/* Forgets the stage's entries (a new stage starts). */
+void
+IvfpqStageReset(IvfpqScanOpaque so)
+{
+	so->stN = 0;
+	so->fetched = 0;
+	so->capped = ivfpq_rerank > 0;
+	OrderReset(&so->byLB, (const float **) &so->stLB);
+	OrderReset(&so->byADC, (const float **) &so->stADC);
+}
+
+void
+IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, const int64 *ids)
+{
+	if (so->stN + n > so->stCap)
+	{
+		int64		cap = Max(so->stN + n, Max(so->stCap * 2, 1024));
+
+		if (so->stLB == NULL)
+		{
+			so->stADC = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
+			so->stLB = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
+			so->stIds = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * cap);
+		}
+		else
+		{
+			so->stADC = repalloc_huge(so->stADC, sizeof(float) * cap);
+			so->stLB = repalloc_huge(so->stLB, sizeof(float) * cap);
+			so->stIds = repalloc_huge(so->stIds, sizeof(int64) * cap);
+		}
+		so->stCap = cap;
+	}
+	memcpy(so->stADC + so->stN, adc, sizeof(float) * n);
+	memcpy(so->stLB + so->stN, lb, sizeof(float) * n);
+	memcpy(so->stIds + so->stN, ids, sizeof(int64) * n);
+	so->stN += n;
+}
+
+/* Entry pos was fetched already: it is at or before the ADC cursor. */
+static inline bool
+Fetched(IvfpqScanOpaque so, int64 pos)
+{
+	double		adc = so->stADC[pos];
+
+	if (!so->capped)
+		return false;
+	return adc < so->byADC.lastKey || (adc == so->byADC.lastKey && pos <= so->byADC.lastPos);
+}
+
+/*
+ * The smallest bound of the stage's entries not yet fetched; false when every
+ * one has been.
+ */
+bool
+IvfpqWaitingBound(IvfpqScanOpaque so, double *lb)
+{
+	int64		pos;
+
+	while (OrderPeek(so, &so->byLB, &pos))
+	{
+		if (!Fetched(so, pos))
+		{
+			*lb = so->stLB[pos];
+			return true;
+		}
+		OrderTake(&so->byLB);
+	}
+	return false;
+}
+
+/* (a.key, a.id) < (b.key, b.id), NaN after every number (as Postgres sorts). */
+static inline bool
+ResultLess(const IvfpqResult *a, const IvfpqResult *b)
+{
+	bool		nanA = isnan(a->key);
+	bool		nanB = isnan(b->key);
+
+	if (nanA != nanB)
+		return nanB;
+	if (!nanA && a->key != b->key)
+		return a->key < b->key;
+	return a->id < b->id;
+}
+
+static void
+PushResult(IvfpqScanOpaque so, double key, int64 id)
+{
+	IvfpqResult e = {key, id};
+	int			pos;
+
+	if (so->resN == so->resCap)
+	{
+		int			cap = Max(64, so->resCap * 2);
+
+		so->res = so->res == NULL ?
+			MemoryContextAllocHuge(so->scanCtx, sizeof(IvfpqResult) * cap) :
+			repalloc_huge(so->res, sizeof(IvfpqResult) * cap);
+		so->resCap = cap;
+	}
+	pos = so->resN++;
+	while (pos > 0)
+	{
+		int			parent = (pos - 1) / 2;
+
+		if (!ResultLess(&e, &so->res[parent]))
+			break;
+		so->res[pos] = so->res[parent];
+		pos = parent;
+	}
+	so->res[pos] = e;
+}
+
+/* The first result, without removing it; false when there is none. */
+bool
+IvfpqPeekResult(IvfpqScanOpaque so, IvfpqResult *out)
+{
+	if (so->resN == 0)
+		return false;
+	*out = so->res[0];
+	return true;
+}
+
+/* Removes and returns the first result; false when there is none. */
+bool
+IvfpqPopResult(IvfpqScanOpaque so, IvfpqResult *out)
+{
+	IvfpqResult last;
+	int			pos = 0;
+
+	if (!IvfpqPeekResult(so, out))
+		return false;
+	last = so->res[--so->resN];
+	for (;;)
+	{
+		int			child = 2 * pos + 1;
+
+		if (child >= so->resN)
+			break;
+		if (child + 1 < so->resN && ResultLess(&so->res[child + 1], &so->res[child]))
+			child++;
+		if (!ResultLess(&so->res[child], &last))
+			break;
+		so->res[pos] = so->res[child];
+		pos = child;
+	}
+	if (so->resN > 0)
+		so->res[pos] = last;
+	else
+		so->fetched = 0;		/* a capped scan starts its next pool */
+	return true;
+}
+
+/* Fetches the row of entry pos; when the snapshot sees it, adds its value. */
+static void
+FetchRow(IndexScanDesc scan, int64 pos)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	ItemPointerData tid = IvfpqIdToTid(so->stIds[pos]);
+	bool		call_again = false;
+	bool		all_dead = false;
+
+	if (so->fetch == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
+
+		so->fetch = table_index_fetch_begin(scan->heapRelation);
+		so->slot = table_slot_create(scan->heapRelation, NULL);
+		MemoryContextSwitchTo(old);
+	}
+
+	/* no buffer lock is held here */
+	CHECK_FOR_INTERRUPTS();
+	so->fetched++;
+	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
+								&call_again, &all_dead))
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(so->slot, so->attno, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
+			Vector	   *vec = DatumGetVector(value);
+			double		key;
+
+			/*
+			 * float8 as the operator computes it: cosine's quotient is not
+			 * rounded to float4, so ties and near-ties order as a sequential
+			 * scan orders them.
+			 */
+			IvfpqCheckDims(so->d, vec->dim);
+			key = so->nullKey ? 0 : pgvq_distance_f64(so->metric, so->query, vec->x, so->d);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(so->tmpCtx);
+			PushResult(so, key, so->stIds[pos]);
+		}
+	}
+	ExecClearTuple(so->slot);
+}
+
+/*
+ * Fetches the next entry of the stage (by bound, or by ADC value when
+ * capped); false when every entry has been fetched.
+ */
+bool
+IvfpqFetchNext(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	IvfpqOrder *ord = so->capped ? &so->byADC : &so->byLB;
+	int64		pos;
+
+	if (!OrderPeek(so, ord, &pos))
+		return false;
+	OrderTake(ord);
+	FetchRow(scan, pos);
+	return true;
+}

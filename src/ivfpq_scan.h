@@ -1,0 +1,109 @@
+/*
+ * ivfpq_scan.h: the state of an ivfpq ORDER BY scan, shared by ivfpq_scan.c
+ * (query, lists, stages: the PQ codes and their lower bounds) and
+ * ivfpq_rerank.c (heap fetches in lower-bound order, exact results).
+ */
+#ifndef IVFPQ_SCAN_H
+#define IVFPQ_SCAN_H
+
+#include "access/relscan.h"
+#include "access/tableam.h"
+
+#include "ivfpq.h"
+
+/* A re-ranked row: the operator's exact float8 value (squared for L2). */
+typedef struct IvfpqResult
+{
+	double		key;
+	int64		id;
+} IvfpqResult;
+
+/*
+ * The entries of a stage in (key, position) order, a chunk at a time: the
+ * core's top-k picks the next chunk after the last entry taken (chunks
+ * double, so taking k entries costs about log k passes over the stage).
+ */
+typedef struct IvfpqOrder
+{
+	const float **keys;			/* the stage array it orders (stLB or stADC) */
+	pgvq_topk  *sel;
+	size_t		selCap;
+	double	   *chunkKey;
+	int64	   *chunkPos;		/* positions in the stage arrays */
+	int			chunkN;
+	int			next;
+	bool		done;			/* every entry after the last chunk is taken */
+	double		lastKey;		/* the last entry taken */
+	int64		lastPos;
+} IvfpqOrder;
+
+typedef struct IvfpqScanOpaqueData
+{
+	MemoryContext scanCtx;		/* lives from beginscan to endscan */
+	MemoryContext tmpCtx;		/* per-row detoasting */
+	IvfpqCache *cache;
+	int			metric;
+	int			d;
+	int			m;
+	int			ksub;
+	int			lists;
+	AttrNumber	attno;			/* heap attribute of the indexed column */
+
+	/* query */
+	bool		started;
+	bool		nullQuery;		/* no order (NULL key, or a zero query under
+								 * cosine): rows come back as fetched */
+	bool		nullKey;		/* ORDER BY col <op> NULL: no distances */
+	float	   *query;			/* as given (exact distances) */
+	float	   *pqQuery;		/* normalised under cosine */
+	float		pqQueryNorm;	/* |pqQuery| */
+	int		   *listOrder;		/* lists, nearest first */
+	float	   *listScore;		/* (lists) coarse score */
+	float	   *table;			/* (m, ksub) distance table */
+	float	   *qTable;			/* (m, ksub) -<q_j, cb_j_k> (L2 and cosine) */
+	const float *listTerms;		/* the cache's, or NULL: see IvfpqCacheListTerms */
+	float		queryNorm;		/* |pqQuery|^2 */
+	float	   *pageDist;		/* (page capacity) ADC values */
+	uint16	   *pageErr;		/* (page capacity) error codes */
+	float	   *pageLB;			/* (page capacity) lower bounds */
+
+	/* stages: the lists probed so far are listOrder[0 .. probeHi) */
+	int			probeLo;
+	int			probeHi;
+	int			maxProbes;
+
+	/* the current stage's entries: ADC value, lower bound, heap TID */
+	float	   *stADC;
+	float	   *stLB;
+	int64	   *stIds;
+	int64		stN;
+	int64		stCap;
+	/* the entries in bound order, and in ADC order when fetches are capped */
+	IvfpqOrder byLB;
+	IvfpqOrder byADC;
+	bool		capped;			/* ivfpq.rerank > 0: fetch in ADC order */
+	int64		fetched;		/* heap fetches since the results were last empty */
+
+	/* re-ranked rows not yet returned: a binary min-heap on (key, id) */
+	IvfpqResult *res;
+	int			resN;
+	int			resCap;
+
+	/* heap access */
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
+} IvfpqScanOpaqueData;
+
+typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
+
+/* ivfpq_rerank.c */
+extern void IvfpqOrderFree(IvfpqOrder *ord);
+extern void IvfpqStageReset(IvfpqScanOpaque so);
+extern void IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb,
+							 const int64 *ids);
+extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);
+extern bool IvfpqFetchNext(IndexScanDesc scan);
+extern bool IvfpqPeekResult(IvfpqScanOpaque so, IvfpqResult *out);
+extern bool IvfpqPopResult(IvfpqScanOpaque so, IvfpqResult *out);
+
+#endif							/* IVFPQ_SCAN_H */
