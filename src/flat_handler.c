@@ -96,6 +96,8 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 
+	PgvqOrderByParallelSafety(root, path);
+
 	MemSet(&costs, 0, sizeof(costs));
 	genericcostestimate(root, path, loop_count, &costs);
 

@@ -148,6 +148,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 
+	PgvqOrderByParallelSafety(root, path);
+
 	/*
 	 * Costing runs for every plan, even with enable_indexscan off: it must
 	 * not raise.  A meta page that cannot be read or verified leaves the

@@ -7,6 +7,8 @@
 #include "commands/vacuum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/clauses.h"
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 
@@ -97,6 +99,27 @@ PgvqSetOrderingAmFlags(IndexAmRoutine *amroutine)
 	amroutine->amusemaintenanceworkmem = false;
 	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	amroutine->amkeytype = InvalidOid;
+}
+
+/*
+ * For amcostestimate: an index path whose ORDER BY arguments are not
+ * parallel-safe is not parallel-safe.  PostgreSQL (15.20, 17.12 and 18.6
+ * checked) marks an index path parallel-safe from its relation alone and
+ * checks the quals, never the ORDER BY arguments.  A correlated subquery's
+ * "ORDER BY v <-> q.v" over partitions then gets index scans under Gather +
+ * Parallel Append; Gather passes no correlation PARAM_EXEC to the workers, so
+ * there q.v is a zeroed, not-null Datum and ExecIndexEvalRuntimeKeys
+ * dereferences NULL (GiST and pgvector crash the same way).  is_parallel_safe
+ * counts initplan parameters as safe, as the planner does for quals, so
+ * constant and initplan arguments keep their parallel plans.  amcanparallel is
+ * false, so no partial path (which must be parallel-safe) ever comes here.
+ */
+void
+PgvqOrderByParallelSafety(PlannerInfo *root, IndexPath *path)
+{
+	if (path->path.parallel_safe &&
+		!is_parallel_safe(root, (Node *) path->indexorderbys))
+		path->path.parallel_safe = false;
 }
 
 #if PG_VERSION_NUM < 160000

@@ -49,6 +49,9 @@ extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
 
 struct IndexAmRoutine;
 extern void PgvqSetOrderingAmFlags(struct IndexAmRoutine *amroutine);
+struct PlannerInfo;
+struct IndexPath;
+extern void PgvqOrderByParallelSafety(struct PlannerInfo *root, struct IndexPath *path);
 
 /* Each access method registers its GUCs and reloptions from _PG_init. */
 extern void FlatInit(void);
