@@ -84,6 +84,7 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_seq_page_cost;
 	double		pages;
 	double		tuples;
+	double		passes;
 	Cost		startup;
 
 	if (path->indexorderbys == NIL)
@@ -111,9 +112,18 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/* one full pass: read every data page in chain order, one distance per entry */
 	startup = pages * spc_seq_page_cost + tuples * cpu_operator_cost;
 
+	/*
+	 * The first pass keeps pgvq.flat_batch_size rows; each later pass (a
+	 * WHERE clause rejected rows, or the LIMIT is larger) reads everything
+	 * again and keeps twice as many.  Returning every row takes
+	 * 1 + log2(rows / batch) passes: the total cost.  A LIMIT takes the share
+	 * of (total - startup) its rows need out of the rows the path returns (the
+	 * table's after its other quals), so a selective WHERE clause costs the
+	 * extra passes it causes.  Heap fetches are added by cost_index.
+	 */
+	passes = 1.0 + Max(0.0, ceil(log2(tuples / Max(flat_batch_size, 1))));
 	*indexStartupCost = startup;
-	/* later rows come from the kept top-k; heap fetches are added by the caller */
-	*indexTotalCost = startup + costs.numIndexTuples * cpu_index_tuple_cost;
+	*indexTotalCost = passes * startup + costs.numIndexTuples * cpu_index_tuple_cost;
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;
 	*indexPages = pages;

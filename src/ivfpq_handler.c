@@ -121,10 +121,19 @@ ivfpqbuildphasename(int64 phasenum)
 }
 
 /*
- * Cost: the scan reads the centroids, probes/lists of the list pages and
- * re-ranks rows from the heap in bound order before it returns its first row
- * (estimated as 100 fetches, or ivfpq.rerank when that is set lower).
- * Without an ORDER BY the index is useless.
+ * Cost.  The scan ranks the lists, opens a first stage of ivfpq.probes lists
+ * (their code pages read in chain order, every entry's ADC value and bound
+ * computed) and re-ranks rows from the heap before its first row: that is the
+ * startup cost (first fetches: 100, or ivfpq.rerank when lower).  Returning
+ * every row would take every list it may probe (ivfpq.max_probes) and a heap
+ * fetch and exact distance for every entry in them: that is the total cost.  The heap
+ * fetches themselves (I/O, per-tuple CPU, the WHERE clause) are added by
+ * cost_index for the rows the path returns.  A LIMIT takes the share of
+ * (total - startup) its rows need out of the rows the path returns, and those
+ * rows are the table's after its other quals: so a selective WHERE clause
+ * makes an ivfpq scan read further for the same LIMIT, and the planner
+ * weighs that against a sequential scan + top-N sort or a btree path.
+ * Without an ORDER BY the index is useless.  Never raises (see below).
  */
 static void
 ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -133,10 +142,21 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				  double *indexPages)
 {
 	GenericCosts costs;
-	int			lists = 100;
-	double		ratio;
+	IndexOptInfo *info = path->indexinfo;
+	double		lists = 100;
+	double		m = 16;
+	double		dims = 128;
+	double		tuples = Max(info->tuples, 1.0);
+	double		pages = Max((double) info->pages - 1, 1.0);
+	double		probes;
+	double		maxProbes;
+	double		perList;
+	double		first;
+	Cost		rank;
 	Relation	index;
+	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
+	double		fetch;
 
 	if (path->indexorderbys == NIL)
 	{
@@ -152,41 +172,46 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	/*
 	 * Costing runs for every plan, even with enable_indexscan off: it must
-	 * not raise.  A meta page that cannot be read or verified leaves the
-	 * default list count (the scan itself reports the corruption).
+	 * not raise.  A meta page that cannot be read or verified leaves default
+	 * figures (the scan itself reports the corruption).
 	 */
-	index = index_open(path->indexinfo->indexoid, NoLock);
+	index = index_open(info->indexoid, NoLock);
 	{
 		IvfpqMetaPageData meta;
 
 		if (IvfpqTryReadMeta(index, &meta))
+		{
 			lists = meta.lists;
+			m = meta.m;
+			dims = meta.dimensions;
+		}
 	}
 	index_close(index, NoLock);
 
-	ratio = Min(1.0, (double) ivfpq_probes / lists);
-
 	MemSet(&costs, 0, sizeof(costs));
-	costs.numIndexTuples = path->indexinfo->tuples * ratio;
 	genericcostestimate(root, path, loop_count, &costs);
+	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost, &spc_seq_page_cost);
 
-	get_tablespace_page_costs(path->indexinfo->reltablespace, &spc_random_page_cost, NULL);
+	probes = Min((double) ivfpq_probes, lists);
+	maxProbes = ivfpq_max_probes < 0 ? lists : Min(lists, Max(probes, (double) ivfpq_max_probes));
+	/* one list: its code pages in chain order, an ADC value and a bound an entry */
+	perList = (pages / lists) * spc_seq_page_cost +
+		(tuples / lists) * (cpu_index_tuple_cost + cpu_operator_cost * (1.0 + m / 16.0));
+	/* ranking the lists: a distance to every centroid */
+	rank = lists * cpu_operator_cost * (1.0 + dims / 64.0);
+	first = Min(ivfpq_rerank > 0 ? Min(ivfpq_rerank, 100) : 100, tuples * probes / lists);
 
-	/* The list pages are read sequentially */
-	costs.indexTotalCost -= costs.numIndexPages * (spc_random_page_cost - 1.0) * ratio;
-	/* Re-ranking: heap fetches of the candidate pool */
-	costs.indexTotalCost += Min(ivfpq_rerank > 0 ? Min(ivfpq_rerank, 100) : 100,
-								path->indexinfo->rel->tuples) *
-		(spc_random_page_cost * 0.25 + cpu_operator_cost * 10);
-	if (costs.indexTotalCost < 0)
-		costs.indexTotalCost = 0;
-
-	/* Everything happens before the first row */
-	*indexStartupCost = costs.indexTotalCost;
-	*indexTotalCost = costs.indexTotalCost;
+	/*
+	 * A re-ranked row: the scan's own heap fetch (a random page, mostly
+	 * cached) and its exact distance; the executor fetches the rows the scan
+	 * returns once more, which cost_index adds.
+	 */
+	fetch = spc_random_page_cost * 0.25 + cpu_operator_cost * (1.0 + dims / 16.0);
+	*indexStartupCost = rank + probes * perList + first * fetch;
+	*indexTotalCost = rank + maxProbes * perList + tuples * (maxProbes / lists) * fetch;
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;
-	*indexPages = costs.numIndexPages * ratio;
+	*indexPages = pages * maxProbes / lists;
 }
 
 /* Checks an opclass of the ivfpq access method (amvalidate). */
