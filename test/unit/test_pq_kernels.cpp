@@ -138,28 +138,30 @@ TEST(PqKernels, IpTableEveryLevelBitIdentical) {
     }
 }
 
-/* pgvq_fvec_madd at every level: c = a + bf * b (product rounded first), for
- * every tail length, in place on a and on b. */
+/* pgvq_fvec_madd at every level: c = a + bf * b (product rounded first, so a
+ * fused multiply-add fails at bf = 0.37), for every tail length, in place on a
+ * and on b. */
 TEST(PqKernels, MaddEveryLevelBitIdentical) {
     LevelGuard g;
     std::mt19937 rng(13);
-    for (size_t n : {0, 1, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 100, 12544}) {
-        const auto a = random_floats(n, rng), b = random_floats(n, rng);
-        std::vector<float> want(n);
-        for (size_t i = 0; i < n; i++)
-            want[i] = a[i] + 2.0f * b[i];
-        for (int level : levels()) {
-            ASSERT_EQ(pgvq_set_simd_level(level), level);
-            std::vector<float> c(n + 1, 777.0f), ina = a, inb = b;
-            pgvq_fvec_madd(n, a.data(), 2.0f, b.data(), c.data());
-            pgvq_fvec_madd(n, ina.data(), 2.0f, b.data(), ina.data());
-            pgvq_fvec_madd(n, a.data(), 2.0f, inb.data(), inb.data());
-            for (size_t i = 0; i < n; i++) {
-                ASSERT_EQ(c[i], want[i]) << "level " << level << " n " << n << " i " << i;
-                ASSERT_EQ(ina[i], want[i]) << "in place on a, level " << level;
-                ASSERT_EQ(inb[i], want[i]) << "in place on b, level " << level;
+    for (size_t n : {0, 1, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 100, 12544})
+        for (float bf : {2.0f, 0.37f}) {
+            const auto a = random_floats(n, rng), b = random_floats(n, rng);
+            std::vector<float> want(n);
+            for (size_t i = 0; i < n; i++)
+                want[i] = a[i] + bf * b[i];
+            for (int level : levels()) {
+                ASSERT_EQ(pgvq_set_simd_level(level), level);
+                std::vector<float> c(n + 1, 777.0f), ina = a, inb = b;
+                pgvq_fvec_madd(n, a.data(), bf, b.data(), c.data());
+                pgvq_fvec_madd(n, ina.data(), bf, b.data(), ina.data());
+                pgvq_fvec_madd(n, a.data(), bf, inb.data(), inb.data());
+                for (size_t i = 0; i < n; i++) {
+                    ASSERT_EQ(c[i], want[i]) << "level " << level << " n " << n << " i " << i;
+                    ASSERT_EQ(ina[i], want[i]) << "in place on a, level " << level;
+                    ASSERT_EQ(inb[i], want[i]) << "in place on b, level " << level;
+                }
+                ASSERT_EQ(c[n], 777.0f) << "wrote past n";
             }
-            ASSERT_EQ(c[n], 777.0f) << "wrote past n";
         }
-    }
 }
