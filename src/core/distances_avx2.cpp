@@ -209,48 +209,14 @@ void perm_scan(size_t m, size_t ksub, const float *table, float bias, size_t n,
     }
 }
 
-/* The same products and sums as pq_ip_table_t_scalar, 8 lanes of k at a time
- * (32 in flight); no FMA, so the bits are the same. */
-void ip_table_t(size_t d, const float *q, size_t m, size_t ksub, const float *cbT, float scale,
-                float *table) {
-    if (ksub % 8 != 0) {
-        pq_ip_table_t_scalar(d, q, m, ksub, cbT, scale, table);
-        return;
-    }
-    const size_t dsub = d / m;
-    for (size_t j = 0; j < m; j++) {
-        const float *t = cbT + j * dsub * ksub;
-        const float *qj = q + j * dsub;
-        float *o = table + j * ksub;
-        size_t k = 0;
-        for (; k + 32 <= ksub; k += 32) {
-            const __m256 q0 = _mm256_set1_ps(qj[0] * scale);
-            __m256 a0 = _mm256_mul_ps(q0, _mm256_loadu_ps(t + k));
-            __m256 a1 = _mm256_mul_ps(q0, _mm256_loadu_ps(t + k + 8));
-            __m256 a2 = _mm256_mul_ps(q0, _mm256_loadu_ps(t + k + 16));
-            __m256 a3 = _mm256_mul_ps(q0, _mm256_loadu_ps(t + k + 24));
-            for (size_t s = 1; s < dsub; s++) {
-                const __m256 qs = _mm256_set1_ps(qj[s] * scale);
-                const float *ts = t + s * ksub + k;
-                a0 = _mm256_add_ps(a0, _mm256_mul_ps(qs, _mm256_loadu_ps(ts)));
-                a1 = _mm256_add_ps(a1, _mm256_mul_ps(qs, _mm256_loadu_ps(ts + 8)));
-                a2 = _mm256_add_ps(a2, _mm256_mul_ps(qs, _mm256_loadu_ps(ts + 16)));
-                a3 = _mm256_add_ps(a3, _mm256_mul_ps(qs, _mm256_loadu_ps(ts + 24)));
-            }
-            _mm256_storeu_ps(o + k, a0);
-            _mm256_storeu_ps(o + k + 8, a1);
-            _mm256_storeu_ps(o + k + 16, a2);
-            _mm256_storeu_ps(o + k + 24, a3);
-        }
-        for (; k < ksub; k += 8) {
-            __m256 a = _mm256_mul_ps(_mm256_set1_ps(qj[0] * scale), _mm256_loadu_ps(t + k));
-            for (size_t s = 1; s < dsub; s++)
-                a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(qj[s] * scale),
-                                                   _mm256_loadu_ps(t + s * ksub + k)));
-            _mm256_storeu_ps(o + k, a);
-        }
-    }
-}
+constexpr size_t W = 8;
+using Vec = __m256;
+inline Vec vload(const float *p) { return _mm256_loadu_ps(p); }
+inline void vstore(float *p, Vec v) { _mm256_storeu_ps(p, v); }
+inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+inline Vec vadd(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline Vec vset1(float x) { return _mm256_set1_ps(x); }
+#include "pq_ip_table.inc"
 
 void madd(size_t n, const float *a, float bf, const float *b, float *c) {
     const __m256 vb = _mm256_set1_ps(bf);

@@ -187,48 +187,14 @@ __m512 perm_rows16(size_t ksub, const float *t, size_t jn, const uint8_t *T, __m
     return acc;
 }
 
-/* The same products and sums as pq_ip_table_t_scalar, 16 lanes of k at a
- * time (64 in flight); no FMA, so the bits are the same. */
-void ip_table_t(size_t d, const float *q, size_t m, size_t ksub, const float *cbT, float scale,
-                float *table) {
-    if (ksub % 16 != 0) {
-        pq_ip_table_t_scalar(d, q, m, ksub, cbT, scale, table);
-        return;
-    }
-    const size_t dsub = d / m;
-    for (size_t j = 0; j < m; j++) {
-        const float *t = cbT + j * dsub * ksub;
-        const float *qj = q + j * dsub;
-        float *o = table + j * ksub;
-        size_t k = 0;
-        for (; k + 64 <= ksub; k += 64) {
-            const __m512 q0 = _mm512_set1_ps(qj[0] * scale);
-            __m512 a0 = _mm512_mul_ps(q0, _mm512_loadu_ps(t + k));
-            __m512 a1 = _mm512_mul_ps(q0, _mm512_loadu_ps(t + k + 16));
-            __m512 a2 = _mm512_mul_ps(q0, _mm512_loadu_ps(t + k + 32));
-            __m512 a3 = _mm512_mul_ps(q0, _mm512_loadu_ps(t + k + 48));
-            for (size_t s = 1; s < dsub; s++) {
-                const __m512 qs = _mm512_set1_ps(qj[s] * scale);
-                const float *ts = t + s * ksub + k;
-                a0 = _mm512_add_ps(a0, _mm512_mul_ps(qs, _mm512_loadu_ps(ts)));
-                a1 = _mm512_add_ps(a1, _mm512_mul_ps(qs, _mm512_loadu_ps(ts + 16)));
-                a2 = _mm512_add_ps(a2, _mm512_mul_ps(qs, _mm512_loadu_ps(ts + 32)));
-                a3 = _mm512_add_ps(a3, _mm512_mul_ps(qs, _mm512_loadu_ps(ts + 48)));
-            }
-            _mm512_storeu_ps(o + k, a0);
-            _mm512_storeu_ps(o + k + 16, a1);
-            _mm512_storeu_ps(o + k + 32, a2);
-            _mm512_storeu_ps(o + k + 48, a3);
-        }
-        for (; k < ksub; k += 16) {
-            __m512 a = _mm512_mul_ps(_mm512_set1_ps(qj[0] * scale), _mm512_loadu_ps(t + k));
-            for (size_t s = 1; s < dsub; s++)
-                a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(qj[s] * scale),
-                                                   _mm512_loadu_ps(t + s * ksub + k)));
-            _mm512_storeu_ps(o + k, a);
-        }
-    }
-}
+constexpr size_t W = 16;
+using Vec = __m512;
+inline Vec vload(const float *p) { return _mm512_loadu_ps(p); }
+inline void vstore(float *p, Vec v) { _mm512_storeu_ps(p, v); }
+inline Vec vmul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+inline Vec vset1(float x) { return _mm512_set1_ps(x); }
+#include "pq_ip_table.inc"
 
 void madd(size_t n, const float *a, float bf, const float *b, float *c) {
     const __m512 vb = _mm512_set1_ps(bf);
