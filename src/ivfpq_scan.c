@@ -224,6 +224,7 @@ StartScan(IndexScanDesc scan)
 	so->probeLo = 0;
 	so->probeHi = 0;
 	so->resN = 0;
+	so->scanFetched = 0;
 	IvfpqStageReset(so);		/* no stage yet: the first opens on demand */
 	so->started = true;
 }
@@ -365,8 +366,13 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 	for (;;)
 	{
 		double		lb = 0;
-		bool		waiting = IvfpqWaitingBound(so, &lb);
+		bool		waiting;
 		IvfpqResult first;
+
+		/* ivfpq.max_scan_tuples: what is re-ranked comes back, then the end */
+		if (ivfpq_max_scan_tuples >= 0 && so->scanFetched >= ivfpq_max_scan_tuples)
+			return IvfpqPopResult(so, out);
+		waiting = IvfpqWaitingBound(so, &lb);
 
 		if (IvfpqPeekResult(so, &first) &&
 			(!waiting || so->nullQuery ||
