@@ -307,11 +307,7 @@ pgvq_index_check(PG_FUNCTION_ARGS)
 				 errdetail("Its access method is \"%s\"; pgvq_index_check checks flat and ivfpq indexes.",
 						   get_am_name(index->rd_rel->relam))));
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, heapoid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(heapoid, GetUserId()))
-#endif
+	if (!PgvqRelationOwnerCheck(heapoid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
 	if (RELATION_IS_OTHER_TEMP(index))
 		ereport(ERROR,

@@ -240,7 +240,7 @@ FlatScanPass(IndexScanDesc scan)
 	/* the next pass, if any, keeps twice as many */
 	if (so->batch < FLAT_MAX_BATCH_SIZE)
 		so->batch = Min(so->batch * 2, (size_t) FLAT_MAX_BATCH_SIZE);
-	pgstat_count_index_scan(index);
+	PgvqCountIndexScan(scan);
 }
 
 /* The value of the ordering operator for a core distance. */
