@@ -626,7 +626,10 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	IvfpqCandidate *c;
 
 	if (!so->started)
+	{
 		StartScan(scan);
+		PgvqCountIndexScan(scan);
+	}
 
 	while (so->resultPos >= so->nresults)
 	{
