@@ -1,6 +1,6 @@
 /*
  * pg_compat.h: every difference between the PostgreSQL versions pgvq builds
- * against (15, 17 and 18; 16 compiles too), keyed on PG_VERSION_NUM.  The
+ * against (15, 17 and 18; 16 is not built here), keyed on PG_VERSION_NUM.  The
  * rest of the glue calls the names defined here and has no version #if of
  * its own.  Behaviour and the on-disk format are the same on every version.
  */
