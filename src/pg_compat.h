@@ -57,6 +57,19 @@
 #endif
 
 /*
+ * Keeps the planner from choosing an index path the access method cannot run
+ * (no ORDER BY distance operator; its cost is already infinite).  From 18 on
+ * the planner compares the number of disabled nodes before costs, so with
+ * enable_seqscan off the disabled sequential scan (1) would lose to it: 2
+ * puts it behind every other scan of the relation, as 15's costs did.
+ */
+#if PG_VERSION_NUM >= 180000
+#define PgvqRejectIndexPath(path) ((path)->path.disabled_nodes = 2)
+#else
+#define PgvqRejectIndexPath(path) ((void) 0)
+#endif
+
+/*
  * Extends a fork of an index by one page and returns it exclusively locked
  * (the caller initialises it).  15: extension lock around P_NEW (pgvq.c);
  * 16 on: ExtendBufferedRel.

@@ -1,10 +1,11 @@
 -- pgTAP: both access methods count their scans where a DBA looks for them:
 -- idx_scan (pg_stat_user_indexes; without it the usual "unused index" query
 -- says to drop the index) and, from PostgreSQL 18 on, the "Index Searches"
--- of EXPLAIN ANALYZE.
+-- of EXPLAIN ANALYZE.  And a query without a distance ordering never plans
+-- them, even with enable_seqscan off (18 compares disabled nodes first).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgvq;
-SELECT plan(6);
+SELECT plan(8);
 
 CREATE TABLE tap_stats_flat (id int, v vector(4));
 CREATE TABLE tap_stats_ivfpq (id int, v vector(4));
@@ -58,6 +59,11 @@ SELECT CASE WHEN current_setting('server_version_num')::int >= 180000
 	THEN is(pg_temp.index_searches($$SELECT id FROM tap_stats_ivfpq ORDER BY v <-> '[1,2,3,4]' LIMIT 5$$),
 			1, 'ivfpq: EXPLAIN ANALYZE shows one index search')
 	ELSE skip('EXPLAIN shows Index Searches from PostgreSQL 18 on') END;
+
+SELECT is((SELECT count(*) FROM tap_stats_flat), 500::bigint,
+	'flat: count(*) with enable_seqscan off scans the table, not the index');
+SELECT is((SELECT count(*) FROM tap_stats_ivfpq), 500::bigint,
+	'ivfpq: count(*) with enable_seqscan off scans the table, not the index');
 
 SELECT * FROM finish();
 ROLLBACK;
