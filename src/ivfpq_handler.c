@@ -171,6 +171,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;
+		PgvqRejectIndexPath(path);
 		return;
 	}
 

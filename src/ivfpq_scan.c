@@ -217,7 +217,7 @@ StartScan(IndexScanDesc scan)
 	}
 	so->pqQueryNorm = (float) FloatsNormL2(so->pqQuery, d);
 
-	pgstat_count_index_scan(scan->indexRelation);
+	PgvqCountIndexScan(scan);
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
