@@ -27,6 +27,9 @@ esac
 pkgs="postgresql-$ver postgresql-server-dev-$ver postgresql-$ver-pgtap libtap-parser-sourcehandler-pgtap-perl"
 pkgs+=" build-essential cmake libopenblas-dev libipc-run-perl"
 IN=/build # the working folder inside the chroot
+# a throwaway chroot: no fsync per unpacked file, no documentation
+mmopts=(--dpkgopt=force-unsafe-io --dpkgopt='path-exclude=/usr/share/doc/*'
+	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*')
 
 # ---- inside the chroot: build, install, test; results to $IN/summary --------
 inside_step() {
@@ -72,6 +75,7 @@ if [ "$mode" = inside ]; then
 	chown -R postgres: "$REPO"
 	start_cluster "$IN/cluster" 5432
 	trap 'stop_cluster "$IN/cluster"' EXIT
+	trap 'exit 130' INT TERM
 	rc=0
 	inside_step regress inside_regress || rc=1
 	inside_step pgtap inside_pgtap || rc=1
@@ -118,7 +122,7 @@ make_chroot() {
 	}
 	rm -rf "$dir"
 	# forky's Release file can be past its Valid-Until; the option stays in the chroot's apt.conf.d
-	mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
+	mmdebstrap --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' "${mmopts[@]}" \
 		--include="${pkgs// /,}" "$suite" "$dir" "deb $m $suite main"
 }
 
@@ -140,7 +144,7 @@ logfile=${PGVQ_PGVERSION_LOG:-$REPO/build/test-pg$ver.log}
 mkdir -p "$(dirname "$logfile")"
 : >"$logfile"
 cache=${PGVQ_CHROOT_CACHE-/var/cache/pgvq}
-stamp="$suite $(mirror) $pkgs"
+stamp="$suite $(mirror) $pkgs ${mmopts[*]}"
 t0=$SECONDS
 if [ -n "$cache" ]; then
 	root=$cache/chroot-$suite-pg$ver
