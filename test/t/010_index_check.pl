@@ -8,6 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqPages;
 
 my $node = PostgreSQL::Test::Cluster->new('check');
 # pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
@@ -40,26 +43,7 @@ my %dupdead;
 $dupdead{flat} = delete_rows_of('t_dupdead', $path{dupdead}, flat_tid_at(1, 5), flat_tid_at(2, 0));
 $node->stop;
 
-sub patch
-{
-	my ($file, $offset, $bytes) = @_;
-	open(my $fh, '+<', $file) or die "open $file: $!";
-	binmode $fh;
-	seek($fh, $offset, 0) or die "seek: $!";
-	print $fh $bytes or die "write: $!";
-	close $fh or die "close: $!";
-}
 
-sub peek
-{
-	my ($file, $offset, $len) = @_;
-	open(my $fh, '<', $file) or die "open $file: $!";
-	binmode $fh;
-	seek($fh, $offset, 0) or die "seek: $!";
-	read($fh, my $buf, $len) == $len or die "read: $!";
-	close $fh;
-	return $buf;
-}
 
 sub page { return $_[0] * $BLCKSZ; }
 sub special { return page($_[0] + 1) - 16; }
