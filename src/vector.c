@@ -66,6 +66,93 @@ VectorIsBlank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/*
+ * Raises the error of a failed pgvq_parse_vector() on lit, worded for type
+ * typname ("vector" or "halfvec", which share the text form), with
+ * pgvector's SQLSTATEs and details.
+ */
+void
+VectorTextError(const char *typname, const char *lit, int rc, int pos)
+{
+	switch (rc)
+	{
+		case PGVQ_PARSE_SYNTAX:
+			{
+				const char *p = lit;
+				int			back = pos;
+
+				while (VectorIsBlank(*p))
+					p++;
+				if (*p != '[')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
+							 errdetail("Vector contents must start with \"[\".")));
+
+				/*
+				 * A "]" can only be consumed as the closing bracket, so an
+				 * error right after one (blanks aside) is junk after it.
+				 */
+				while (back > 0 && VectorIsBlank(lit[back - 1]))
+					back--;
+				if (back > 0 && lit[back - 1] == ']')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
+							 errdetail("Junk after closing right brace.")));
+
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit)));
+			}
+			break;
+		case PGVQ_PARSE_OUT_OF_RANGE:
+			VectorOutOfRangeToken(typname, lit + pos);
+			break;
+		case PGVQ_PARSE_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in %s", typname)));
+			break;
+		case PGVQ_PARSE_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in %s", typname)));
+			break;
+		case PGVQ_PARSE_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must have at least 1 dimension", typname)));
+			break;
+		case PGVQ_PARSE_TOO_MANY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s cannot have more than %d dimensions", typname, VECTOR_MAX_DIM)));
+			break;
+	}
+	elog(ERROR, "unexpected %s parser result %d", typname, rc);
+}
+
+/*
+ * "<token>" is out of range for type <typname>: the element whose text starts
+ * at start (blanks skipped), as far as strtof reads it.
+ */
+void
+VectorOutOfRangeToken(const char *typname, const char *start)
+{
+	char	   *end;
+
+	while (VectorIsBlank(*start))
+		start++;
+	(void) strtof(start, &end);
+	if (end <= start)
+		end = (char *) start + strlen(start);
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("\"%s\" is out of range for type %s",
+					pnstrdup(start, end - start), typname)));
+}
+
 VECTOR_FUNCTION(vector_in);
 Datum
 vector_in(PG_FUNCTION_ARGS)
@@ -89,77 +176,8 @@ vector_in(PG_FUNCTION_ARGS)
 
 	rc = pgvq_parse_vector(lit, values, cap, &dim, &pos);
 
-	switch (rc)
-	{
-		case PGVQ_PARSE_OK:
-			break;
-		case PGVQ_PARSE_SYNTAX:
-			{
-				const char *p = lit;
-				int			back = pos;
-
-				while (VectorIsBlank(*p))
-					p++;
-				if (*p != '[')
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-							 errdetail("Vector contents must start with \"[\".")));
-
-				/*
-				 * A "]" can only be consumed as the closing bracket, so an
-				 * error right after one (blanks aside) is junk after it.
-				 */
-				while (back > 0 && VectorIsBlank(lit[back - 1]))
-					back--;
-				if (back > 0 && lit[back - 1] == ']')
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-							 errdetail("Junk after closing right brace.")));
-
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid input syntax for type vector: \"%s\"", lit)));
-			}
-			break;
-		case PGVQ_PARSE_OUT_OF_RANGE:
-			{
-				const char *start = lit + pos;
-				char	   *end;
-
-				(void) strtof(start, &end);
-				if (end <= start)
-					end = (char *) start + strlen(start);
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("\"%s\" is out of range for type vector",
-								pnstrdup(start, end - start))));
-			}
-			break;
-		case PGVQ_PARSE_NAN:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN not allowed in vector")));
-			break;
-		case PGVQ_PARSE_INFINITE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("infinite value not allowed in vector")));
-			break;
-		case PGVQ_PARSE_EMPTY:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("vector must have at least 1 dimension")));
-			break;
-		case PGVQ_PARSE_TOO_MANY:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
-			break;
-		default:
-			elog(ERROR, "unexpected vector parser result %d", rc);
-	}
+	if (rc != PGVQ_PARSE_OK)
+		VectorTextError("vector", lit, rc, pos);
 
 	VectorCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
