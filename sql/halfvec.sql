@@ -341,3 +341,22 @@ SELECT b AS bytes, pg_temp.recv(b::bytea) AS result FROM (VALUES
 SELECT pg_temp.recv('\x000200003c004000', 'hbin3');
 SELECT pg_temp.recv('\x000300003c0040004200', 'hbin3');
 DROP TABLE hbin, hbin3;
+
+-- ---------------------------------------------------------------------------
+-- half-precision storage, indexed through an expression index on the exact
+-- float copy (README): the index answers as a sequential scan does
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE hitems (id int, embedding halfvec(3));
+INSERT INTO hitems SELECT i, ARRAY[i % 7, i % 5 - 2, (i % 11) * 0.1]::halfvec FROM generate_series(1, 200) i;
+CREATE INDEX hitems_idx ON hitems USING flat ((embedding::vector(3)) vector_l2_ops);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hitems ORDER BY embedding::vector(3) <-> '[3,1,0.5]' LIMIT 5;
+CREATE TEMP TABLE hidx AS
+SELECT id, embedding::vector(3) <-> '[3,1,0.5]' AS d FROM hitems ORDER BY embedding::vector(3) <-> '[3,1,0.5]' LIMIT 10;
+RESET enable_seqscan;
+DROP INDEX hitems_idx;
+SELECT count(*) AS same_distances FROM (SELECT row_number() OVER (ORDER BY d, id) AS r, d FROM hidx) a
+JOIN (SELECT row_number() OVER (ORDER BY embedding <-> '[3,1,0.5]', id) AS r, embedding <-> '[3,1,0.5]' AS d
+	FROM hitems ORDER BY embedding <-> '[3,1,0.5]', id LIMIT 10) b USING (r) WHERE a.d = b.d;
+DROP TABLE hitems, hidx;
