@@ -250,36 +250,7 @@ halfvec_recv(PG_FUNCTION_ARGS)
 	HalfvecCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
 
-	switch (rc)
-	{
-		case PGVQ_BINARY_OK:
-		case PGVQ_BINARY_TRAILING:
-			break;
-		case PGVQ_BINARY_BAD_UNUSED:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("expected unused to be 0, not %d", unused)));
-			break;
-		case PGVQ_BINARY_SHORT:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("insufficient data left in message"),
-					 errdetail("The header says %d dimensions but only %d bytes follow.",
-							   dim, (int) (avail - 4))));
-			break;
-		case PGVQ_BINARY_NAN:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN not allowed in halfvec")));
-			break;
-		case PGVQ_BINARY_INFINITE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("infinite value not allowed in halfvec")));
-			break;
-		default:
-			elog(ERROR, "unexpected halfvec binary parser result %d", rc);
-	}
+	VectorBinaryCheck("halfvec", rc, dim, unused, avail);
 
 	/* Consume exactly the halfvec; the caller refuses any bytes left over. */
 	buf->cursor += (int) PGVQ_HALF_BINARY_SIZE(dim);

@@ -246,6 +246,46 @@ vector_typmod_in(PG_FUNCTION_ARGS)
 
 /* ---- binary input / output ---------------------------------------------- */
 
+/*
+ * Raises the error of a binary form that failed after its header (unused
+ * field, length, elements), worded for type typname; the caller has checked
+ * the header's dimensions.  Returns on PGVQ_BINARY_OK and _TRAILING.
+ */
+void
+VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail)
+{
+	switch (rc)
+	{
+		case PGVQ_BINARY_OK:
+		case PGVQ_BINARY_TRAILING:
+			return;
+		case PGVQ_BINARY_BAD_UNUSED:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected unused to be 0, not %d", unused)));
+			break;
+		case PGVQ_BINARY_SHORT:
+			/* Refuse a header that promises more values than the message holds. */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message"),
+					 errdetail("The header says %d dimensions but only %d bytes follow.",
+							   dim, (int) (avail - 4))));
+			break;
+		case PGVQ_BINARY_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in %s", typname)));
+			break;
+		case PGVQ_BINARY_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in %s", typname)));
+			break;
+	}
+	elog(ERROR, "unexpected %s binary parser result %d", typname, rc);
+}
+
 VECTOR_FUNCTION(vector_recv);
 Datum
 vector_recv(PG_FUNCTION_ARGS)
@@ -279,38 +319,7 @@ vector_recv(PG_FUNCTION_ARGS)
 	VectorCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
 
-	switch (rc)
-	{
-		case PGVQ_BINARY_OK:
-		case PGVQ_BINARY_TRAILING:
-			break;
-		case PGVQ_BINARY_BAD_UNUSED:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("expected unused to be 0, not %d",
-							(int) (int16) ((data[2] << 8) | data[3]))));
-			break;
-		case PGVQ_BINARY_SHORT:
-			/* Refuse a header that promises more values than the message holds. */
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("insufficient data left in message"),
-					 errdetail("The header says %d dimensions but only %d bytes follow.",
-							   dim, (int) (avail - 4))));
-			break;
-		case PGVQ_BINARY_NAN:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN not allowed in vector")));
-			break;
-		case PGVQ_BINARY_INFINITE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("infinite value not allowed in vector")));
-			break;
-		default:
-			elog(ERROR, "unexpected vector binary parser result %d", rc);
-	}
+	VectorBinaryCheck("vector", rc, dim, (int) (int16) ((data[2] << 8) | data[3]), avail);
 
 	/*
 	 * Consume exactly the vector; bytes after it (TRAILING) are left for the
