@@ -218,11 +218,13 @@ vector_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-VECTOR_FUNCTION(vector_typmod_in);
-Datum
-vector_typmod_in(PG_FUNCTION_ARGS)
+/*
+ * The type modifier of typname(n): one integer, 1 <= n <= maxdim, with
+ * pgvector's messages.
+ */
+int32
+VectorTypmodIn(ArrayType *ta, const char *typname, int maxdim)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
 	int32	   *tl;
 	int			n;
 
@@ -235,13 +237,20 @@ vector_typmod_in(PG_FUNCTION_ARGS)
 	if (tl[0] < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector must be at least 1")));
-	if (tl[0] > VECTOR_MAX_DIM)
+				 errmsg("dimensions for type %s must be at least 1", typname)));
+	if (tl[0] > maxdim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector cannot exceed %d", VECTOR_MAX_DIM)));
+				 errmsg("dimensions for type %s cannot exceed %d", typname, maxdim)));
 
-	PG_RETURN_INT32(tl[0]);
+	return tl[0];
+}
+
+VECTOR_FUNCTION(vector_typmod_in);
+Datum
+vector_typmod_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "vector", VECTOR_MAX_DIM));
 }
 
 /* ---- binary input / output ---------------------------------------------- */
