@@ -52,7 +52,7 @@ $(CORE_LIB): core
 
 $(shlib): $(CORE_LIB)
 
-$(OBJS): $(wildcard src/*.h) src/core/pgvq_core.h gpu/pgvq_gpu.h
+$(OBJS): $(wildcard src/*.h) $(wildcard src/core/pgvq_core*.h) gpu/pgvq_gpu.h
 
 clean: clean-core
 .PHONY: clean-core

@@ -66,6 +66,93 @@ VectorIsBlank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/*
+ * Raises the error of a failed pgvq_parse_vector() on lit, worded for type
+ * typname ("vector" or "halfvec", which share the text form), with
+ * pgvector's SQLSTATEs and details.
+ */
+void
+VectorTextError(const char *typname, const char *lit, int rc, int pos)
+{
+	switch (rc)
+	{
+		case PGVQ_PARSE_SYNTAX:
+			{
+				const char *p = lit;
+				int			back = pos;
+
+				while (VectorIsBlank(*p))
+					p++;
+				if (*p != '[')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
+							 errdetail("Vector contents must start with \"[\".")));
+
+				/*
+				 * A "]" can only be consumed as the closing bracket, so an
+				 * error right after one (blanks aside) is junk after it.
+				 */
+				while (back > 0 && VectorIsBlank(lit[back - 1]))
+					back--;
+				if (back > 0 && lit[back - 1] == ']')
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit),
+							 errdetail("Junk after closing right brace.")));
+
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid input syntax for type %s: \"%s\"", typname, lit)));
+			}
+			break;
+		case PGVQ_PARSE_OUT_OF_RANGE:
+			VectorOutOfRangeToken(typname, lit + pos);
+			break;
+		case PGVQ_PARSE_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in %s", typname)));
+			break;
+		case PGVQ_PARSE_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in %s", typname)));
+			break;
+		case PGVQ_PARSE_EMPTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s must have at least 1 dimension", typname)));
+			break;
+		case PGVQ_PARSE_TOO_MANY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s cannot have more than %d dimensions", typname, VECTOR_MAX_DIM)));
+			break;
+	}
+	elog(ERROR, "unexpected %s parser result %d", typname, rc);
+}
+
+/*
+ * "<token>" is out of range for type <typname>: the element whose text starts
+ * at start (blanks skipped), as far as strtof reads it.
+ */
+void
+VectorOutOfRangeToken(const char *typname, const char *start)
+{
+	char	   *end;
+
+	while (VectorIsBlank(*start))
+		start++;
+	(void) strtof(start, &end);
+	if (end <= start)
+		end = (char *) start + strlen(start);
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("\"%s\" is out of range for type %s",
+					pnstrdup(start, end - start), typname)));
+}
+
 VECTOR_FUNCTION(vector_in);
 Datum
 vector_in(PG_FUNCTION_ARGS)
@@ -89,77 +176,8 @@ vector_in(PG_FUNCTION_ARGS)
 
 	rc = pgvq_parse_vector(lit, values, cap, &dim, &pos);
 
-	switch (rc)
-	{
-		case PGVQ_PARSE_OK:
-			break;
-		case PGVQ_PARSE_SYNTAX:
-			{
-				const char *p = lit;
-				int			back = pos;
-
-				while (VectorIsBlank(*p))
-					p++;
-				if (*p != '[')
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-							 errdetail("Vector contents must start with \"[\".")));
-
-				/*
-				 * A "]" can only be consumed as the closing bracket, so an
-				 * error right after one (blanks aside) is junk after it.
-				 */
-				while (back > 0 && VectorIsBlank(lit[back - 1]))
-					back--;
-				if (back > 0 && lit[back - 1] == ']')
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-							 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-							 errdetail("Junk after closing right brace.")));
-
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid input syntax for type vector: \"%s\"", lit)));
-			}
-			break;
-		case PGVQ_PARSE_OUT_OF_RANGE:
-			{
-				const char *start = lit + pos;
-				char	   *end;
-
-				(void) strtof(start, &end);
-				if (end <= start)
-					end = (char *) start + strlen(start);
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("\"%s\" is out of range for type vector",
-								pnstrdup(start, end - start))));
-			}
-			break;
-		case PGVQ_PARSE_NAN:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN not allowed in vector")));
-			break;
-		case PGVQ_PARSE_INFINITE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("infinite value not allowed in vector")));
-			break;
-		case PGVQ_PARSE_EMPTY:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("vector must have at least 1 dimension")));
-			break;
-		case PGVQ_PARSE_TOO_MANY:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
-			break;
-		default:
-			elog(ERROR, "unexpected vector parser result %d", rc);
-	}
+	if (rc != PGVQ_PARSE_OK)
+		VectorTextError("vector", lit, rc, pos);
 
 	VectorCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
@@ -200,11 +218,13 @@ vector_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-VECTOR_FUNCTION(vector_typmod_in);
-Datum
-vector_typmod_in(PG_FUNCTION_ARGS)
+/*
+ * The type modifier of typname(n): one integer, 1 <= n <= maxdim, with
+ * pgvector's messages.
+ */
+int32
+VectorTypmodIn(ArrayType *ta, const char *typname, int maxdim)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
 	int32	   *tl;
 	int			n;
 
@@ -217,16 +237,63 @@ vector_typmod_in(PG_FUNCTION_ARGS)
 	if (tl[0] < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector must be at least 1")));
-	if (tl[0] > VECTOR_MAX_DIM)
+				 errmsg("dimensions for type %s must be at least 1", typname)));
+	if (tl[0] > maxdim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type vector cannot exceed %d", VECTOR_MAX_DIM)));
+				 errmsg("dimensions for type %s cannot exceed %d", typname, maxdim)));
 
-	PG_RETURN_INT32(tl[0]);
+	return tl[0];
+}
+
+VECTOR_FUNCTION(vector_typmod_in);
+Datum
+vector_typmod_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "vector", VECTOR_MAX_DIM));
 }
 
 /* ---- binary input / output ---------------------------------------------- */
+
+/*
+ * Raises the error of a binary form that failed after its header (unused
+ * field, length, elements), worded for type typname; the caller has checked
+ * the header's dimensions.  Returns on PGVQ_BINARY_OK and _TRAILING.
+ */
+void
+VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail)
+{
+	switch (rc)
+	{
+		case PGVQ_BINARY_OK:
+		case PGVQ_BINARY_TRAILING:
+			return;
+		case PGVQ_BINARY_BAD_UNUSED:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected unused to be 0, not %d", unused)));
+			break;
+		case PGVQ_BINARY_SHORT:
+			/* Refuse a header that promises more values than the message holds. */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message"),
+					 errdetail("The header says %d dimensions but only %d bytes follow.",
+							   dim, (int) (avail - 4))));
+			break;
+		case PGVQ_BINARY_NAN:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in %s", typname)));
+			break;
+		case PGVQ_BINARY_INFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("infinite value not allowed in %s", typname)));
+			break;
+	}
+	elog(ERROR, "unexpected %s binary parser result %d", typname, rc);
+}
 
 VECTOR_FUNCTION(vector_recv);
 Datum
@@ -261,38 +328,7 @@ vector_recv(PG_FUNCTION_ARGS)
 	VectorCheckDim(dim);
 	VectorCheckExpectedDim(typmod, dim);
 
-	switch (rc)
-	{
-		case PGVQ_BINARY_OK:
-		case PGVQ_BINARY_TRAILING:
-			break;
-		case PGVQ_BINARY_BAD_UNUSED:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("expected unused to be 0, not %d",
-							(int) (int16) ((data[2] << 8) | data[3]))));
-			break;
-		case PGVQ_BINARY_SHORT:
-			/* Refuse a header that promises more values than the message holds. */
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("insufficient data left in message"),
-					 errdetail("The header says %d dimensions but only %d bytes follow.",
-							   dim, (int) (avail - 4))));
-			break;
-		case PGVQ_BINARY_NAN:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("NaN not allowed in vector")));
-			break;
-		case PGVQ_BINARY_INFINITE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("infinite value not allowed in vector")));
-			break;
-		default:
-			elog(ERROR, "unexpected vector binary parser result %d", rc);
-	}
+	VectorBinaryCheck("vector", rc, dim, (int) (int16) ((data[2] << 8) | data[3]), avail);
 
 	/*
 	 * Consume exactly the vector; bytes after it (TRAILING) are left for the

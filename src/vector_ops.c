@@ -78,21 +78,11 @@ cosine_distance(PG_FUNCTION_ARGS)
 	float		dot;
 	float		norma;
 	float		normb;
-	double		similarity;
 
 	VectorCheckDims(a, b);
 	pgvq_fvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
 
-	/* One sqrt of the product, not a product of two sqrts. */
-	similarity = (double) dot / sqrt((double) norma * (double) normb);
-
-	/* Rounding can push |cos| past 1; NaN passes through unchanged. */
-	if (similarity > 1.0)
-		similarity = 1.0;
-	else if (similarity < -1.0)
-		similarity = -1.0;
-
-	PG_RETURN_FLOAT8(1.0 - similarity);
+	PG_RETURN_FLOAT8(VectorCosineFromParts(dot, norma, normb));
 }
 
 /*
@@ -105,17 +95,9 @@ vector_spherical_distance(PG_FUNCTION_ARGS)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
 	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	double		dot;
 
 	VectorCheckDims(a, b);
-	dot = (double) pgvq_fvec_inner_product(a->x, b->x, a->dim);
-
-	if (dot > 1.0)
-		dot = 1.0;
-	else if (dot < -1.0)
-		dot = -1.0;
-
-	PG_RETURN_FLOAT8(acos(dot) / M_PI);
+	PG_RETURN_FLOAT8(VectorSphericalFromDot((double) pgvq_fvec_inner_product(a->x, b->x, a->dim)));
 }
 
 VECTOR_FUNCTION(l1_distance);
@@ -204,35 +186,50 @@ binary_quantize(PG_FUNCTION_ARGS)
  * subvector(v, start, count): count elements from the 1-based start, clipped
  * to the vector like substring(); at least one element must remain.
  */
+/*
+ * The elements subvector(v, start, count) takes from a dim-element value of
+ * type typname: *offset (0-based) and the count returned.  count elements
+ * from the 1-based start, clipped to the value like substring(); at least one
+ * element must remain.
+ */
+int
+VectorSubvectorRange(int dim, int32 start, int32 count, const char *typname, int *offset)
+{
+	int64		first;
+	int64		last;			/* one past the last element, 1-based */
+	int			n;
+
+	if (count < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must have at least 1 dimension", typname)));
+
+	/* int64 arithmetic: start + count cannot overflow. */
+	last = Min((int64) start + (int64) count, (int64) dim + 1);
+	first = Max((int64) start, 1);
+	if (start > dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s must have at least 1 dimension", typname)));
+
+	n = (int) Max(last - first, 0);
+	*offset = (int) (first - 1);
+	return n;
+}
+
 VECTOR_FUNCTION(subvector);
 Datum
 subvector(PG_FUNCTION_ARGS)
 {
 	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	int32		start = PG_GETARG_INT32(1);
-	int32		count = PG_GETARG_INT32(2);
-	int64		first;
-	int64		last;			/* one past the last element, 1-based */
+	int			offset;
+	int			dim = VectorSubvectorRange(a->dim, PG_GETARG_INT32(1), PG_GETARG_INT32(2),
+										   "vector", &offset);
 	Vector	   *result;
-	int			dim;
 
-	if (count < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector must have at least 1 dimension")));
-
-	/* int64 arithmetic: start + count cannot overflow. */
-	last = Min((int64) start + (int64) count, (int64) a->dim + 1);
-	first = Max((int64) start, 1);
-	if (start > a->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector must have at least 1 dimension")));
-
-	dim = (int) Max(last - first, 0);
 	VectorCheckDim(dim);
 	result = InitVector(dim);
-	memcpy(result->x, a->x + (first - 1), sizeof(float) * dim);
+	memcpy(result->x, a->x + offset, sizeof(float) * dim);
 
 	PG_RETURN_VECTOR_P(result);
 }
@@ -384,7 +381,7 @@ vector_cmp(PG_FUNCTION_ARGS)
  * float8_accum); the initial state {0} has no sums yet.  The functions are
  * callable from SQL, so the array is checked before use.
  */
-static float8 *
+float8 *
 VectorStateValues(ArrayType *state, const char *caller, int *dim)
 {
 	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] < 1 ||
@@ -394,7 +391,7 @@ VectorStateValues(ArrayType *state, const char *caller, int *dim)
 	return (float8 *) ARR_DATA_PTR(state);
 }
 
-static ArrayType *
+ArrayType *
 VectorStateBuild(float8 n, const float8 *sums, int dim)
 {
 	Datum	   *d = (Datum *) palloc(sizeof(Datum) * ((Size) dim + 1));
@@ -409,33 +406,44 @@ VectorStateBuild(float8 n, const float8 *sums, int dim)
 	return result;
 }
 
-VECTOR_FUNCTION(vector_accum);
-Datum
-vector_accum(PG_FUNCTION_ARGS)
+/*
+ * Adds x (dim floats, of the type caller accumulates) to an avg state and
+ * returns the new state.  A state without sums ({n}) starts from x itself.
+ */
+ArrayType *
+VectorStateAccum(ArrayType *state, const float *x, int xdim, const char *caller)
 {
-	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
-	Vector	   *v = PG_GETARG_VECTOR_P(1);
 	int			dim;
-	float8	   *values = VectorStateValues(state, "vector_accum", &dim);
-	bool		fresh = (dim == 0);	/* no sums yet: start from v itself */
+	float8	   *values = VectorStateValues(state, caller, &dim);
+	bool		fresh = (dim == 0);	/* no sums yet: start from x itself */
 	float8	   *sums;
 
 	if (fresh)
-		dim = v->dim;
+		dim = xdim;
 	else
-		VectorCheckExpectedDim(dim, v->dim);
+		VectorCheckExpectedDim(dim, xdim);
 
 	sums = (float8 *) palloc(sizeof(float8) * dim);
 	for (int i = 0; i < dim; i++)
 	{
-		float8		s = fresh ? (float8) v->x[i] : values[i + 1] + (float8) v->x[i];
+		float8		s = fresh ? (float8) x[i] : values[i + 1] + (float8) x[i];
 
 		if (isinf(s))
 			float_overflow_error();
 		sums[i] = s;
 	}
 
-	PG_RETURN_ARRAYTYPE_P(VectorStateBuild(values[0] + 1.0, sums, dim));
+	return VectorStateBuild(values[0] + 1.0, sums, dim);
+}
+
+VECTOR_FUNCTION(vector_accum);
+Datum
+vector_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	Vector	   *v = PG_GETARG_VECTOR_P(1);
+
+	PG_RETURN_ARRAYTYPE_P(VectorStateAccum(state, v->x, v->dim, "vector_accum"));
 }
 
 VECTOR_FUNCTION(vector_combine);

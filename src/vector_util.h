@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "utils/array.h"
 
 #include "pgvq.h"
 #include "vector.h"
@@ -65,5 +66,50 @@ VectorCheckElement(float value)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("infinite value not allowed in vector")));
 }
+
+/*
+ * 1 - cos(a, b) from float parts, as pgvector computes it: one sqrt of the
+ * product (not a product of two sqrts), in double, the similarity clamped to
+ * [-1, 1] (rounding can push it past); NaN when a norm is zero.
+ */
+static inline double
+VectorCosineFromParts(float dot, float norma, float normb)
+{
+	double		similarity = (double) dot / sqrt((double) norma * (double) normb);
+
+	if (similarity > 1.0)
+		similarity = 1.0;
+	else if (similarity < -1.0)
+		similarity = -1.0;
+	return 1.0 - similarity;
+}
+
+/* acos(<a,b>) / pi of unit vectors, the dot clamped to [-1, 1]. */
+static inline double
+VectorSphericalFromDot(double dot)
+{
+	if (dot > 1.0)
+		dot = 1.0;
+	else if (dot < -1.0)
+		dot = -1.0;
+	return acos(dot) / M_PI;
+}
+
+/*
+ * Shared with halfvec, whose text form and aggregate state are vector's
+ * (vector.c, vector_ops.c).
+ */
+extern void VectorTextError(const char *typname, const char *lit, int rc, int pos) pg_attribute_noreturn();
+extern void VectorOutOfRangeToken(const char *typname, const char *start) pg_attribute_noreturn();
+extern int32 VectorTypmodIn(ArrayType *ta, const char *typname, int maxdim);
+extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail);
+
+/* The avg state, a float8[] {n, sum_1, ..., sum_dim}, checked before use. */
+extern float8 *VectorStateValues(ArrayType *state, const char *caller, int *dim);
+extern ArrayType *VectorStateBuild(float8 n, const float8 *sums, int dim);
+extern ArrayType *VectorStateAccum(ArrayType *state, const float *x, int xdim, const char *caller);
+
+/* The part of a dim-element value subvector() takes (vector_ops.c). */
+extern int	VectorSubvectorRange(int dim, int32 start, int32 count, const char *typname, int *offset);
 
 #endif							/* PGVQ_VECTOR_UTIL_H */

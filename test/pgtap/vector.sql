@@ -114,7 +114,7 @@ FROM (VALUES
 	('>', 'boolean')
 ) t(op, r);
 SELECT results_eq($$
-	SELECT o.oprname::text COLLATE "default", o.oprcode::text FROM pg_operator o
+	SELECT o.oprname::text COLLATE "default", (SELECT p.proname::text COLLATE "default" FROM pg_proc p WHERE p.oid = o.oprcode) FROM pg_operator o
 	WHERE o.oprleft = 'vector'::regtype AND o.oprright = 'vector'::regtype AND o.oprname IN ('<->', '<#>', '<=>', '<+>')
 	ORDER BY 1
 $$, $$ VALUES ('<#>', 'vector_negative_inner_product'), ('<+>', 'l1_distance'), ('<->', 'l2_distance'), ('<=>', 'cosine_distance') $$,
@@ -151,8 +151,9 @@ FROM (VALUES
 SELECT results_eq($$
 	SELECT castsource::regtype::text, casttarget::regtype::text, castcontext::text FROM pg_cast
 	WHERE castsource = 'vector'::regtype OR casttarget = 'vector'::regtype ORDER BY 1, 2
-$$, $$ VALUES ('double precision[]', 'vector', 'a'), ('integer[]', 'vector', 'a'), ('numeric[]', 'vector', 'a'),
-	('real[]', 'vector', 'a'), ('vector', 'real[]', 'i'), ('vector', 'vector', 'i') $$,
+$$, $$ VALUES ('double precision[]', 'vector', 'a'), ('halfvec', 'vector', 'a'), ('integer[]', 'vector', 'a'),
+	('numeric[]', 'vector', 'a'), ('real[]', 'vector', 'a'), ('vector', 'halfvec', 'i'), ('vector', 'real[]', 'i'),
+	('vector', 'vector', 'i') $$,
 	'cast contexts are pgvector''s (assignment from arrays, implicit to real[])');
 
 -- ---- values through the contract ----------------------------------------------------
@@ -192,7 +193,7 @@ SELECT throws_ok($$SELECT '[1,2]'::vector <-> '[1]'$$, '22000', 'different vecto
 SELECT throws_ok($$SELECT '[1,2]'::vector <#> '[1]'$$, '22000', 'different vector dimensions 2 and 1');
 SELECT throws_ok($$SELECT '[1,2]'::vector <=> '[1]'$$, '22000', 'different vector dimensions 2 and 1');
 SELECT throws_ok($$SELECT '[1,2]'::vector <+> '[1]'$$, '22000', 'different vector dimensions 2 and 1');
-SELECT throws_ok($$SELECT inner_product('[1,2]', '[1]')$$, '22000', 'different vector dimensions 2 and 1');
+SELECT throws_ok($$SELECT inner_product('[1,2]'::vector, '[1]')$$, '22000', 'different vector dimensions 2 and 1');
 SELECT throws_ok($$SELECT vector_l2_squared_distance('[1,2]', '[1]')$$, '22000', 'different vector dimensions 2 and 1');
 SELECT throws_ok($$SELECT vector_spherical_distance('[1,2]', '[1]')$$, '22000', 'different vector dimensions 2 and 1');
 SELECT throws_ok($$SELECT '[1,2]'::vector + '[1]'$$, '22000', 'different vector dimensions 2 and 1');
@@ -204,8 +205,8 @@ SELECT throws_ok($$SELECT '[-3e38]'::vector - '[3e38]'$$, '22003', 'value out of
 SELECT throws_ok($$SELECT '[1e37]'::vector * '[1e37]'$$, '22003', 'value out of range: overflow');
 SELECT throws_ok($$SELECT '[1e-37]'::vector * '[1e-37]'$$, '22003', 'value out of range: underflow');
 SELECT throws_ok($$SELECT array_fill(0, ARRAY[16000])::vector || '[1]'$$, '54000', 'vector cannot have more than 16000 dimensions');
-SELECT throws_ok($$SELECT subvector('[1,2,3]', 1, 0)$$, '22000', 'vector must have at least 1 dimension');
-SELECT throws_ok($$SELECT subvector('[1,2,3]', 4, 1)$$, '22000', 'vector must have at least 1 dimension');
+SELECT throws_ok($$SELECT subvector('[1,2,3]'::vector, 1, 0)$$, '22000', 'vector must have at least 1 dimension');
+SELECT throws_ok($$SELECT subvector('[1,2,3]'::vector, 4, 1)$$, '22000', 'vector must have at least 1 dimension');
 -- casts
 SELECT throws_ok($$SELECT '{1,NULL}'::real[]::vector$$, '22004', 'array must not contain nulls');
 SELECT throws_ok($$SELECT '{{1}}'::real[]::vector$$, '22000', 'array must be 1-D');
