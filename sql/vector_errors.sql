@@ -72,17 +72,17 @@ DROP TABLE typmod_t;
 -- operators and functions on known values
 -- ---------------------------------------------------------------------------
 
-SELECT l2_distance('[1,2,3]', '[4,6,8]'), '[1,2,3]'::vector <-> '[4,6,8]';
+SELECT l2_distance('[1,2,3]'::vector, '[4,6,8]'), '[1,2,3]'::vector <-> '[4,6,8]';
 SELECT vector_l2_squared_distance('[1,2,3]', '[4,6,8]');
-SELECT inner_product('[1,2,3]', '[4,-5,6]'), '[1,2,3]'::vector <#> '[4,-5,6]';
+SELECT inner_product('[1,2,3]'::vector, '[4,-5,6]'), '[1,2,3]'::vector <#> '[4,-5,6]';
 SELECT vector_negative_inner_product('[1,2,3]', '[4,-5,6]');
-SELECT cosine_distance('[1,2,3]', '[4,5,6]'), '[1,2,3]'::vector <=> '[4,5,6]';
-SELECT cosine_distance('[0,0]', '[0,0]');
-SELECT l1_distance('[1,2,3]', '[4,-6,3.5]'), '[1,2,3]'::vector <+> '[4,-6,3.5]';
+SELECT cosine_distance('[1,2,3]'::vector, '[4,5,6]'), '[1,2,3]'::vector <=> '[4,5,6]';
+SELECT cosine_distance('[0,0]'::vector, '[0,0]');
+SELECT l1_distance('[1,2,3]'::vector, '[4,-6,3.5]'), '[1,2,3]'::vector <+> '[4,-6,3.5]';
 SELECT vector_spherical_distance('[1,0]', '[0,1]'), vector_spherical_distance('[1,0]', '[-1,0]'),
 	vector_spherical_distance('[1,0]', '[1,0]'), vector_spherical_distance('[2,0]', '[2,0]');
 SELECT vector_norm('[1,2,2]'), vector_norm('[1e-30,1e-30]') > 0 AS tiny, vector_norm('[3e38,3e38]');
-SELECT l2_normalize('[1,2,2]'), l2_normalize('[-5]'), l2_normalize('[1e-45]');
+SELECT l2_normalize('[1,2,2]'::vector), l2_normalize('[-5]'::vector), l2_normalize('[1e-45]'::vector);
 SELECT vector_dims('[1]'::vector), vector_dims(array_fill(0.5, ARRAY[1000])::vector);
 SELECT '[1.5,-2]'::vector + '[0.25,2]', '[1.5,-2]'::vector - '[0.25,2]', '[1.5,-2]'::vector * '[2,-0.5]';
 SELECT '[1e38]'::vector + '[-1e38]', '[0]'::vector * '[1e-40]', '[1e-20]'::vector * '[1e-20]';
