@@ -295,6 +295,7 @@ SELECT pg_temp.recv(sparsevec_send(s)) = s::text FROM (VALUES ('{1:1e-45,7:-3.40
 -- the largest vector, through the binary form and back
 SELECT l2_norm(pg_temp.recv(sparsevec_send(s))::sparsevec) = l2_norm(s) AS same, length(sparsevec_send(s))
 FROM (SELECT ('{' || string_agg(i * 60000 || ':' || i, ',') || '}/1000000000')::sparsevec AS s FROM generate_series(1, 16000) i) v;
+DROP TABLE bin_in, bin_in3;
 
 -- ---------------------------------------------------------------------------
 -- COPY: text and binary (pgvector's copy test, and more)

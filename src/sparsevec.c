@@ -23,6 +23,7 @@
 
 #include "pgvq.h"
 #include "sparsevec.h"
+#include "type_util.h"
 #include "vector.h"
 #include "vector_util.h"
 
@@ -215,26 +216,7 @@ PGVQ_FUNCTION(sparsevec_typmod_in);
 Datum
 sparsevec_typmod_in(PG_FUNCTION_ARGS)
 {
-	ArrayType  *ta = PG_GETARG_ARRAYTYPE_P(0);
-	int32	   *tl;
-	int			n;
-
-	tl = ArrayGetIntegerTypmods(ta, &n);
-
-	if (n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid type modifier")));
-	if (tl[0] < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type sparsevec must be at least 1")));
-	if (tl[0] > SPARSEVEC_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type sparsevec cannot exceed %d", SPARSEVEC_MAX_DIM)));
-
-	PG_RETURN_INT32(tl[0]);
+	PG_RETURN_INT32(PgvqTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "sparsevec", SPARSEVEC_MAX_DIM));
 }
 
 /* ---- binary input / output ---------------------------------------------- */
@@ -426,57 +408,16 @@ array_to_sparsevec(PG_FUNCTION_ARGS)
 {
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Datum	   *elems;
-	int			nelems;
+	int			nelems = PgvqArrayCheck(array);
 	float	   *x;
 	SparseVector *result;
 	float	   *values;
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
 	SparsevecCheckDim(nelems);
 	VectorCheckExpectedDim(typmod, nelems);
 
-	if (elemtype != INT4OID && elemtype != FLOAT4OID &&
-		elemtype != FLOAT8OID && elemtype != NUMERICOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("unsupported array type")));
-
 	x = (float *) palloc(sizeof(float) * nelems);
-	for (int i = 0; i < nelems; i++)
-	{
-		switch (elemtype)
-		{
-			case INT4OID:
-				x[i] = (float) DatumGetInt32(elems[i]);
-				break;
-			case FLOAT4OID:
-				x[i] = DatumGetFloat4(elems[i]);
-				break;
-			case FLOAT8OID:
-				x[i] = (float) DatumGetFloat8(elems[i]);
-				break;
-			default:
-				x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-				break;
-		}
-	}
-	pfree(elems);
+	PgvqArrayToFloats(array, x, nelems);
 
 	/* NaN and infinities count as non-zero, and are refused after the count. */
 	result = SparsevecFromDense(x, nelems);

@@ -14,21 +14,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "parse_util.h"
 #include "pgvq_core.h"
 
 #include "cpp_only.h"
 
 namespace {
 
-// Postgres' scanner_isspace().
-inline bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-inline const char *skip_blanks(const char *p) {
-    while (is_blank(*p)) ++p;
-    return p;
-}
+using pgvq::skip_blanks;
 
 // strtol() clamped to [lo, hi]; false when no digits were read.
 bool read_long(const char *p, const char **end, long lo, long hi, long *out) {
