@@ -27,6 +27,7 @@
 #include "pgvq.h"
 #include "halfvec.h"
 #include "vector.h"
+#include "type_util.h"
 #include "vector_util.h"
 
 HalfVector *
@@ -195,7 +196,7 @@ PGVQ_FUNCTION(halfvec_typmod_in);
 Datum
 halfvec_typmod_in(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "halfvec", HALFVEC_MAX_DIM));
+	PG_RETURN_INT32(PgvqTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "halfvec", HALFVEC_MAX_DIM));
 }
 
 /* ---- binary input / output ---------------------------------------------- */

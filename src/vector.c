@@ -21,6 +21,7 @@
 #include "utils/lsyscache.h"
 
 #include "pgvq.h"
+#include "type_util.h"
 #include "vector.h"
 #include "vector_util.h"
 
@@ -218,39 +219,11 @@ vector_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-/*
- * The type modifier of typname(n): one integer, 1 <= n <= maxdim, with
- * pgvector's messages.
- */
-int32
-VectorTypmodIn(ArrayType *ta, const char *typname, int maxdim)
-{
-	int32	   *tl;
-	int			n;
-
-	tl = ArrayGetIntegerTypmods(ta, &n);
-
-	if (n != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid type modifier")));
-	if (tl[0] < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type %s must be at least 1", typname)));
-	if (tl[0] > maxdim)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dimensions for type %s cannot exceed %d", typname, maxdim)));
-
-	return tl[0];
-}
-
 VECTOR_FUNCTION(vector_typmod_in);
 Datum
 vector_typmod_in(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(VectorTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "vector", VECTOR_MAX_DIM));
+	PG_RETURN_INT32(PgvqTypmodIn(PG_GETARG_ARRAYTYPE_P(0), "vector", VECTOR_MAX_DIM));
 }
 
 /* ---- binary input / output ---------------------------------------------- */
@@ -381,62 +354,14 @@ array_to_vector(PG_FUNCTION_ARGS)
 {
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Datum	   *elems;
-	int			nelems;
+	int			nelems = PgvqArrayCheck(array);
 	Vector	   *result;
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	if (elemtype != INT4OID && elemtype != FLOAT4OID &&
-		elemtype != FLOAT8OID && elemtype != NUMERICOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("unsupported array type")));
-
-	/* Check the size before deconstructing a possibly huge array. */
-	nelems = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 	VectorCheckDim(nelems);
 	VectorCheckExpectedDim(typmod, nelems);
 
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
 	result = InitVector(nelems);
-	for (int i = 0; i < nelems; i++)
-	{
-		float		f;
-
-		switch (elemtype)
-		{
-			case INT4OID:
-				f = (float) DatumGetInt32(elems[i]);
-				break;
-			case FLOAT4OID:
-				f = DatumGetFloat4(elems[i]);
-				break;
-			case FLOAT8OID:
-				f = (float) DatumGetFloat8(elems[i]);
-				break;
-			default:
-				f = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-				break;
-		}
-		result->x[i] = f;
-	}
-	pfree(elems);
-
+	PgvqArrayToFloats(array, result->x, nelems);
 	for (int i = 0; i < nelems; i++)
 		VectorCheckElement(result->x[i]);
 

@@ -101,7 +101,6 @@ VectorSphericalFromDot(double dot)
  */
 extern void VectorTextError(const char *typname, const char *lit, int rc, int pos) pg_attribute_noreturn();
 extern void VectorOutOfRangeToken(const char *typname, const char *start) pg_attribute_noreturn();
-extern int32 VectorTypmodIn(ArrayType *ta, const char *typname, int maxdim);
 extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail);
 
 /* The avg state, a float8[] {n, sum_1, ..., sum_dim}, checked before use. */

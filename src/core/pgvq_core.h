@@ -303,6 +303,119 @@ typedef enum pgvq_binary_result
 PGVQ_API int pgvq_parse_vector_binary(const unsigned char *buf, size_t len, float *out,
 									  int maxdim, int *dim);
 
+/* ==== sparsevec and bit (issue 13): sparse_parse.cpp, sparse_distances.cpp, popcount.cpp ==== */
+
+/* ---- sparsevec: text and binary forms ------------------------------------------------ */
+
+#define PGVQ_SPARSEVEC_MAX_DIM 1000000000
+#define PGVQ_SPARSEVEC_MAX_NNZ 16000
+
+typedef enum pgvq_sparse_result
+{
+	PGVQ_SPARSE_OK = 0,
+	/* text form only */
+	PGVQ_SPARSE_SYNTAX = 1,		/* malformed, no detail */
+	PGVQ_SPARSE_SYNTAX_START = 2,	/* does not start with "{" */
+	PGVQ_SPARSE_SYNTAX_END = 3,	/* no "/" after "}" ("Unexpected end of input.") */
+	PGVQ_SPARSE_SYNTAX_JUNK = 4,	/* more than blanks after the dimensions */
+	PGVQ_SPARSE_OUT_OF_RANGE = 5,	/* an element over- or underflows float4 */
+	PGVQ_SPARSE_NAN = 6,		/* NaN element (binary too) */
+	PGVQ_SPARSE_INFINITE = 7,	/* infinite element (binary too) */
+	PGVQ_SPARSE_BUFFER = 8,		/* more elements than cap (a caller bug) */
+	/* both forms */
+	PGVQ_SPARSE_DIM_LOW = 9,	/* dimensions < 1 */
+	PGVQ_SPARSE_DIM_HIGH = 10,	/* dimensions > PGVQ_SPARSEVEC_MAX_DIM */
+	PGVQ_SPARSE_INDEX_BOUNDS = 11,	/* an index outside [0, dim) */
+	PGVQ_SPARSE_INDEX_ORDER = 12,	/* indices not ascending (binary only) */
+	PGVQ_SPARSE_INDEX_DUP = 13,	/* the same index twice */
+	/* binary form only */
+	PGVQ_SPARSE_SHORT_HEADER = 14,	/* fewer than the 12 header bytes */
+	PGVQ_SPARSE_NNZ_NEGATIVE = 15,	/* header nnz < 0 */
+	PGVQ_SPARSE_NNZ_MANY = 16,	/* header nnz > PGVQ_SPARSEVEC_MAX_NNZ */
+	PGVQ_SPARSE_NNZ_OVER_DIM = 17,	/* header nnz > dim */
+	PGVQ_SPARSE_UNUSED = 18,	/* the unused header field is not 0 */
+	PGVQ_SPARSE_SHORT = 19,		/* the body ends before the nnz indices and values */
+	PGVQ_SPARSE_ZERO = 20,		/* a zero value */
+	PGVQ_SPARSE_TRAILING = 21	/* a valid vector followed by more bytes */
+} pgvq_sparse_result;
+
+typedef struct pgvq_sparse_info
+{
+	int32_t		dim;			/* dimensions as read (text: clamped to int32) */
+	int32_t		nnz;			/* elements written (binary: the header's count) */
+	int32_t		unused;			/* binary: the header's unused field */
+	int32_t		err_pos;		/* text: byte offset of the offending token, else -1 */
+	int32_t		err_len;		/* text: its length (OUT_OF_RANGE) */
+} pgvq_sparse_info;
+
+/* Bytes of the binary form of a vector with nnz elements. */
+#define PGVQ_SPARSE_BINARY_SIZE(nnz) (12 + 8 * (size_t) (nnz))
+
+/* 1 + the number of commas in str: no text form holds more elements, and
+ * sparsevec_in refuses the text when this exceeds PGVQ_SPARSEVEC_MAX_NNZ
+ * (pgvector counts the same way, before any syntax check).  Never fails. */
+PGVQ_API size_t pgvq_sparsevec_text_capacity(const char *str);
+
+/* Parses pgvector's text form "{1:1.5, 3:-2}/5": 1-based indices in any
+ * order, float4 values in strtof() syntax, blanks around every token.  Zero
+ * values are dropped (and their indices never checked), the rest sorted by
+ * index and written 0-based into indices/values (at most cap of them).
+ * Checks in sparsevec_in's order: syntax and elements left to right, then
+ * the dimension range, then (the caller checks its type modifier here) the
+ * indices in ascending order: bounds, duplicates.  info->dim is valid from
+ * DIM_LOW on.  Never allocates, never throws. */
+PGVQ_API int pgvq_parse_sparsevec(const char *str, int32_t *indices, float *values, size_t cap,
+								  pgvq_sparse_info *info);
+
+/* Parses pgvector's binary form: int32 dim, int32 nnz, int32 unused, nnz
+ * int32 0-based indices, nnz float4 values, all big-endian, from buf[0, len).
+ * Checks in sparsevec_recv's order: 12 header bytes (SHORT_HEADER), dim
+ * range, nnz range; then (the caller checks its type modifier) unused == 0;
+ * then index by index: present (SHORT), in bounds, ascending, no duplicate;
+ * then value by value: present, not NaN, finite, not zero; then TRAILING.
+ * Output is written only once all checks passed (OK or TRAILING), into at
+ * most cap entries (BUFFER if nnz > cap).  Never allocates, never throws. */
+PGVQ_API int pgvq_parse_sparsevec_binary(const unsigned char *buf, size_t len, int32_t *indices,
+										 float *values, size_t cap, pgvq_sparse_info *info);
+
+/* ---- sparsevec: kernels (sorted 0-based indices, merge order) --------------------------- */
+
+/* Float sums taken in ascending index order, the order of pgvector's merge
+ * loops, so the same inputs give the same float.  Never fail. */
+PGVQ_API float pgvq_svec_l2sqr(const int32_t *ai, const float *ax, size_t an,
+							   const int32_t *bi, const float *bx, size_t bn);
+PGVQ_API float pgvq_svec_inner_product(const int32_t *ai, const float *ax, size_t an,
+									   const int32_t *bi, const float *bx, size_t bn);
+PGVQ_API float pgvq_svec_l1(const int32_t *ai, const float *ax, size_t an,
+							const int32_t *bi, const float *bx, size_t bn);
+/* sum x_i^2 in float (the cosine's norms) and sqrt(sum x_i^2) in double. */
+PGVQ_API float pgvq_svec_norm_l2sqr(const float *x, size_t n);
+PGVQ_API double pgvq_svec_norm_l2(const float *x, size_t n);
+/* 1 - cos from a float dot product and float norms, in double, clamped to
+ * [0, 2]; NaN when a norm is zero or a part overflows. */
+PGVQ_API double pgvq_svec_cosine_distance(const int32_t *ai, const float *ax, size_t an,
+										  const int32_t *bi, const float *bx, size_t bn);
+/* -1, 0, 1: the dense forms compared element by element (the first min(dim)
+ * elements), then the smaller dimension first: the order of Postgres arrays
+ * and of pgvector's sparsevec_cmp. */
+PGVQ_API int pgvq_svec_compare(int32_t adim, const int32_t *ai, const float *ax, size_t an,
+							   int32_t bdim, const int32_t *bi, const float *bx, size_t bn);
+
+/* ---- bit: popcount kernels with run-time dispatch ---------------------------------------- */
+
+/* Levels: 0 "scalar" (the compiler's portable popcount), 1 "popcnt" (the
+ * POPCNT instruction), 2 "avx512vpopcntdq" (AVX-512F + VPOPCNTDQ, with the
+ * OS saving ZMM state).  The best supported level is chosen on first use. */
+PGVQ_API const char *pgvq_popcount_level(void);
+/* Forces a level (tests, benchmarks), clamped to what the CPU supports;
+ * returns the level set. */
+PGVQ_API int pgvq_set_popcount_level(int level);
+
+/* Number of differing bits of a[0, nbytes) and b[0, nbytes).  Never fails. */
+PGVQ_API uint64_t pgvq_bit_hamming(const unsigned char *a, const unsigned char *b, size_t nbytes);
+/* 1 - |a & b| / |a | b| in double; 1 when a & b is empty.  Never fails. */
+PGVQ_API double pgvq_bit_jaccard(const unsigned char *a, const unsigned char *b, size_t nbytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,21 +12,10 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "parse_util.h"
 #include "pgvq_core.h"
 
-namespace {
-
-// Postgres' scanner_isspace(): what the vector text form treats as a blank.
-inline bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-inline const char* skip_blanks(const char* p) {
-    while (is_blank(*p)) ++p;
-    return p;
-}
-
-}  // namespace
+using pgvq::skip_blanks;
 
 extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* dim,
                                  int* err_pos) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses of the vector parsers with clang
-# (-fsanitize=fuzzer,address,undefined) straight from the two core sources,
+# Builds the libFuzzer harnesses of the vector and sparsevec parsers with clang
+# (-fsanitize=fuzzer,address,undefined) straight from the core parser sources,
 # then runs each for a bounded time on a copy of the committed seed corpus.
 # Exits non-zero if a build fails or a target finds a crash, a sanitizer
 # report or a broken invariant (the reproducer lands in build/fuzz/artifacts/).
 #
-#   test/fuzz/run.sh                  all targets, 20 s each
+#   test/fuzz/run.sh                  every target (text binary halfbinary sparse), 20 s each
 #   PGVQ_FUZZ_TIME=600 test/fuzz/run.sh text     one target, 10 minutes
 #   test/fuzz/run.sh binary build/fuzz/artifacts/crash-...   replay one input
 #
@@ -28,7 +28,7 @@ if [ -z "$CXX" ]; then
 fi
 [ -n "$CXX" ] || { echo "run.sh: no clang++ found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
-targets=(text binary halfbinary)
+targets=(text binary halfbinary sparse)
 if [ $# -ge 1 ]; then targets=("$1"); shift; fi
 
 mkdir -p "$OUT/artifacts"
@@ -41,7 +41,7 @@ build() {
 	echo "--- building fuzz_${t}_parse with $CXX"
 	"$CXX" "${FLAGS[@]}" -o "$OUT/fuzz_${t}_parse" "$HERE/fuzz_${t}_parse.cpp" \
 		"$REPO/src/core/text_parse.cpp" "$REPO/src/core/binary_parse.cpp" \
-		"$REPO/src/core/half_binary_parse.cpp"
+		"$REPO/src/core/half_binary_parse.cpp" "$REPO/src/core/sparse_parse.cpp"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -49,7 +49,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 rc=0
 for t in "${targets[@]}"; do
-	[ -f "$HERE/fuzz_${t}_parse.cpp" ] || { echo "run.sh: unknown target $t (text, binary, halfbinary)" >&2; exit 2; }
+	[ -f "$HERE/fuzz_${t}_parse.cpp" ] || { echo "run.sh: unknown target $t (text, binary, halfbinary, sparse)" >&2; exit 2; }
 	build "$t"
 	bin=$OUT/fuzz_${t}_parse
 	if [ $# -ge 1 ]; then

@@ -1,0 +1,178 @@
+/*
+ * sparsevec_ops.c: distances, norms and comparison of the sparsevec type,
+ * under pgvector's SQL names and with its results.  The merge kernels are
+ * the core's (float sums in ascending index order, as pgvector's loops);
+ * square roots, the cosine quotient and clamping are done here in double.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "utils/float.h"
+
+#include "pgvq.h"
+#include "sparsevec.h"
+
+/* Both operands of a two-vector function, checked for equal dimensions. */
+#define SPARSEVEC_PAIR_ARGS(a, b) \
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
+	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
+	SparsevecCheckDims(a, b)
+
+#define SPARSEVEC_KERNEL_ARGS(a, b) \
+	(a)->indices, SparsevecValues(a), (size_t) (a)->nnz, \
+	(b)->indices, SparsevecValues(b), (size_t) (b)->nnz
+
+/* ---- distances -------------------------------------------------------------- */
+
+PGVQ_FUNCTION(sparsevec_l2_distance);
+Datum
+sparsevec_l2_distance(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8(sqrt((double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b))));
+}
+
+/* The squared L2 distance (index support: saves the sqrt). */
+PGVQ_FUNCTION(sparsevec_l2_squared_distance);
+Datum
+sparsevec_l2_squared_distance(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b)));
+}
+
+PGVQ_FUNCTION(sparsevec_inner_product);
+Datum
+sparsevec_inner_product(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)));
+}
+
+/* The <#> operator: smaller is more similar. */
+PGVQ_FUNCTION(sparsevec_negative_inner_product);
+Datum
+sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8((double) -pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)));
+}
+
+/* 1 - cos(a, b); NaN when a norm is zero or a float part overflows. */
+PGVQ_FUNCTION(sparsevec_cosine_distance);
+Datum
+sparsevec_cosine_distance(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8(pgvq_svec_cosine_distance(SPARSEVEC_KERNEL_ARGS(a, b)));
+}
+
+PGVQ_FUNCTION(sparsevec_l1_distance);
+Datum
+sparsevec_l1_distance(PG_FUNCTION_ARGS)
+{
+	SPARSEVEC_PAIR_ARGS(a, b);
+	PG_RETURN_FLOAT8((double) pgvq_svec_l1(SPARSEVEC_KERNEL_ARGS(a, b)));
+}
+
+/* ---- single-vector functions -------------------------------------------------- */
+
+/* Sum of squares in double: float would overflow for elements near 1e19. */
+PGVQ_FUNCTION(sparsevec_l2_norm);
+Datum
+sparsevec_l2_norm(PG_FUNCTION_ARGS)
+{
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
+
+	PG_RETURN_FLOAT8(pgvq_svec_norm_l2(SparsevecValues(a), (size_t) a->nnz));
+}
+
+/*
+ * a / |a|; the zero vector stays zero.  Quotients that underflow to zero are
+ * dropped (a sparsevec stores no zeros), one that overflows is an error.
+ */
+PGVQ_FUNCTION(sparsevec_l2_normalize);
+Datum
+sparsevec_l2_normalize(PG_FUNCTION_ARGS)
+{
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
+	float	   *ax = SparsevecValues(a);
+	double		norm = pgvq_svec_norm_l2(ax, (size_t) a->nnz);
+	float	   *q;
+	int			nnz = 0;
+	SparseVector *result;
+	float	   *rx;
+	int			j = 0;
+
+	if (!(norm > 0.0))
+		PG_RETURN_SPARSEVEC_P(InitSparseVector(a->dim, 0));
+
+	q = (float *) palloc(sizeof(float) * Max(a->nnz, 1));
+	for (int i = 0; i < a->nnz; i++)
+	{
+		q[i] = (float) ((double) ax[i] / norm);
+		if (isinf(q[i]))
+			float_overflow_error();
+		nnz += (q[i] != 0.0f);
+	}
+
+	result = InitSparseVector(a->dim, nnz);
+	rx = SparsevecValues(result);
+	for (int i = 0; i < a->nnz; i++)
+	{
+		if (q[i] == 0.0f)
+			continue;
+		result->indices[j] = a->indices[i];
+		rx[j] = q[i];
+		j++;
+	}
+	pfree(q);
+
+	PG_RETURN_SPARSEVEC_P(result);
+}
+
+/* ---- comparison (btree) ----------------------------------------------------- */
+
+/* The order of the dense forms as Postgres arrays: elements, then length. */
+static int
+SparsevecCompare(SparseVector *a, SparseVector *b)
+{
+	return pgvq_svec_compare(a->dim, a->indices, SparsevecValues(a), (size_t) a->nnz,
+							 b->dim, b->indices, SparsevecValues(b), (size_t) b->nnz);
+}
+
+#define SPARSEVEC_CMP_FUNCTION(name, test) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
+	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
+	int			c = SparsevecCompare(a, b); \
+\
+	PG_FREE_IF_COPY(a, 0); \
+	PG_FREE_IF_COPY(b, 1); \
+	PG_RETURN_BOOL(test); \
+}
+
+SPARSEVEC_CMP_FUNCTION(sparsevec_lt, c < 0)
+SPARSEVEC_CMP_FUNCTION(sparsevec_le, c <= 0)
+SPARSEVEC_CMP_FUNCTION(sparsevec_eq, c == 0)
+SPARSEVEC_CMP_FUNCTION(sparsevec_ne, c != 0)
+SPARSEVEC_CMP_FUNCTION(sparsevec_ge, c >= 0)
+SPARSEVEC_CMP_FUNCTION(sparsevec_gt, c > 0)
+
+PGVQ_FUNCTION(sparsevec_cmp);
+Datum
+sparsevec_cmp(PG_FUNCTION_ARGS)
+{
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
+	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
+	int			c = SparsevecCompare(a, b);
+
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	PG_RETURN_INT32(c);
+}
