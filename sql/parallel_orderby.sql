@@ -41,10 +41,28 @@ SET parallel_leader_participation = off;
 SET enable_seqscan = off;
 SET jit = off;
 
+-- what matters of a plan, in words that do not change between versions:
+-- whether it has a Gather, and whether pgvq index scans order by an outer
+-- column below it
+CREATE FUNCTION pg_temp.plan_shape(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	gather boolean := false;
+	scans int := 0;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		gather := gather OR line ~ 'Gather';
+		IF line ~ 'Index Scan using pob' THEN
+			scans := scans + 1;
+		END IF;
+	END LOOP;
+	RETURN format('gather: %s, pgvq index scans: %s', gather, scans);
+END
+$$;
+
 -- the crash: before the fix this plan was Limit, Sort, Gather, Parallel Append
 -- of the two index scans; now no Gather over scans that order by the outer q.v
-EXPLAIN (COSTS OFF)
-SELECT q.id, ARRAY(SELECT id FROM pob ORDER BY v <-> q.v LIMIT 3) FROM pob_q q;
+SELECT pg_temp.plan_shape($$SELECT q.id, ARRAY(SELECT id FROM pob ORDER BY v <-> q.v LIMIT 3) FROM pob_q q$$);
 SELECT q.id, ARRAY(SELECT id FROM pob ORDER BY v <-> q.v LIMIT 3) AS top3 FROM pob_q q
 EXCEPT SELECT * FROM pob_seq;
 
@@ -59,11 +77,10 @@ SELECT ARRAY(SELECT id FROM pob ORDER BY v <-> (SELECT v FROM pob_q WHERE id = 2
 DROP INDEX pob_ivfpq;
 CREATE INDEX pob_flat ON pob USING flat (v);
 SET cpu_operator_cost = 0;
-EXPLAIN (COSTS OFF)
-SELECT q.id, (ARRAY(SELECT id FROM pob ORDER BY v <-> q.v))[1:3] FROM pob_q q;
+SELECT pg_temp.plan_shape($$SELECT q.id, (ARRAY(SELECT id FROM pob ORDER BY v <-> q.v))[1:3] FROM pob_q q$$);
 SELECT q.id, (ARRAY(SELECT id FROM pob ORDER BY v <-> q.v))[1:3] AS top3 FROM pob_q q
 EXCEPT SELECT * FROM pob_seq;
-EXPLAIN (COSTS OFF)
-SELECT (ARRAY(SELECT id FROM pob ORDER BY v <-> '[0.5,0.5,0.5,0.5]'))[1:3];
+-- (with a constant argument the plan may use Gather: 15 and 17 do here, 18
+-- weighs it differently; only the correlated case must not)
 
 DROP TABLE pob, pob_q, pob_seq;

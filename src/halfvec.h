@@ -10,6 +10,8 @@
 #include "postgres.h"
 #include "fmgr.h"
 
+#include "pg_compat.h"
+
 #include "pgvq_core_half.h"
 
 #define HALFVEC_MAX_DIM 16000
@@ -41,7 +43,7 @@ extern float *HalfvecToFloats(const HalfVector *v);
 extern void HalfvecFromFloats(const float *in, int dim, uint16 *out);
 
 /* The error HalfvecFromFloats raises for value. */
-extern void HalfvecOutOfRange(float value) pg_attribute_noreturn();
+pg_noreturn extern void HalfvecOutOfRange(float value);
 
 /* pgvector's argument checks and messages. */
 extern void HalfvecCheckDims(const HalfVector *a, const HalfVector *b);

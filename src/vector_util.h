@@ -99,8 +99,8 @@ VectorSphericalFromDot(double dot)
  * Shared with halfvec, whose text form and aggregate state are vector's
  * (vector.c, vector_ops.c).
  */
-extern void VectorTextError(const char *typname, const char *lit, int rc, int pos) pg_attribute_noreturn();
-extern void VectorOutOfRangeToken(const char *typname, const char *start) pg_attribute_noreturn();
+pg_noreturn extern void VectorTextError(const char *typname, const char *lit, int rc, int pos);
+pg_noreturn extern void VectorOutOfRangeToken(const char *typname, const char *start);
 extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail);
 
 /* The avg state, a float8[] {n, sum_1, ..., sum_dim}, checked before use. */
