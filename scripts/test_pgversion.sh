@@ -170,5 +170,12 @@ copy_source "$root"
 rc=0
 PGVQ_CHROOT=$root unshare --mount --propagation private -- bash "$0" --ns "$ver" >>"$logfile" 2>&1 || rc=$?
 cat "$root$IN/summary" 2>/dev/null || true
+if [ $rc -ne 0 ]; then
+	# what failed, from the log: compiler errors and warnings, regression
+	# diffs, TAP failures
+	echo "  failures (from $logfile):"
+	grep -a -E 'error:|warning:|^diff |^@@|^[-+][^-+]|not ok|Failed test|#   (got|expected)|FAILED' "$logfile" |
+		head -n 100 | sed 's/^/    /'
+fi
 echo "pg$ver: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - t0)) s; full log: $logfile"
 exit $rc
