@@ -50,6 +50,14 @@ struct DistanceKernels {
     /* out[i] = bias + sum_j table[j * ksub + codes[i*m + j]]; codes: (n, m) */
     void (*pq_scan_codes)(size_t m, size_t ksub, const float *table, float bias, size_t n,
                           const uint8_t *codes, float *out);
+    /* The nearest of k centroids for each of `rows` short rows x[r * ldx .. + d),
+     * fused (no inner-product matrix): best[r] = min_c cn[c] - 2 <x_r, c>,
+     * arg[r] = the smallest index reaching it (NaN values skipped; +inf and 0
+     * when no value is below +inf).  cT: the centroids in blocks of 16,
+     * (ceil(k / 16), d, 16); cn: their squared norms, ceil(k / 16) * 16 of
+     * them, +inf past k (see CentroidSearch in kmeans.h). */
+    void (*nearest_small)(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
 };
 
 /* out[i] = bias + sum_j table[j * ksub + (codes[i*m + j] & (ksub - 1))], summed in
@@ -66,6 +74,15 @@ void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float 
 /* Sixteen rows per step, two AVX-512 gathers per sub-quantizer. */
 void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
                                  const uint8_t *codes, float *out);
+
+/* nearest_small per level: the AVX2 and AVX-512 kernels give the same bits
+ * (one FMA per dimension, in order); the scalar one rounds each product. */
+void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
+void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                        const float *cT, const float *cn, float *best, int64_t *arg);
+void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
 
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */
