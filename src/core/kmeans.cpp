@@ -215,6 +215,41 @@ void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int
 
 namespace {
 
+/* Rows per chunk of the k-means++ draw (fixed: the draws must not depend on
+ * the thread count). */
+constexpr size_t kSeedChunk = 256;
+
+/* The row where the running sum of w (rows of weight <= 0 skipped) first
+ * passes r, walking chunk sums csum (of kSeedChunk rows each) first; the last
+ * row of positive weight when rounding runs past the end.  0 < r < sum(csum). */
+size_t pick_weighted(const std::vector<float> &w, const std::vector<double> &csum, double r) {
+    const size_t n = w.size();
+    double cum = 0, before = 0;
+    size_t last_q = 0;
+    for (size_t q = 0; q < csum.size(); q++) {
+        if (!(csum[q] > 0))
+            continue;
+        last_q = q;
+        before = cum;
+        if (cum + csum[q] > r)
+            break;
+        cum += csum[q];
+    }
+    cum = before;
+    /* In chunk last_q: the row where cum passes r, or its last positive row. */
+    const size_t i0 = last_q * kSeedChunk, i1 = std::min(n, i0 + kSeedChunk);
+    size_t last_positive = i0;
+    for (size_t i = i0; i < i1; i++) {
+        if (w[i] <= 0)
+            continue;
+        last_positive = i;
+        cum += w[i];
+        if (cum > r)
+            return i;
+    }
+    return last_positive;
+}
+
 /*
  * k-means++ seeding: k centroids (cent, (k, d)) drawn from the rows
  * x[sample[i]], each new one with probability proportional to the squared
@@ -233,8 +268,12 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
     std::vector<float> mind(ns, std::numeric_limits<float>::infinity());
     std::vector<size_t> near(ns, 0);
     std::vector<float> cc(k); /* |c_j - c_new|^2 for the centroids so far */
-    const size_t sblock = 2048;
-    const size_t snblocks = (ns + sblock - 1) / sblock;
+    /* Sums of mind over chunks of kSeedChunk rows (in row order), redone only
+     * for the chunks an update changed: the draw walks the chunks, then rows. */
+    const size_t nchunks = (ns + kSeedChunk - 1) / kSeedChunk;
+    std::vector<double> csum(nchunks);
+    const size_t chunks_per_block = 8;
+    const size_t snblocks = (nchunks + chunks_per_block - 1) / chunks_per_block;
     /* Parallel only when one update is large enough to pay for threads. */
     const int seed_threads = (ns * d >= (size_t)1 << 20) ? nthreads : 1;
     auto update_min = [&](size_t c) {
@@ -242,14 +281,25 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
         for (size_t j = 0; j < c; j++)
             cc[j] = kern.l2sqr(cent + j * d, cn, d);
         parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
-            const size_t i1 = std::min(ns, (b + 1) * sblock);
-            for (size_t i = b * sblock; i < i1; i++) {
-                if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
-                    continue;
-                float dd = kern.l2sqr(x + sample[i] * d, cn, d);
-                if (dd < mind[i]) {
-                    mind[i] = dd;
-                    near[i] = c;
+            const size_t q1 = std::min(nchunks, (b + 1) * chunks_per_block);
+            for (size_t q = b * chunks_per_block; q < q1; q++) {
+                const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
+                bool changed = false;
+                for (size_t i = i0; i < i1; i++) {
+                    if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
+                        continue;
+                    float dd = kern.l2sqr(x + sample[i] * d, cn, d);
+                    if (dd < mind[i]) {
+                        mind[i] = dd;
+                        near[i] = c;
+                        changed = true;
+                    }
+                }
+                if (changed || c == 0) {
+                    double sum = 0;
+                    for (size_t i = i0; i < i1; i++)
+                        sum += mind[i];
+                    csum[q] = sum;
                 }
             }
         });
@@ -259,25 +309,11 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
     update_min(0);
     for (size_t c = 1; c < k; c++) {
         double total = 0;
-        for (size_t i = 0; i < ns; i++)
-            total += mind[i];
+        for (size_t q = 0; q < nchunks; q++)
+            total += csum[q];
         size_t pick;
         if (total > 0 && std::isfinite(total)) {
-            double r = uniform01(rng) * total, cum = 0;
-            pick = ns;
-            size_t last_positive = 0;
-            for (size_t i = 0; i < ns; i++) {
-                if (mind[i] <= 0)
-                    continue;
-                last_positive = i;
-                cum += mind[i];
-                if (cum > r) {
-                    pick = i;
-                    break;
-                }
-            }
-            if (pick == ns) /* rounding at the very end */
-                pick = last_positive;
+            pick = pick_weighted(mind, csum, uniform01(rng) * total);
         } else {
             /* Every sampled row coincides with a centroid: fewer distinct
              * rows than clusters.  Duplicate one; Lloyd repairs it. */
