@@ -110,6 +110,24 @@ static inline float cosine_distance_from_parts(float dot, float norma, float nor
     return (float)(1.0 - sim);
 }
 
+/*
+ * The last step of nearest_small: the smallest of 16 lane minima v (no NaN)
+ * and, among lanes holding it, the smallest centroid index i.  With every
+ * value +inf: +inf and the smallest index (0 when no lane was updated).
+ * static: each ISA file gets its own copy.
+ */
+static inline void lanes_argmin16(const float *v, const int32_t *i, float *best, int64_t *arg) {
+    float m = v[0];
+    int32_t a = i[0];
+    for (int l = 1; l < 16; l++)
+        if (v[l] < m || (v[l] == m && i[l] < a)) {
+            m = v[l];
+            a = i[l];
+        }
+    *best = m;
+    *arg = a;
+}
+
 #ifndef PGVQ_ISA_TU
 extern std::atomic<const DistanceKernels *> g_kernels;
 

@@ -68,16 +68,8 @@ void nearest_rows(size_t d, const float *x, size_t ldx, size_t nblk, const float
         _mm256_store_ps(v + 8, bv[r][1]);
         _mm256_store_si256(reinterpret_cast<__m256i *>(i), bi[r][0]);
         _mm256_store_si256(reinterpret_cast<__m256i *>(i + 8), bi[r][1]);
-        /* No lane holds a NaN; with every value NaN or +inf: +inf, index 0. */
-        float m = v[0];
-        int32_t a = i[0];
-        for (int l = 1; l < 16; l++)
-            if (v[l] < m || (v[l] == m && i[l] < a)) {
-                m = v[l];
-                a = i[l];
-            }
-        best[r] = m;
-        arg[r] = a;
+        /* No lane holds a NaN (a NaN never compares less). */
+        lanes_argmin16(v, i, best + r, arg + r);
     }
 }
 

@@ -53,21 +53,13 @@ void nearest_rows(size_t d, const float *x, size_t ldx, size_t nblk, const float
         idx = _mm512_add_epi32(idx, step);
     }
     /* Lanes in memory (GCC 12 warns wrongly about _mm512_reduce_min_ps).  No
-     * lane holds a NaN; with every value NaN or +inf: +inf, index 0. */
+     * lane holds a NaN (a NaN never compares less). */
     for (int r = 0; r < R; r++) {
         alignas(64) float v[16];
         alignas(64) int32_t i[16];
         _mm512_store_ps(v, bv[r]);
         _mm512_store_si512(i, bi[r]);
-        float m = v[0];
-        int32_t a = i[0];
-        for (int l = 1; l < 16; l++)
-            if (v[l] < m || (v[l] == m && i[l] < a)) {
-                m = v[l];
-                a = i[l];
-            }
-        best[r] = m;
-        arg[r] = a;
+        lanes_argmin16(v, i, best + r, arg + r);
     }
 }
 
