@@ -58,6 +58,12 @@ struct DistanceKernels {
      * them, +inf past k (see CentroidSearch in kmeans.h). */
     void (*nearest_small)(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
                           const float *cT, const float *cn, float *best, int64_t *arg);
+    /* mind[i] = min(mind[i], |x_i - c|^2) for n rows given transposed, xT
+     * (d, ld); the sums in order over the dimensions, without FMA, so every
+     * level gives the same bits.  Returns whether any mind[i] fell.  For
+     * k-means++ on short vectors (distances_1xn.inc). */
+    bool (*l2sqr_min_update_t)(size_t n, size_t d, const float *xT, size_t ld, const float *c,
+                               float *mind);
 };
 
 /* out[i] = bias + sum_j table[j * ksub + (codes[i*m + j] & (ksub - 1))], summed in

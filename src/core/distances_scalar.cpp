@@ -143,7 +143,7 @@ void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, siz
 const DistanceKernels kernels_scalar = {
     "scalar",      SIMD_SCALAR,  l2sqr,         inner_product, l1,
     norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
-    nearest_small_scalar,
+    nearest_small_scalar, l2sqr_min_update_t,
 };
 
 } // namespace pgvq

@@ -274,18 +274,34 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
     std::vector<double> csum(nchunks);
     const size_t chunks_per_block = 8;
     const size_t snblocks = (nchunks + chunks_per_block - 1) / chunks_per_block;
-    /* Parallel only when one update is large enough to pay for threads. */
-    const int seed_threads = (ns * d >= (size_t)1 << 20) ? nthreads : 1;
+    /* Parallel only when one update is large enough to pay for starting
+     * threads (every round starts them again): on a busy machine a new thread
+     * can wait milliseconds to run, and the round waits for it. */
+    const int seed_threads = (ns * d >= (size_t)1 << 24) ? nthreads : 1;
+    /* Short vectors: each chunk's rows transposed, (d, kSeedChunk), so that
+     * one kernel call updates a chunk across rows (no pruning: computing all
+     * is cheaper than testing). */
+    const bool small = d <= kFusedMaxDim;
+    std::vector<float> xT;
+    if (small) {
+        xT.resize(nchunks * d * kSeedChunk);
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < d; j++)
+                xT[((i / kSeedChunk) * d + j) * kSeedChunk + i % kSeedChunk] = x[sample[i] * d + j];
+    }
     auto update_min = [&](size_t c) {
         const float *cn = cent + c * d;
-        for (size_t j = 0; j < c; j++)
+        for (size_t j = 0; j < c && !small; j++)
             cc[j] = kern.l2sqr(cent + j * d, cn, d);
         parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
             const size_t q1 = std::min(nchunks, (b + 1) * chunks_per_block);
             for (size_t q = b * chunks_per_block; q < q1; q++) {
                 const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
                 bool changed = false;
-                for (size_t i = i0; i < i1; i++) {
+                if (small)
+                    changed = kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
+                                                      kSeedChunk, cn, mind.data() + i0);
+                for (size_t i = small ? i1 : i0; i < i1; i++) {
                     if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
                         continue;
                     float dd = kern.l2sqr(x + sample[i] * d, cn, d);

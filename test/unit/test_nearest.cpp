@@ -169,10 +169,23 @@ std::vector<float> kmeanspp_reference(const std::vector<float> &x, size_t n, siz
     auto uidx = [&](size_t m) { return (size_t)(u01() * (double)m) % m; };
     const pgvq::DistanceKernels &kern = pgvq::kernels();
     std::vector<float> cent(k * d), mind(n, std::numeric_limits<float>::infinity());
+    /* The core's distances: the sum in order over the dimensions for short
+     * vectors (l2sqr_min_update_t), the SIMD kernel otherwise. */
+    auto dist = [&](const float *a, const float *b) {
+        if (d > pgvq::kFusedMaxDim)
+            return kern.l2sqr(a, b, d);
+        float s = 0;
+        for (size_t j = 0; j < d; j++) {
+            const float t = a[j] - b[j];
+            const float t2 = t * t; /* no FMA contraction */
+            s += t2;
+        }
+        return s;
+    };
     auto add = [&](size_t c, size_t row) {
         std::memcpy(&cent[c * d], &x[row * d], d * sizeof(float));
         for (size_t i = 0; i < n; i++)
-            mind[i] = std::min(mind[i], kern.l2sqr(&x[i * d], &cent[c * d], d));
+            mind[i] = std::min(mind[i], dist(&x[i * d], &cent[c * d]));
     };
     add(0, uidx(n));
     for (size_t c = 1; c < k; c++) {
@@ -226,5 +239,34 @@ TEST(Nearest, KmeansppSeedsEqualTheFullScan) {
         const std::vector<float> ref = kmeanspp_reference(x, c.n, c.d, c.k, cp.seed);
         EXPECT_EQ(std::memcmp(clus.centroids.data(), ref.data(), ref.size() * sizeof(float)), 0)
             << "n " << c.n << " d " << c.d << " k " << c.k;
+    }
+}
+
+/* The transposed k-means++ update gives the bits of the in-order sum on every
+ * level (no FMA contraction), and reports whether anything fell. */
+TEST(Nearest, TransposedMinUpdateSameBitsOnEveryLevel) {
+    LevelGuard guard;
+    const size_t n = 203, d = 13, ld = 256;
+    auto xT = uniform(d * ld, 11);
+    auto c = uniform(d, 12);
+    std::vector<float> start = uniform(n, 13);
+    for (auto &v : start)
+        v = std::fabs(v) * 4.0f; /* some rows fall, some do not */
+    std::vector<float> ref(start);
+    for (size_t i = 0; i < n; i++) {
+        float s = 0;
+        for (size_t j = 0; j < d; j++) {
+            const float t = xT[j * ld + i] - c[j];
+            const float t2 = t * t;
+            s += t2;
+        }
+        ref[i] = std::min(ref[i], s);
+    }
+    for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
+        pgvq::set_simd_level(level);
+        std::vector<float> mind(start);
+        EXPECT_TRUE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+        EXPECT_EQ(std::memcmp(mind.data(), ref.data(), n * sizeof(float)), 0) << "level " << level;
+        EXPECT_FALSE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
     }
 }
