@@ -73,9 +73,8 @@ int pgvq_assign_l2(size_t n, size_t d, const float *x, size_t k, const float *ce
     PGVQ_CHECK_ARG(centroids != nullptr, "assign: no centroids");
     PGVQ_CHECK_ARG(n <= std::numeric_limits<size_t>::max() / d, "assign: n * d overflows");
     pgvq::StopChecker stop(should_stop, stop_arg);
-    std::vector<float> cnorms(k);
-    pgvq::fvec_norms_L2sqr(k, d, centroids, cnorms.data());
-    pgvq::assign_l2(n, d, x, k, centroids, cnorms.data(), labels, distances, nthreads, stop);
+    const pgvq::CentroidSearch cs(k, d, centroids);
+    pgvq::assign_l2(n, d, x, cs, labels, distances, nthreads, stop);
     return pgvq::status_ok(st);
     PGVQ_BRIDGE_CATCH(st, "assign")
 }

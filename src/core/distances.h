@@ -55,6 +55,20 @@ struct DistanceKernels {
                           float scale, float *table);
     /* c[i] = a[i] + bf * b[i] */
     void (*fvec_madd)(size_t n, const float *a, float bf, const float *b, float *c);
+    /* The nearest of k centroids for each of `rows` short rows x[r * ldx .. + d),
+     * fused (no inner-product matrix): best[r] = min_c cn[c] - 2 <x_r, c>,
+     * arg[r] = the smallest index reaching it (NaN values skipped; +inf and 0
+     * when no value is below +inf).  cT: the centroids in blocks of 16,
+     * (ceil(k / 16), d, 16); cn: their squared norms, ceil(k / 16) * 16 of
+     * them, +inf past k (see CentroidSearch in kmeans.h). */
+    void (*nearest_small)(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
+    /* mind[i] = min(mind[i], |x_i - c|^2) for n rows given transposed, xT
+     * (d, ld); the sums in order over the dimensions, without FMA, so every
+     * level gives the same bits.  Returns whether any mind[i] fell.  For
+     * k-means++ on short vectors (distances_1xn.inc). */
+    bool (*l2sqr_min_update_t)(size_t n, size_t d, const float *xT, size_t ld, const float *c,
+                               float *mind);
 };
 
 /* out[i] = bias + sum_j table[j * ksub + (codes[i*m + j] & (ksub - 1))], summed in
@@ -89,6 +103,14 @@ void pq_ip_table_t_scalar(size_t d, const float *q, size_t m, size_t ksub, const
                           float scale, float *table);
 /* c[i] = a[i] + bf * b[i], the product rounded before the add; c may be a or b. */
 void fvec_madd_scalar(size_t n, const float *a, float bf, const float *b, float *c);
+/* nearest_small per level: the AVX2 and AVX-512 kernels give the same bits
+ * (one FMA per dimension, in order); the scalar one rounds each product. */
+void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
+void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                        const float *cT, const float *cn, float *best, int64_t *arg);
+void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg);
 
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */
@@ -118,6 +140,24 @@ static inline double cosine_distance_f64(float dot, float norma, float normb) {
 
 static inline float cosine_distance_from_parts(float dot, float norma, float normb) {
     return (float)cosine_distance_f64(dot, norma, normb);
+}
+
+/*
+ * The last step of nearest_small: the smallest of 16 lane minima v (no NaN)
+ * and, among lanes holding it, the smallest centroid index i.  With every
+ * value +inf: +inf and the smallest index (0 when no lane was updated).
+ * static: each ISA file gets its own copy.
+ */
+static inline void lanes_argmin16(const float *v, const int32_t *i, float *best, int64_t *arg) {
+    float m = v[0];
+    int32_t a = i[0];
+    for (int l = 1; l < 16; l++)
+        if (v[l] < m || (v[l] == m && i[l] < a)) {
+            m = v[l];
+            a = i[l];
+        }
+    *best = m;
+    *arg = a;
 }
 
 #ifndef PGVQ_ISA_TU

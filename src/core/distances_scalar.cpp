@@ -106,10 +106,40 @@ void fvec_madd_scalar(size_t n, const float *a, float bf, const float *b, float 
         c[i] = a[i] + bf * b[i];
 }
 
+/* One row at a time, 16 lanes of one block (the compiler vectorises them). */
+void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                          const float *cT, const float *cn, float *best, int64_t *arg) {
+    const size_t nblk = (k + 15) / 16;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        float m = __builtin_inff();
+        int64_t a = 0;
+        for (size_t b = 0; b < nblk; b++) {
+            const float *cb = cT + b * d * 16;
+            float acc[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+            for (size_t s = 0; s < d; s++) {
+                const float xs = xr[s];
+                for (size_t l = 0; l < 16; l++)
+                    acc[l] += xs * cb[s * 16 + l];
+            }
+            for (size_t l = 0; l < 16; l++) {
+                const float v = cn[b * 16 + l] - 2.0f * acc[l];
+                if (v < m) {
+                    m = v;
+                    a = (int64_t)(b * 16 + l);
+                }
+            }
+        }
+        best[r] = m;
+        arg[r] = a;
+    }
+}
+
 const DistanceKernels kernels_scalar = {
     "scalar",          SIMD_SCALAR,          l2sqr,           inner_product, l1,
     norm_l2sqr,        cosine_parts,         distances_1xn,   pq_scan_codes_scalar,
     pq_ip_table_t_scalar, fvec_madd_scalar,
+    nearest_small_scalar, l2sqr_min_update_t,
 };
 
 } // namespace pgvq

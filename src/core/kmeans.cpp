@@ -116,8 +116,10 @@ void check_finite(size_t n, size_t d, const float *x, const char *what) {
             throw_invalid("%s: input row %zu contains a NaN or infinite value", what, i / d);
 }
 
-size_t nearest_l2_scratch_size(size_t rows, size_t k) { return rows * std::min(k, kColBlock); }
+namespace {
 
+/* The GEMM path: ip <- |c|^2 - 2 <x, c> block by block of centroids, then the
+ * arg-min of each row.  ip: rows * min(k, kColBlock) floats. */
 void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
                       const float *centroids, const float *cnorms, float *best, int64_t *arg,
                       float *ip) noexcept {
@@ -143,9 +145,41 @@ void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t 
     }
 }
 
-void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
-               const float *cnorms, int64_t *labels, float *distances, int nthreads,
-               const StopChecker &stop) {
+} // namespace
+
+CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int fused)
+    : k_(k), d_(d), cent_(centroids),
+      fused_((fused < 0 ? d <= kFusedMaxDim : fused != 0) && k < ((size_t)1 << 30)) {
+    if (!fused_) {
+        norms_.resize(k);
+        fvec_norms_L2sqr(k, d, centroids, norms_.data());
+        return;
+    }
+    const size_t nblk = (k + 15) / 16;
+    norms_.assign(nblk * 16, std::numeric_limits<float>::infinity());
+    fvec_norms_L2sqr(k, d, centroids, norms_.data());
+    packed_.assign(nblk * d * 16, 0.0f);
+    for (size_t c = 0; c < k; c++) {
+        float *blk = packed_.data() + (c / 16) * d * 16 + c % 16;
+        for (size_t j = 0; j < d; j++)
+            blk[j * 16] = centroids[c * d + j];
+    }
+}
+
+size_t CentroidSearch::scratch_size(size_t rows) const noexcept {
+    return fused_ ? 0 : rows * std::min(k_, kColBlock);
+}
+
+void CentroidSearch::nearest(size_t rows, const float *x, size_t ldx, float *best, int64_t *arg,
+                             float *ip) const noexcept {
+    if (fused_)
+        kernels().nearest_small(rows, d_, x, ldx, k_, packed_.data(), norms_.data(), best, arg);
+    else
+        nearest_l2_block(rows, d_, x, ldx, k_, cent_, norms_.data(), best, arg, ip);
+}
+
+void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
+               float *distances, int nthreads, const StopChecker &stop) {
     if (n == 0)
         return;
     blas_init();
@@ -159,7 +193,7 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
     };
     std::vector<Scratch> scratch((size_t)nt);
     for (auto &s : scratch) {
-        s.ip.resize(nearest_l2_scratch_size(bx, k));
+        s.ip.resize(cs.scratch_size(bx));
         s.best.resize(bx);
     }
     const DistanceKernels &kern = kernels();
@@ -169,8 +203,7 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
         const size_t i0 = b * bx;
         const size_t rows = std::min(bx, n - i0);
         const float *xb = x + i0 * d;
-        nearest_l2_block(rows, d, xb, d, k, centroids, cnorms, s.best.data(), labels + i0,
-                         s.ip.data());
+        cs.nearest(rows, xb, d, s.best.data(), labels + i0, s.ip.data());
         if (distances) {
             for (size_t r = 0; r < rows; r++) {
                 float dist = kern.norm_l2sqr(xb + r * d, d) + s.best[r];
@@ -179,6 +212,135 @@ void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centro
         }
     });
 }
+
+namespace {
+
+/* Rows per chunk of the k-means++ draw (fixed: the draws must not depend on
+ * the thread count). */
+constexpr size_t kSeedChunk = 256;
+
+/* The row where the running sum of w (rows of weight <= 0 skipped) first
+ * passes r, walking chunk sums csum (of kSeedChunk rows each) first; the last
+ * row of positive weight when rounding runs past the end.  0 < r < sum(csum). */
+size_t pick_weighted(const std::vector<float> &w, const std::vector<double> &csum, double r) {
+    const size_t n = w.size();
+    double cum = 0, before = 0;
+    size_t last_q = 0;
+    for (size_t q = 0; q < csum.size(); q++) {
+        if (!(csum[q] > 0))
+            continue;
+        last_q = q;
+        before = cum;
+        if (cum + csum[q] > r)
+            break;
+        cum += csum[q];
+    }
+    cum = before;
+    /* In chunk last_q: the row where cum passes r, or its last positive row. */
+    const size_t i0 = last_q * kSeedChunk, i1 = std::min(n, i0 + kSeedChunk);
+    size_t last_positive = i0;
+    for (size_t i = i0; i < i1; i++) {
+        if (w[i] <= 0)
+            continue;
+        last_positive = i;
+        cum += w[i];
+        if (cum > r)
+            return i;
+    }
+    return last_positive;
+}
+
+/*
+ * k-means++ seeding: k centroids (cent, (k, d)) drawn from the rows
+ * x[sample[i]], each new one with probability proportional to the squared
+ * distance of a row to its nearest centroid so far (mind[i], kept with that
+ * centroid's index near[i]).  After a pick, a row whose nearest centroid a is
+ * at least twice as far from the new centroid c as from the row
+ * (|c - c_a|^2 > 4 mind, with a margin of 1e-3 for rounding) cannot be nearer
+ * to c, by the triangle inequality; its distance to c is not computed.  The
+ * updates, and so the picks, are what a full scan gives, at a fraction of the
+ * cost once centroids are spread out (most rows are skipped).
+ */
+void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t> &sample,
+                   float *cent, std::mt19937_64 &rng, int nthreads, const StopChecker &stop) {
+    const DistanceKernels &kern = kernels();
+    const size_t ns = sample.size();
+    std::vector<float> mind(ns, std::numeric_limits<float>::infinity());
+    std::vector<size_t> near(ns, 0);
+    std::vector<float> cc(k); /* |c_j - c_new|^2 for the centroids so far */
+    /* Sums of mind over chunks of kSeedChunk rows (in row order), redone only
+     * for the chunks an update changed: the draw walks the chunks, then rows. */
+    const size_t nchunks = (ns + kSeedChunk - 1) / kSeedChunk;
+    std::vector<double> csum(nchunks);
+    const size_t chunks_per_block = 8;
+    const size_t snblocks = (nchunks + chunks_per_block - 1) / chunks_per_block;
+    /* Parallel only when one update is large enough to pay for starting
+     * threads (every round starts them again): on a busy machine a new thread
+     * can wait milliseconds to run, and the round waits for it. */
+    const int seed_threads = (ns * d >= (size_t)1 << 24) ? nthreads : 1;
+    /* Short vectors: each chunk's rows transposed, (d, kSeedChunk), so that
+     * one kernel call updates a chunk across rows (no pruning: computing all
+     * is cheaper than testing). */
+    const bool small = d <= kFusedMaxDim;
+    std::vector<float> xT;
+    if (small) {
+        xT.resize(nchunks * d * kSeedChunk);
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < d; j++)
+                xT[((i / kSeedChunk) * d + j) * kSeedChunk + i % kSeedChunk] = x[sample[i] * d + j];
+    }
+    auto update_min = [&](size_t c) {
+        const float *cn = cent + c * d;
+        for (size_t j = 0; j < c && !small; j++)
+            cc[j] = kern.l2sqr(cent + j * d, cn, d);
+        parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
+            const size_t q1 = std::min(nchunks, (b + 1) * chunks_per_block);
+            for (size_t q = b * chunks_per_block; q < q1; q++) {
+                const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
+                bool changed = false;
+                if (small)
+                    changed = kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
+                                                      kSeedChunk, cn, mind.data() + i0);
+                for (size_t i = small ? i1 : i0; i < i1; i++) {
+                    if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
+                        continue;
+                    float dd = kern.l2sqr(x + sample[i] * d, cn, d);
+                    if (dd < mind[i]) {
+                        mind[i] = dd;
+                        near[i] = c;
+                        changed = true;
+                    }
+                }
+                if (changed || c == 0) {
+                    double sum = 0;
+                    for (size_t i = i0; i < i1; i++)
+                        sum += mind[i];
+                    csum[q] = sum;
+                }
+            }
+        });
+    };
+    size_t first = uniform_index(rng, ns);
+    std::memcpy(cent, x + sample[first] * d, d * sizeof(float));
+    update_min(0);
+    for (size_t c = 1; c < k; c++) {
+        double total = 0;
+        for (size_t q = 0; q < nchunks; q++)
+            total += csum[q];
+        size_t pick;
+        if (total > 0 && std::isfinite(total)) {
+            pick = pick_weighted(mind, csum, uniform01(rng) * total);
+        } else {
+            /* Every sampled row coincides with a centroid: fewer distinct
+             * rows than clusters.  Duplicate one; Lloyd repairs it. */
+            pick = uniform_index(rng, ns);
+        }
+        std::memcpy(cent + c * d, x + sample[pick] * d, d * sizeof(float));
+        update_min(c);
+    }
+}
+
+} // namespace
 
 Clustering::Clustering(size_t d_, size_t k_, const ClusteringParameters &cp)
     : ClusteringParameters(cp), d(d_), k(k_) {}
@@ -197,7 +359,6 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     blas_init();
     stop.check();
 
-    const DistanceKernels &kern = kernels();
     std::mt19937_64 rng(seed);
     centroids.assign(k * d, 0.0f);
     objectives.clear();
@@ -206,11 +367,10 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
 
     std::vector<int64_t> labels(n);
     std::vector<float> dist(n);
-    std::vector<float> cnorms(k);
 
     auto assign_and_score = [&]() {
-        fvec_norms_L2sqr(k, d, cent, cnorms.data());
-        assign_l2(n, d, x, k, cent, cnorms.data(), labels.data(), dist.data(), nthreads, stop);
+        const CentroidSearch cs(k, d, cent);
+        assign_l2(n, d, x, cs, labels.data(), dist.data(), nthreads, stop);
         double obj = 0;
         for (size_t i = 0; i < n; i++)
             obj += dist[i];
@@ -244,56 +404,7 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
         sample.resize(ns);
         std::sort(sample.begin(), sample.end()); /* memory order for the scans */
     }
-    {
-        std::vector<float> mind(ns, std::numeric_limits<float>::infinity());
-        const size_t sblock = 2048;
-        const size_t snblocks = (ns + sblock - 1) / sblock;
-        /* Parallel only when one update is large enough to pay for threads. */
-        const int seed_threads = (ns * d >= (size_t)1 << 20) ? nthreads : 1;
-        auto update_min = [&](const float *c) {
-            parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
-                const size_t i1 = std::min(ns, (b + 1) * sblock);
-                for (size_t i = b * sblock; i < i1; i++) {
-                    float dd = kern.l2sqr(x + sample[i] * d, c, d);
-                    if (dd < mind[i])
-                        mind[i] = dd;
-                }
-            });
-        };
-        size_t first = uniform_index(rng, ns);
-        std::memcpy(cent, x + sample[first] * d, d * sizeof(float));
-        update_min(cent);
-        for (size_t c = 1; c < k; c++) {
-            double total = 0;
-            for (size_t i = 0; i < ns; i++)
-                total += mind[i];
-            size_t pick;
-            if (total > 0 && std::isfinite(total)) {
-                double r = uniform01(rng) * total, cum = 0;
-                pick = ns;
-                size_t last_positive = 0;
-                for (size_t i = 0; i < ns; i++) {
-                    if (mind[i] <= 0)
-                        continue;
-                    last_positive = i;
-                    cum += mind[i];
-                    if (cum > r) {
-                        pick = i;
-                        break;
-                    }
-                }
-                if (pick == ns) /* rounding at the very end */
-                    pick = last_positive;
-            } else {
-                /* Every sampled row coincides with a centroid: fewer distinct
-                 * rows than clusters.  Duplicate one; Lloyd repairs it. */
-                pick = uniform_index(rng, ns);
-            }
-            float *cc = cent + c * d;
-            std::memcpy(cc, x + sample[pick] * d, d * sizeof(float));
-            update_min(cc);
-        }
-    }
+    seed_kmeanspp(d, k, x, sample, cent, rng, nthreads, stop);
     std::vector<size_t>().swap(sample);
     if (spherical)
         normalize_rows(k, d, cent);

@@ -53,32 +53,55 @@ struct Clustering : ClusteringParameters {
     void train(size_t n, const float *x, const StopChecker &stop = StopChecker());
 };
 
+/* Longest vectors the fused nearest-centroid kernel (nearest_small in
+ * distances.h) searches; longer ones go through GEMM (nearest_l2_block). */
+constexpr size_t kFusedMaxDim = 32;
+
 /*
- * Nearest centroid by squared L2 for each row of x (n, d) among centroids
- * (k, d), computed as |x|^2 + |c|^2 - 2<x, c> with blocked single-threaded
- * sgemm calls from our own threads.  Ties go to the smaller centroid index.
- * labels: (n); distances: (n) or nullptr (clamped at 0).  cnorms: (k) squared
- * centroid norms.  Deterministic: the block shapes depend only on (n, k).
+ * The k centroids (k, d) an assignment searches, prepared once for many
+ * searches: their squared norms and, for d <= kFusedMaxDim, a copy in blocks
+ * of 16 for the fused kernel.  The centroids are not copied otherwise and must
+ * outlive this.  nearest() is const and may run on many threads at once.
  */
-void assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
-               const float *cnorms, int64_t *labels, float *distances, int nthreads,
-               const StopChecker &stop);
+class CentroidSearch {
+  public:
+    /* fused: -1 picks by d; 0 forces GEMM; 1 forces the fused kernel (tests). */
+    CentroidSearch(size_t k, size_t d, const float *centroids, int fused = -1);
+    size_t k() const noexcept { return k_; }
+    size_t d() const noexcept { return d_; }
+    bool fused() const noexcept { return fused_; }
+    /* Floats of scratch nearest() needs for `rows` rows (0 when fused). */
+    size_t scratch_size(size_t rows) const noexcept;
+    /*
+     * The nearest centroid for rows x[r * ldx .. + d), r < rows, on the calling
+     * thread: best[r] = min_c |c|^2 - 2 <x_r, c> (add |x_r|^2 for the squared
+     * distance), arg[r] = its index (smaller index on ties).  ip: scratch of
+     * scratch_size(rows) floats.
+     */
+    void nearest(size_t rows, const float *x, size_t ldx, float *best, int64_t *arg,
+                 float *ip) const noexcept;
+
+  private:
+    size_t k_, d_;
+    const float *cent_;
+    bool fused_;
+    std::vector<float> norms_;  /* (k), or padded to blocks of 16 when fused */
+    std::vector<float> packed_; /* fused: (ceil(k / 16), d, 16) */
+};
+
+/*
+ * Nearest centroid by squared L2 for each row of x (n, d) among the centroids
+ * of cs (d == cs.d()): |x|^2 + |c|^2 - 2<x, c>, by blocked single-threaded
+ * sgemm calls (or the fused kernel for short vectors) from our own threads.
+ * Ties go to the smaller centroid index.  labels: (n); distances: (n) or
+ * nullptr (clamped at 0).  Deterministic: the block shapes depend only on
+ * (n, k).
+ */
+void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
+               float *distances, int nthreads, const StopChecker &stop);
 
 /* Rows per assignment block for n rows (depends on n only, for determinism). */
 size_t rows_per_block(size_t n);
-
-/* Floats of scratch nearest_l2_block needs for `rows` rows and k centroids. */
-size_t nearest_l2_scratch_size(size_t rows, size_t k);
-
-/*
- * The nearest of k centroids (k, d) for rows x[r * ldx .. + d), r < rows, on the
- * calling thread: best[r] = min_c |c|^2 - 2 <x_r, c> (add |x_r|^2 for the
- * squared distance), arg[r] = its index (smaller index on ties).  ip: scratch
- * of nearest_l2_scratch_size(rows, k) floats.
- */
-void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                      const float *centroids, const float *cnorms, float *best, int64_t *arg,
-                      float *ip) noexcept;
 
 /* The C parameters as ClusteringParameters (defaults when p is NULL); throws
  * InvalidArgument on a negative niter or nthreads.  (bridge_kmeans.cpp) */

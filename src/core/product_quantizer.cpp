@@ -90,8 +90,10 @@ void pq_compute_codes(size_t n, size_t d, const float *x, size_t M, size_t ksub,
         return;
     blas_init();
     const size_t dsub = d / M;
-    std::vector<float> cnorms(M * ksub);
-    fvec_norms_L2sqr(M * ksub, dsub, codebooks, cnorms.data());
+    std::vector<CentroidSearch> subs;
+    subs.reserve(M);
+    for (size_t j = 0; j < M; j++)
+        subs.emplace_back(ksub, dsub, codebooks + j * ksub * dsub);
 
     const size_t bx = rows_per_block(n);
     const size_t nblocks = (n + bx - 1) / bx;
@@ -102,7 +104,7 @@ void pq_compute_codes(size_t n, size_t d, const float *x, size_t M, size_t ksub,
     };
     std::vector<Scratch> scratch((size_t)nt);
     for (auto &s : scratch) {
-        s.ip.resize(nearest_l2_scratch_size(bx, ksub));
+        s.ip.resize(subs[0].scratch_size(bx));
         s.best.resize(bx);
         s.arg.resize(bx);
     }
@@ -112,9 +114,8 @@ void pq_compute_codes(size_t n, size_t d, const float *x, size_t M, size_t ksub,
         const size_t i0 = b * bx;
         const size_t rows = std::min(bx, n - i0);
         for (size_t j = 0; j < M; j++) {
-            nearest_l2_block(rows, dsub, x + i0 * d + j * dsub, d, ksub,
-                             codebooks + j * ksub * dsub, cnorms.data() + j * ksub, s.best.data(),
-                             s.arg.data(), s.ip.data());
+            subs[j].nearest(rows, x + i0 * d + j * dsub, d, s.best.data(), s.arg.data(),
+                            s.ip.data());
             uint8_t *c = codes + i0 * M + j;
             for (size_t r = 0; r < rows; r++)
                 c[r * M] = (uint8_t)s.arg[r];
