@@ -111,16 +111,34 @@ SET client_min_messages = warning;
 RESET pgvq.flat_batch_size;
 RESET enable_seqscan;
 
--- an index built empty (no dimension count yet) gets codes from its first insert
+-- an index built empty (no dimension count yet) gets codes from its first
+-- insert; the first pass prunes most rows
 CREATE TABLE sq_e (id int, v vector);
 CREATE INDEX sq_e_idx ON sq_e USING flat (v vector_ip_ops);
 SET enable_seqscan = off;
-SELECT id FROM sq_e ORDER BY v <#> '[1,2,3]' LIMIT 1;
-INSERT INTO sq_e SELECT i, ARRAY[i, -i, i * 0.5]::vector FROM generate_series(1, 300) i;
-SELECT array_agg(id) AS ids FROM (SELECT id FROM sq_e ORDER BY v <#> '[1,2,3]' LIMIT 5) s;
+SELECT id FROM sq_e ORDER BY v <#> array_fill(1, ARRAY[20])::vector LIMIT 1;
+INSERT INTO sq_e SELECT i, array_fill(i * 0.5, ARRAY[20])::vector FROM generate_series(3000, 1, -1) i;
+SET pgvq.flat_batch_size = 5;
+SET client_min_messages = debug1;
+SELECT array_agg(id) AS ids FROM (SELECT id FROM sq_e ORDER BY v <#> array_fill(1, ARRAY[20])::vector LIMIT 5) s;
+SET client_min_messages = warning;
+RESET pgvq.flat_batch_size;
 RESET enable_seqscan;
-SELECT array_agg(id) AS ids FROM (SELECT id FROM sq_e ORDER BY v <#> '[1,2,3]' LIMIT 5) s;
+SELECT array_agg(id) AS ids FROM (SELECT id FROM sq_e ORDER BY v <#> array_fill(1, ARRAY[20])::vector LIMIT 5) s;
 SELECT pgvq_index_check('sq_e_idx');
+
+-- below 16 dimensions entries carry no codes either
+CREATE TABLE sq_small (id int, v vector(3));
+INSERT INTO sq_small SELECT i, ARRAY[i % 17, -i % 5, i * 0.5]::vector FROM generate_series(1, 500) i;
+CREATE INDEX sq_small_idx ON sq_small USING flat (v vector_cosine_ops);
+SET enable_seqscan = off;
+CREATE TABLE sq_small_ans AS SELECT array_agg(id) AS ids
+	FROM (SELECT id FROM sq_small ORDER BY v <=> '[1,2,3]', id) s;
+RESET enable_seqscan;
+SET enable_indexscan = off;
+SELECT (SELECT ids FROM sq_small_ans) = array_agg(id) AS small_matches
+	FROM (SELECT id FROM sq_small ORDER BY v <=> '[1,2,3]', id) s;
+RESET enable_indexscan;
 
 -- above 1626 dimensions entries carry no codes; scans are exact all the same
 CREATE TABLE sq_wide (id int, v vector(1700));
@@ -138,5 +156,6 @@ SELECT (SELECT ids FROM sq_wide_idx_ans) = array_agg(id) AS wide_matches
 RESET enable_indexscan;
 SELECT pgvq_index_check('sq_wide_idx');
 
-DROP TABLE sq_t, sq_q, sq_ops, sq_tiebreak, sq_by_index, sq_by_index_small, sq_by_seq, sq_c, sq_e, sq_wide, sq_wide_idx_ans;
+DROP TABLE sq_t, sq_q, sq_ops, sq_tiebreak, sq_by_index, sq_by_index_small, sq_by_seq, sq_c, sq_e, sq_small, sq_small_ans, sq_wide,
+	sq_wide_idx_ans;
 DROP FUNCTION sq_answers(), sq_knn(vector, text, int, text);

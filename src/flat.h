@@ -131,8 +131,14 @@ typedef FlatMetaPageData *FlatMetaPage;
 #define FLAT_ENTRY_SIZE(dims)	((Size) (dims) * sizeof(float) + sizeof(ItemPointerData))
 /* the largest dimension count that fits one entry in a page */
 #define FLAT_MAX_DIM			((int) ((FLAT_PAGE_AVAIL - sizeof(ItemPointerData)) / sizeof(float)))
-/* the largest dimension count whose entries carry codes (1626 with 8 kB pages) */
-#define FLAT_HAS_CODES(dims)	(FLAT_ENTRY_SIZE(dims) + PGVQ_SQ_STRIDE(dims) <= FLAT_PAGE_AVAIL)
+/*
+ * Entries carry codes from 16 dimensions (below, 16 + d code bytes save little
+ * or nothing over 4 d float bytes) up to the largest count whose entry still
+ * fits a page with them (1626 with 8 kB pages).
+ */
+#define FLAT_MIN_SQ_DIM			16
+#define FLAT_HAS_CODES(dims)	((dims) >= FLAT_MIN_SQ_DIM && \
+								 FLAT_ENTRY_SIZE(dims) + PGVQ_SQ_STRIDE(dims) <= FLAT_PAGE_AVAIL)
 
 #define FlatPageGetOpaque(page) ((FlatPageOpaque) PageGetSpecialPointer(page))
 #define FlatPageGetMeta(page)	((FlatMetaPage) PageGetContents(page))

@@ -182,13 +182,25 @@ FlatPrepareBuffers(FlatScanOpaque so)
 		pgvq_topk_reset(so->topk);
 }
 
+/* Asks the CPU to fetch the code area and the special area of a data page. */
+static inline void
+FlatPrefetchCodes(Page page, int dims)
+{
+	const char *end = (const char *) page + BLCKSZ;
+	/* where a valid page has them: reads nothing from the page */
+	const char *p = end - FLAT_SPECIAL_SIZE - (Size) FlatPageCapacity(dims) * FlatCodeStride(dims);
+
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+}
+
 /*
  * Pushes the entries of a verified, share-locked data page into the top-k
  * (those strictly after the last returned one); the core orders NaN (cosine
  * with a zero vector) after every number.
  */
 static void
-FlatScanPage(FlatScanOpaque so, Page page)
+FlatScanPage(FlatScanOpaque so, Relation index, BlockNumber blkno, Page page)
 {
 	int			n = FlatPageGetOpaque(page)->count;
 	ItemPointer tids = FlatPageGetTids(page);
@@ -212,8 +224,9 @@ FlatScanPage(FlatScanOpaque so, Page page)
 	}
 
 	/* the first pass: exact distances only where the bound can still win */
-	pgvq_sq_lower_bounds(&so->sqq, (size_t) n, FlatPageGetCodes(page, so->dims),
-						 FlatCodeStride(so->dims), so->page_lb);
+	if (pgvq_sq_lower_bounds(&so->sqq, (size_t) n, FlatPageGetCodes(page, so->dims),
+							 FlatCodeStride(so->dims), so->page_lb) > 0)
+		FlatCorrupted(index, blkno, "An entry's code header holds impossible values.");
 	for (i = 0; i < n; i++)
 	{
 		double		dist;
@@ -242,6 +255,7 @@ FlatScanPass(IndexScanDesc scan)
 	BlockNumber blkno;
 	BlockNumber npages = 0;
 	BlockNumber maxpages;
+	Buffer		ahead = InvalidBuffer;	/* the next page, pinned early */
 
 	/* one index scan for the statistics however many passes it takes */
 	if (so->last_id == PG_INT64_MIN)
@@ -267,8 +281,9 @@ FlatScanPass(IndexScanDesc scan)
 	{
 		Buffer		buf;
 		Page		page;
+		BlockNumber next;
 
-		/* no buffer lock held here */
+		/* no buffer lock held here (a pin on the next page at most) */
 		CHECK_FOR_INTERRUPTS();
 
 		/* concurrent inserts may have extended the chain since maxpages was read */
@@ -279,14 +294,27 @@ FlatScanPass(IndexScanDesc scan)
 					 errmsg("flat index \"%s\" has a cycle in its page chain at block %u",
 							RelationGetRelationName(index), blkno)));
 
-		buf = ReadBuffer(index, blkno);
+		buf = BufferIsValid(ahead) ? ahead : ReadBuffer(index, blkno);
+		ahead = InvalidBuffer;
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		FlatVerifyDataPage(index, page, blkno, so->dims);
+		next = FlatPageGetOpaque(page)->nextblkno;
 
-		FlatScanPage(so, page);
-		blkno = FlatPageGetOpaque(page)->nextblkno;
+		/*
+		 * Pin the next page and start moving its codes into the CPU cache
+		 * while this one is scanned: a page's codes are a short run of
+		 * memory, so fetching them is latency bound.  A pin takes no lock.
+		 */
+		if (so->use_codes && next != InvalidBlockNumber && next < maxpages)
+		{
+			ahead = ReadBuffer(index, next);
+			FlatPrefetchCodes(BufferGetPage(ahead), so->dims);
+		}
+
+		FlatScanPage(so, index, blkno, page);
 		UnlockReleaseBuffer(buf);
+		blkno = next;
 	}
 
 	elog(DEBUG1, "flat index \"%s\": a pass of batch %zu read %lld entries, %lld exact distances",

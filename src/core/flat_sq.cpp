@@ -223,8 +223,8 @@ void pgvq_sq_prepare(int metric, size_t d, const float *q, pgvq_sq_query *out) {
     out->gamma = gamma_of(d);
 }
 
-void pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries, size_t stride,
-                          double *lb) {
+size_t pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries, size_t stride,
+                            double *lb) {
     const uint8_t *e = static_cast<const uint8_t *>(entries);
     const pgvq::SqSumsFn sums = pgvq::sq_sums_kernel();
     const bool known = q->metric == PGVQ_METRIC_L2 || q->metric == PGVQ_METRIC_IP ||
@@ -242,6 +242,17 @@ void pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries,
         else
             bounds_ip_cosine(q, c, e + i * stride, stride, buf, lb + i);
     }
+    /* the headers are in cache now */
+    size_t insane = 0;
+    for (size_t i = 0; i < n; i++) {
+        pgvq_sq_header h;
+        std::memcpy(&h, e + i * stride, sizeof(h));
+        if (pgvq_sq_header_insane(&h)) {
+            lb[i] = -kInf;
+            insane++;
+        }
+    }
+    return insane;
 }
 
 } // extern "C"

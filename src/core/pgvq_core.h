@@ -188,9 +188,11 @@ PGVQ_API void pgvq_sq_prepare(int metric, size_t d, const float *q, pgvq_sq_quer
  * 1 - cos, L1) of the row behind entry i of entries (n, stride bytes each),
  * float rounding of the operator and of this computation included: -inf when
  * nothing is known, +inf for a zero row under cosine (its value is NaN, which
- * sorts after every number).  SIMD.  Never fails. */
-PGVQ_API void pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries,
-								   size_t stride, double *lb);
+ * sorts after every number).  SIMD.  Never fails.  Returns the number of
+ * entries whose header is insane (pgvq_sq_header_insane; their bound is
+ * -inf), so that the caller can report corruption without a second pass. */
+PGVQ_API size_t pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries,
+									 size_t stride, double *lb);
 
 /* ---- k-means ------------------------------------------------------------------ */
 

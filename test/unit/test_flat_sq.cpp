@@ -258,6 +258,21 @@ TEST(FlatSq, CheckFindsCorruption) {
         bad.lo = INFINITY;
         EXPECT_TRUE(pgvq_sq_header_insane(&bad));
         EXPECT_FALSE(pgvq_sq_header_insane(&h));
+        /* the scan's bounds report an insane header (and give it no bound) */
+        {
+            std::vector<uint8_t> two(2 * e.stride);
+            memcpy(two.data(), e.bytes.data(), e.stride);
+            memcpy(two.data() + e.stride, e.bytes.data(), e.stride);
+            pgvq_sq_header nan_err = h;
+            nan_err.err = NAN;
+            memcpy(two.data() + e.stride, &nan_err, sizeof(nan_err));
+            pgvq_sq_query qq;
+            pgvq_sq_prepare(metric, d, x.data(), &qq);
+            double lb[2];
+            EXPECT_EQ(pgvq_sq_lower_bounds(&qq, 2, two.data(), e.stride, lb), 1u);
+            EXPECT_TRUE(std::isinf(lb[1]) && lb[1] < 0);
+            EXPECT_EQ(pgvq_sq_lower_bounds(&qq, 1, two.data(), e.stride, lb), 0u);
+        }
         bad = h;
         bad.norm = 0.0f;
         memcpy(c.data(), e.bytes.data(), e.bytes.size());
