@@ -115,8 +115,9 @@ TEST(FlatSq, RandomDataEveryMetricAndLevel) {
         for (int metric : kMetrics) {
             size_t inf = 0;
             check_bounds(metric, n, d, x, q, nq, "uniform", &inf);
-            if (d >= 16)
+            if (d >= 16) {
                 EXPECT_GT(inf, 0u) << "metric " << metric << " d " << d;
+            }
         }
     }
 }
