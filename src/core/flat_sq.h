@@ -5,6 +5,8 @@
  * Each instruction set has its own translation unit (flat_sq_scalar.cpp,
  * flat_sq_avx2.cpp, flat_sq_avx512.cpp) built with its own flags, under the
  * same rules as distances_*.cpp: nothing inline is shared between them.
+ * Each defines entry_sum<M> and includes flat_sq_entries.inc (the loop over
+ * entries and the metric dispatch).
  */
 #ifndef PGVQ_FLAT_SQ_H
 #define PGVQ_FLAT_SQ_H
@@ -12,12 +14,27 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "distances.h"
+
 #include "cpp_only.h"
 
 namespace pgvq {
 
 /* Bytes of the per-entry header before the codes (pgvq_sq_header). */
 constexpr size_t kSqHeader = 16;
+
+/* One term of the sums below (static: each ISA file gets its own copy). */
+template <int M> static inline float sq_term(float q, float y) {
+    if (M == METRIC_L2) {
+        const float t = q - y;
+        return t * t;
+    }
+    if (M == METRIC_L1) {
+        const float t = q - y;
+        return t < 0.0f ? -t : t;
+    }
+    return q * y;
+}
 
 /*
  * out[i] = sum_j f(q_j, y_j) over j < d for entry i of entries (n, stride

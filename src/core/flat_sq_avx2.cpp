@@ -41,61 +41,29 @@ template <int M> inline __m256 acc(__m256 a, __m256 q, __m256 y) {
     return _mm256_fmadd_ps(q, y, a);
 }
 
-template <int M> inline float term(float q, float y) {
-    if (M == METRIC_L2) {
-        const float t = q - y;
-        return t * t;
+template <int M> float entry_sum(const float *q, size_t d, float lo, float step, const uint8_t *c) {
+    const __m256 vlo = _mm256_set1_ps(lo), vstep = _mm256_set1_ps(step);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= d; j += 16) {
+        const __m256 y0 = _mm256_fmadd_ps(codes8(c + j), vstep, vlo);
+        const __m256 y1 = _mm256_fmadd_ps(codes8(c + j + 8), vstep, vlo);
+        a0 = acc<M>(a0, _mm256_loadu_ps(q + j), y0);
+        a1 = acc<M>(a1, _mm256_loadu_ps(q + j + 8), y1);
     }
-    if (M == METRIC_L1) {
-        const float t = q - y;
-        return t < 0.0f ? -t : t;
+    if (j + 8 <= d) {
+        a0 = acc<M>(a0, _mm256_loadu_ps(q + j), _mm256_fmadd_ps(codes8(c + j), vstep, vlo));
+        j += 8;
     }
-    return q * y;
-}
-
-template <int M>
-void sums(const float *q, size_t d, size_t n, const uint8_t *entries, size_t stride, float *out) {
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *e = entries + i * stride;
-        float lo, step;
-        std::memcpy(&lo, e, sizeof(float));
-        std::memcpy(&step, e + sizeof(float), sizeof(float));
-        const uint8_t *c = e + kSqHeader;
-        const __m256 vlo = _mm256_set1_ps(lo), vstep = _mm256_set1_ps(step);
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-        size_t j = 0;
-        for (; j + 16 <= d; j += 16) {
-            const __m256 y0 = _mm256_fmadd_ps(codes8(c + j), vstep, vlo);
-            const __m256 y1 = _mm256_fmadd_ps(codes8(c + j + 8), vstep, vlo);
-            a0 = acc<M>(a0, _mm256_loadu_ps(q + j), y0);
-            a1 = acc<M>(a1, _mm256_loadu_ps(q + j + 8), y1);
-        }
-        if (j + 8 <= d) {
-            a0 = acc<M>(a0, _mm256_loadu_ps(q + j), _mm256_fmadd_ps(codes8(c + j), vstep, vlo));
-            j += 8;
-        }
-        float tail = 0.0f;
-        for (; j < d; j++)
-            tail += term<M>(q[j], lo + step * (float)c[j]);
-        out[i] = hsum(_mm256_add_ps(a0, a1)) + tail;
-    }
+    float tail = 0.0f;
+    for (; j < d; j++)
+        tail += sq_term<M>(q[j], lo + step * (float)c[j]);
+    return hsum(_mm256_add_ps(a0, a1)) + tail;
 }
 
 } // namespace
 
-void sq_sums_avx2(int metric, const float *q, size_t d, size_t n, const uint8_t *entries,
-                  size_t stride, float *out) {
-    switch (metric) {
-    case METRIC_L2:
-        sums<METRIC_L2>(q, d, n, entries, stride, out);
-        break;
-    case METRIC_L1:
-        sums<METRIC_L1>(q, d, n, entries, stride, out);
-        break;
-    default:
-        sums<METRIC_IP>(q, d, n, entries, stride, out);
-        break;
-    }
-}
+#define SQ_SUMS_NAME sq_sums_avx2
+#include "flat_sq_entries.inc"
 
 } // namespace pgvq

@@ -65,53 +65,32 @@ template <int M> inline __m512 acc_masked(__m512 a, __mmask16 m, __m512 q, __m51
     return _mm512_fmadd_ps(_mm512_maskz_mov_ps(m, q), y, a);
 }
 
-template <int M>
-void sums(const float *q, size_t d, size_t n, const uint8_t *entries, size_t stride, float *out) {
+template <int M> float entry_sum(const float *q, size_t d, float lo, float step, const uint8_t *c) {
     const size_t r = d % 16;
     const __mmask16 tail = (__mmask16)((1u << r) - 1u);
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *e = entries + i * stride;
-        float lo, step;
-        std::memcpy(&lo, e, sizeof(float));
-        std::memcpy(&step, e + sizeof(float), sizeof(float));
-        const uint8_t *c = e + kSqHeader;
-        const __m512 vlo = _mm512_set1_ps(lo), vstep = _mm512_set1_ps(step);
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        size_t j = 0;
-        for (; j + 32 <= d; j += 32) {
-            const __m512 y0 = _mm512_fmadd_ps(codes16(c + j), vstep, vlo);
-            const __m512 y1 = _mm512_fmadd_ps(codes16(c + j + 16), vstep, vlo);
-            a0 = acc<M>(a0, _mm512_loadu_ps(q + j), y0);
-            a1 = acc<M>(a1, _mm512_loadu_ps(q + j + 16), y1);
-        }
-        if (j + 16 <= d) {
-            a0 = acc<M>(a0, _mm512_loadu_ps(q + j), _mm512_fmadd_ps(codes16(c + j), vstep, vlo));
-            j += 16;
-        }
-        if (r != 0) {
-            const __m512 cm = codes_to_ps(_mm_maskz_loadu_epi8(tail, c + j));
-            const __m512 y = _mm512_fmadd_ps(cm, vstep, vlo);
-            a1 = acc_masked<M>(a1, tail, _mm512_maskz_loadu_ps(tail, q + j), y);
-        }
-        out[i] = hsum(_mm512_add_ps(a0, a1));
+    const __m512 vlo = _mm512_set1_ps(lo), vstep = _mm512_set1_ps(step);
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 32 <= d; j += 32) {
+        const __m512 y0 = _mm512_fmadd_ps(codes16(c + j), vstep, vlo);
+        const __m512 y1 = _mm512_fmadd_ps(codes16(c + j + 16), vstep, vlo);
+        a0 = acc<M>(a0, _mm512_loadu_ps(q + j), y0);
+        a1 = acc<M>(a1, _mm512_loadu_ps(q + j + 16), y1);
     }
+    if (j + 16 <= d) {
+        a0 = acc<M>(a0, _mm512_loadu_ps(q + j), _mm512_fmadd_ps(codes16(c + j), vstep, vlo));
+        j += 16;
+    }
+    if (r != 0) {
+        const __m512 y = _mm512_fmadd_ps(codes_to_ps(_mm_maskz_loadu_epi8(tail, c + j)), vstep, vlo);
+        a1 = acc_masked<M>(a1, tail, _mm512_maskz_loadu_ps(tail, q + j), y);
+    }
+    return hsum(_mm512_add_ps(a0, a1));
 }
 
 } // namespace
 
-void sq_sums_avx512(int metric, const float *q, size_t d, size_t n, const uint8_t *entries,
-                    size_t stride, float *out) {
-    switch (metric) {
-    case METRIC_L2:
-        sums<METRIC_L2>(q, d, n, entries, stride, out);
-        break;
-    case METRIC_L1:
-        sums<METRIC_L1>(q, d, n, entries, stride, out);
-        break;
-    default:
-        sums<METRIC_IP>(q, d, n, entries, stride, out);
-        break;
-    }
-}
+#define SQ_SUMS_NAME sq_sums_avx512
+#include "flat_sq_entries.inc"
 
 } // namespace pgvq
