@@ -11,17 +11,23 @@
  * in place and records pages with room in the meta page's free-space hints.
  *
  * A data page holding `count` entries of a `dims`-dimensional index, with
- * capacity `cap` = FlatPageCapacity(dims):
+ * capacity `cap` = FlatPageCapacity(dims) and stride = FlatCodeStride(dims):
  *
- *   [PageHeader][vectors: count x dims float4 ......][hole][tids: cap x ItemPointerData][special]
- *   ^0          ^FLAT_DATA_OFFSET                    ^pd_lower   ^pd_upper                ^pd_special
+ *   [PageHeader][vectors: count x dims float4 ....][hole][tids: cap][codes: cap x stride][special]
+ *   ^0          ^FLAT_DATA_OFFSET                  ^pd_lower   ^pd_upper                 ^pd_special
  *
  *   - vectors: (count, dims) row-major, contiguous, so the SIMD kernels run
  *     over the page memory directly (pgvq_distances_1xn).
  *   - tids[i] is the heap TID of vector i; the TID array has a fixed place
- *     (pd_upper = pd_special - cap * sizeof(ItemPointerData)).
+ *     (pd_upper = pd_special - cap * (sizeof(ItemPointerData) + stride)).
+ *   - codes[i] is the compressed copy of vector i (pgvq_sq_header: range,
+ *     error bound and norm, then dims 8-bit codes; PGVQ_SQ_STRIDE(dims)
+ *     bytes), read by the scan's first pass: exact distances only for rows
+ *     whose lower bound can still beat the current k-th (flat_scan.c).  An
+ *     index of more than FLAT_MAX_SQ_DIM dimensions has no codes (stride 0;
+ *     a page holds one such vector either way).
  *   - pd_lower = FLAT_DATA_OFFSET + count * dims * 4 exactly: generic WAL
- *     logs only [0, pd_lower) and [pd_upper, BLCKSZ).
+ *     logs only [0, pd_lower) and [pd_upper, BLCKSZ) (tids and codes).
  *   - no IndexTuple headers, no line pointers.
  *
  * Every page ends in FlatPageOpaqueData {nextblkno, flags, count, unused,
@@ -60,7 +66,7 @@
 #include "vector.h"
 
 #define FLAT_MAGIC_NUMBER		0x464C4154	/* "FLAT" */
-#define FLAT_VERSION			1
+#define FLAT_VERSION			2	/* 2: per-entry 8-bit codes (pgvq 0.1.0) */
 #define FLAT_PAGE_ID			0xFF8A
 #define FLAT_METAPAGE_BLKNO		0
 
@@ -125,16 +131,39 @@ typedef FlatMetaPageData *FlatMetaPage;
 #define FLAT_ENTRY_SIZE(dims)	((Size) (dims) * sizeof(float) + sizeof(ItemPointerData))
 /* the largest dimension count that fits one entry in a page */
 #define FLAT_MAX_DIM			((int) ((FLAT_PAGE_AVAIL - sizeof(ItemPointerData)) / sizeof(float)))
+/*
+ * Entries carry codes from 16 dimensions (below, 16 + d code bytes save little
+ * or nothing over 4 d float bytes) up to the largest count whose entry still
+ * fits a page with them (1626 with 8 kB pages).
+ */
+#define FLAT_MIN_SQ_DIM			16
+#define FLAT_HAS_CODES(dims)	((dims) >= FLAT_MIN_SQ_DIM && \
+								 FLAT_ENTRY_SIZE(dims) + PGVQ_SQ_STRIDE(dims) <= FLAT_PAGE_AVAIL)
 
 #define FlatPageGetOpaque(page) ((FlatPageOpaque) PageGetSpecialPointer(page))
 #define FlatPageGetMeta(page)	((FlatMetaPage) PageGetContents(page))
 #define FlatPageGetVectors(page) ((float *) ((char *) (page) + FLAT_DATA_OFFSET))
 #define FlatPageGetTids(page)	((ItemPointer) ((char *) (page) + ((PageHeader) (page))->pd_upper))
 
+/* Bytes of one entry's codes on a page, 0 if the index has none. */
+static inline Size
+FlatCodeStride(int dims)
+{
+	return FLAT_HAS_CODES(dims) ? PGVQ_SQ_STRIDE(dims) : 0;
+}
+
 static inline int
 FlatPageCapacity(int dims)
 {
-	return (int) (FLAT_PAGE_AVAIL / FLAT_ENTRY_SIZE(dims));
+	return (int) (FLAT_PAGE_AVAIL / (FLAT_ENTRY_SIZE(dims) + FlatCodeStride(dims)));
+}
+
+/* The codes of entry 0 (the page's pd_special is verified). */
+static inline char *
+FlatPageGetCodes(Page page, int dims)
+{
+	return (char *) page + ((PageHeader) page)->pd_special -
+		(Size) FlatPageCapacity(dims) * FlatCodeStride(dims);
 }
 
 /* heap TID <-> the int64 id the core sorts by (TID order) */
@@ -177,8 +206,14 @@ typedef struct FlatScanOpaqueData
 	/* the last returned (distance, id) */
 	double		last_dist;
 	int64		last_id;
+	/* the first pass (codes): used when the index has codes of our metric */
+	bool		use_codes;
+	pgvq_sq_query sqq;
+	int64		n_entries;		/* entries seen by the current pass */
+	int64		n_exact;		/* exact distances it computed */
 	/* per-page scratch */
 	double	   *page_dist;
+	double	   *page_lb;
 	int64	   *page_id;
 	int			page_alloc;
 } FlatScanOpaqueData;
@@ -226,7 +261,7 @@ extern void FlatCorrupted(Relation index, BlockNumber blkno, const char *detail)
 extern Buffer FlatReadNamedPage(Relation index, BlockNumber blkno);
 extern void FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims);
 extern void FlatReadMeta(Relation index, FlatMetaPageData *meta);
-extern void FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid);
+extern void FlatPageAppend(Page page, int dims, int metric, const float *x, ItemPointer tid);
 extern void FlatPageSetCount(Page page, int dims, int count);
 extern int	FlatGetMetric(Relation index);
 extern int	FlatMetricFromStrategy(StrategyNumber strategy);

@@ -107,7 +107,7 @@ FlatBuildCallback(Relation index, ItemPointer tid, Datum *values,
 		FlatPageGetOpaque(bs->cur.data)->count >= FlatPageCapacity(bs->dims))
 		FlatStartPage(bs);
 
-	FlatPageAppend(bs->cur.data, bs->dims, v->x, tid);
+	FlatPageAppend(bs->cur.data, bs->dims, bs->metric, v->x, tid);
 	bs->indtuples++;
 
 	if (((int64) bs->indtuples & 255) == 0)

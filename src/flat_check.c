@@ -11,8 +11,10 @@
  *     (a relation extension that a crash or a running insert left unlinked);
  *     every initialised page must be a data page whose count, pd_lower and
  *     pd_upper agree with the dimension count, whose link is in range, whose
- *     vectors are finite and whose heap TIDs are valid (collected here for
- *     heapallindexed; VACUUM only moves entries within a page);
+ *     vectors are finite, whose codes bound them (pgvq_sq_check_entry: the
+ *     first pass never prunes a row it must return) and whose heap TIDs are
+ *     valid (collected here for heapallindexed; VACUUM only moves entries
+ *     within a page);
  *  3. the chain from the meta page's first block: every link in range, no
  *     page twice (acyclic), only data pages, the meta page's last block and
  *     free-space hints on it, at least npages long, and every data page seen
@@ -153,9 +155,10 @@ FlatCheckDataPageHeader(Relation index, Page page, BlockNumber blkno, int dims,
 						   "pd_lower %u does not match %u entries of %d dimensions (expected %zu).",
 						   ph->pd_lower, opaque->count, dims,
 						   FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float));
-	if (ph->pd_upper != ph->pd_special - cap * sizeof(ItemPointerData))
+	if (ph->pd_upper != ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)))
 		PgvqCheckCorrupted(index, blkno, "pd_upper %u does not match the capacity %d (expected %zu).",
-						   ph->pd_upper, cap, ph->pd_special - cap * sizeof(ItemPointerData));
+						   ph->pd_upper, cap,
+						   ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)));
 	next = opaque->nextblkno;
 	if (next != InvalidBlockNumber)
 	{
@@ -165,6 +168,31 @@ FlatCheckDataPageHeader(Relation index, Page page, BlockNumber blkno, int dims,
 		if (next == blkno || next == FLAT_METAPAGE_BLKNO || next >= *nblocks)
 			PgvqCheckCorrupted(index, blkno, "The next-page link %u is out of range (blocks 1..%u, not %u).",
 							   next, *nblocks - 1, blkno);
+	}
+}
+
+/*
+ * The codes of entry i (vector xi) give valid lower bounds: a sane header, an
+ * error bound at least the distance from xi to its codes, the norm of xi.
+ */
+static void
+FlatCheckCodes(Relation index, BlockNumber blkno, uint32 i, int metric, int dims,
+			   const float *xi, const char *entry)
+{
+	switch (pgvq_sq_check_entry(metric, (size_t) dims, xi, entry))
+	{
+		case PGVQ_SQ_OK:
+			return;
+		case PGVQ_SQ_BAD_HEADER:
+			PgvqCheckCorrupted(index, blkno, "Entry %u has a code header with impossible values.", i);
+			break;
+		case PGVQ_SQ_ERR_TOO_SMALL:
+			PgvqCheckCorrupted(index, blkno,
+							   "Entry %u's codes differ from its vector by more than their error bound.", i);
+			break;
+		default:
+			PgvqCheckCorrupted(index, blkno, "Entry %u's code header does not hold its vector's norm.", i);
+			break;
 	}
 }
 
@@ -243,6 +271,9 @@ FlatIndexCheck(PgvqCheckState *state)
 				if (!isfinite(xi[d]))
 					PgvqCheckCorrupted(index, blkno, "Entry %u holds a non-finite value at dimension %d.",
 									   i, d + 1);
+			if (FLAT_HAS_CODES(meta.dims))
+				FlatCheckCodes(index, blkno, i, meta.metric, meta.dims, xi,
+							   FlatPageGetCodes(page, meta.dims) + (Size) i * FlatCodeStride(meta.dims));
 			PgvqCheckEntryTid(state, blkno, (int) i, &tids[i],
 							  state->heapallindexed
 							  ? hash_bytes((const unsigned char *) xi, (int) (meta.dims * sizeof(float)))

@@ -40,7 +40,7 @@ FlatDropHints(FlatMetaPage meta, int n)
 /* Appends into a verified, exclusively locked page; true if it had room. */
 static bool
 FlatTryAppend(Relation index, Buffer buf, Buffer metabuf, int nstale, int dims,
-			  Vector *v, ItemPointer tid)
+			  int metric, Vector *v, ItemPointer tid)
 {
 	Page		page = BufferGetPage(buf);
 	GenericXLogState *state;
@@ -57,7 +57,7 @@ FlatTryAppend(Relation index, Buffer buf, Buffer metabuf, int nstale, int dims,
 		FlatDropHints(FlatPageGetMeta(metapage), nstale);
 	}
 	page = GenericXLogRegisterBuffer(state, buf, 0);
-	FlatPageAppend(page, dims, v->x, tid);
+	FlatPageAppend(page, dims, metric, v->x, tid);
 	GenericXLogFinish(state);
 	return true;
 }
@@ -92,7 +92,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	{
 		buf = FlatReadNamedPage(index, meta->free_blkno[i]);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (FlatTryAppend(index, buf, metabuf, i, dims, v, tid))
+		if (FlatTryAppend(index, buf, metabuf, i, dims, meta->metric, v, tid))
 		{
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
@@ -106,7 +106,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	{
 		lastbuf = FlatReadNamedPage(index, meta->last_blkno);
 		LockBuffer(lastbuf, BUFFER_LOCK_EXCLUSIVE);
-		if (FlatTryAppend(index, lastbuf, metabuf, nfree, dims, v, tid))
+		if (FlatTryAppend(index, lastbuf, metabuf, nfree, dims, meta->metric, v, tid))
 		{
 			UnlockReleaseBuffer(lastbuf);
 			UnlockReleaseBuffer(metabuf);
@@ -131,7 +131,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 		meta->first_blkno = newblkno;
 	newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
 	FlatInitDataPage(newpage, dims);
-	FlatPageAppend(newpage, dims, v->x, tid);
+	FlatPageAppend(newpage, dims, meta->metric, v->x, tid);
 
 	meta->dims = dims;
 	meta->last_blkno = newblkno;
@@ -181,7 +181,7 @@ flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			Buffer		buf = FlatReadNamedPage(index, blkno);
 
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			done = FlatTryAppend(index, buf, InvalidBuffer, 0, meta.dims, v, heap_tid);
+			done = FlatTryAppend(index, buf, InvalidBuffer, 0, meta.dims, meta.metric, v, heap_tid);
 			UnlockReleaseBuffer(buf);
 		}
 	}

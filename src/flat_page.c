@@ -7,6 +7,7 @@
 #include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "storage/lmgr.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -49,7 +50,8 @@ FlatInitDataPage(Page page, int dims)
 	opaque->count = 0;
 	opaque->page_id = FLAT_PAGE_ID;
 	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET;
-	((PageHeader) page)->pd_upper = ((PageHeader) page)->pd_special - cap * sizeof(ItemPointerData);
+	((PageHeader) page)->pd_upper = ((PageHeader) page)->pd_special -
+		cap * (sizeof(ItemPointerData) + FlatCodeStride(dims));
 }
 
 void
@@ -91,10 +93,13 @@ FlatVerifyMetaPage(Relation index, Page page)
 		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has a bad magic number.");
 	if (meta->version != FLAT_VERSION)
 		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("flat index \"%s\" has on-disk version %u, expected %u",
-						RelationGetRelationName(index), meta->version, FLAT_VERSION),
-				 errhint("Please REINDEX it.")));
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("flat index \"%s\" has unsupported on-disk version %u",
+						RelationGetRelationName(index), meta->version),
+				 errdetail("This version of pgvq reads flat indexes of version %u only.",
+						   FLAT_VERSION),
+				 errhint("Rebuild it with REINDEX INDEX %s.",
+						 quote_identifier(RelationGetRelationName(index)))));
 	if (meta->dims < 0 || meta->dims > FLAT_MAX_DIM || meta->nfree > FLAT_MAX_FREE_HINTS ||
 		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(FlatMetaPageData))
 		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has impossible values.");
@@ -124,10 +129,11 @@ FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims)
 		FlatCorrupted(index, blkno, "The entry count exceeds the page capacity.");
 	if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float))
 		FlatCorrupted(index, blkno, "pd_lower does not match the entry count.");
-	if (ph->pd_upper != ph->pd_special - cap * sizeof(ItemPointerData))
+	if (ph->pd_upper != ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)))
 		FlatCorrupted(index, blkno, "pd_upper does not match the page capacity.");
 	if (opaque->nextblkno == blkno || opaque->nextblkno == FLAT_METAPAGE_BLKNO)
 		FlatCorrupted(index, blkno, "The page links to itself or to the meta page.");
+	/* the code headers are checked where they are read (flat_scan.c) */
 }
 
 /*
@@ -148,11 +154,11 @@ FlatReadMeta(Relation index, FlatMetaPageData *meta)
 }
 
 /*
- * Appends one entry to a (verified) data page that has room; keeps pd_lower
- * exact.
+ * Appends one entry to a (verified) data page that has room, with its codes
+ * for the index's metric; keeps pd_lower exact.
  */
 void
-FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid)
+FlatPageAppend(Page page, int dims, int metric, const float *x, ItemPointer tid)
 {
 	FlatPageOpaque opaque = FlatPageGetOpaque(page);
 	int			n = opaque->count;
@@ -160,6 +166,9 @@ FlatPageAppend(Page page, int dims, const float *x, ItemPointer tid)
 	Assert(n < FlatPageCapacity(dims));
 	memcpy(FlatPageGetVectors(page) + (Size) n * dims, x, sizeof(float) * dims);
 	FlatPageGetTids(page)[n] = *tid;
+	if (FLAT_HAS_CODES(dims))
+		pgvq_sq_encode(metric, (size_t) dims, x,
+					   FlatPageGetCodes(page, dims) + (Size) n * FlatCodeStride(dims));
 	FlatPageSetCount(page, dims, n + 1);
 }
 

@@ -1,16 +1,28 @@
 /*
  * flat_scan.c: ordered scans of a flat index.
  *
- * A pass walks the data page chain; for each page (share-locked) the core
- * computes the distances of the page's contiguous vectors to the query in one
- * call (pgvq_distances_1xn) and pushes them with their TIDs into a bounded
- * top-k (pgvq_topk) that only accepts entries strictly after the last
- * (distance, TID) already returned.  The kept entries are then returned in
- * ascending (distance, TID) order.  When the executor wants more (a WHERE
- * clause rejected rows), the next pass resumes after the last returned entry
- * with twice the batch, so every indexed row can be returned and the order is
+ * A pass walks the data page chain and keeps, in a bounded top-k (pgvq_topk),
+ * the `batch` smallest entries strictly after the last (distance, TID)
+ * already returned; the kept entries are then returned in ascending
+ * (distance, TID) order.  When the executor wants more (a WHERE clause
+ * rejected rows), the next pass resumes after the last returned entry with
+ * twice the batch, so every indexed row can be returned and the order is
  * exact throughout.  Rows whose distance is NaN (cosine with a zero vector)
  * come last, as in a sort.
+ *
+ * Each page (share-locked) is scanned in one of two ways:
+ *  - while the top-k is not full, the core computes the exact distances of
+ *    the page's contiguous vectors in one call (pgvq_distances_1xn_f64);
+ *  - once it is full, the first pass: the core computes from each entry's
+ *    8-bit codes a lower bound of its distance (pgvq_sq_lower_bounds, float
+ *    rounding included), and only the entries whose bound is not above the
+ *    current k-th distance get their exact distance from the float copy.
+ *    An entry whose bound is above it cannot enter the top-k (its distance is
+ *    strictly greater), so the result is exactly that of computing every
+ *    distance, while most float vectors are never read.
+ * The distances pushed are always the exact float8 values the SQL operators
+ * return (pgvq_distance_f64), so ORDER BY values and ties (by TID) do not
+ * depend on the first pass.
  *
  * Results are kept across page unlocks, so an MVCC snapshot is required.
  */
@@ -138,9 +150,12 @@ FlatPrepareBuffers(FlatScanOpaque so)
 	{
 		if (so->page_dist)
 			pfree(so->page_dist);
+		if (so->page_lb)
+			pfree(so->page_lb);
 		if (so->page_id)
 			pfree(so->page_id);
 		so->page_dist = MemoryContextAlloc(so->ctx, sizeof(double) * cap);
+		so->page_lb = MemoryContextAlloc(so->ctx, sizeof(double) * cap);
 		so->page_id = MemoryContextAlloc(so->ctx, sizeof(int64) * cap);
 		so->page_alloc = cap;
 	}
@@ -167,6 +182,66 @@ FlatPrepareBuffers(FlatScanOpaque so)
 		pgvq_topk_reset(so->topk);
 }
 
+/* Asks the CPU to fetch the code area and the special area of a data page. */
+static inline void
+FlatPrefetchCodes(Page page, int dims)
+{
+	const char *end = (const char *) page + BLCKSZ;
+	/* where a valid page has them: reads nothing from the page */
+	const char *p = end - FLAT_SPECIAL_SIZE - (Size) FlatPageCapacity(dims) * FlatCodeStride(dims);
+
+	for (; p < end; p += 64)
+		__builtin_prefetch(p);
+}
+
+/*
+ * Pushes the entries of a verified, share-locked data page into the top-k
+ * (those strictly after the last returned one); the core orders NaN (cosine
+ * with a zero vector) after every number.
+ */
+static void
+FlatScanPage(FlatScanOpaque so, Relation index, BlockNumber blkno, Page page)
+{
+	int			n = FlatPageGetOpaque(page)->count;
+	ItemPointer tids = FlatPageGetTids(page);
+	const float *x = FlatPageGetVectors(page);
+	int			i;
+
+	if (n == 0)
+		return;
+	so->n_entries += n;
+	if (!so->use_codes || pgvq_topk_size(so->topk) < so->batch)
+	{
+		/* float8 as the operators compute them: cosine is not rounded */
+		pgvq_distances_1xn_f64(so->metric, so->query, (size_t) n, (size_t) so->dims, x,
+							   so->page_dist);
+		for (i = 0; i < n; i++)
+			so->page_id[i] = FlatTidToId(&tids[i]);
+		pgvq_topk_push_many_after_f64(so->topk, (size_t) n, so->page_dist, so->page_id,
+									  so->last_dist, so->last_id);
+		so->n_exact += n;
+		return;
+	}
+
+	/* the first pass: exact distances only where the bound can still win */
+	if (pgvq_sq_lower_bounds(&so->sqq, (size_t) n, FlatPageGetCodes(page, so->dims),
+							 FlatCodeStride(so->dims), so->page_lb) > 0)
+		FlatCorrupted(index, blkno, "An entry's code header holds impossible values.");
+	for (i = 0; i < n; i++)
+	{
+		double		dist;
+		int64		id;
+
+		/* never true for a NaN threshold: then every entry is computed */
+		if (so->page_lb[i] > pgvq_topk_threshold(so->topk))
+			continue;
+		dist = pgvq_distance_f64(so->metric, so->query, x + (Size) i * so->dims, (size_t) so->dims);
+		id = FlatTidToId(&tids[i]);
+		pgvq_topk_push_many_after_f64(so->topk, 1, &dist, &id, so->last_dist, so->last_id);
+		so->n_exact++;
+	}
+}
+
 /*
  * One pass over the index: keeps the `batch` smallest entries strictly after
  * (last_dist, last_id).
@@ -180,6 +255,7 @@ FlatScanPass(IndexScanDesc scan)
 	BlockNumber blkno;
 	BlockNumber npages = 0;
 	BlockNumber maxpages;
+	Buffer		ahead = InvalidBuffer;	/* the next page, pinned early */
 
 	/* one index scan for the statistics however many passes it takes */
 	if (so->last_id == PG_INT64_MIN)
@@ -192,17 +268,22 @@ FlatScanPass(IndexScanDesc scan)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("different vector dimensions %d and %d", meta.dims, so->dims)));
 
+	/* codes exist for the index's own metric (the opclass has one operator) */
+	so->use_codes = meta.dims > 0 && FLAT_HAS_CODES(meta.dims) && meta.metric == so->metric;
+	if (so->use_codes)
+		pgvq_sq_prepare(so->metric, (size_t) so->dims, so->query, &so->sqq);
+	so->n_entries = 0;
+	so->n_exact = 0;
+
 	maxpages = RelationGetNumberOfBlocks(index);
 	blkno = meta.first_blkno;
 	while (blkno != InvalidBlockNumber)
 	{
 		Buffer		buf;
 		Page		page;
-		int			n;
-		int			i;
-		ItemPointer tids;
+		BlockNumber next;
 
-		/* no buffer lock held here */
+		/* no buffer lock held here (a pin on the next page at most) */
 		CHECK_FOR_INTERRUPTS();
 
 		/* concurrent inserts may have extended the chain since maxpages was read */
@@ -213,29 +294,32 @@ FlatScanPass(IndexScanDesc scan)
 					 errmsg("flat index \"%s\" has a cycle in its page chain at block %u",
 							RelationGetRelationName(index), blkno)));
 
-		buf = ReadBuffer(index, blkno);
+		buf = BufferIsValid(ahead) ? ahead : ReadBuffer(index, blkno);
+		ahead = InvalidBuffer;
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		FlatVerifyDataPage(index, page, blkno, so->dims);
+		next = FlatPageGetOpaque(page)->nextblkno;
 
-		n = FlatPageGetOpaque(page)->count;
-		if (n > 0)
+		/*
+		 * Pin the next page and start moving its codes into the CPU cache
+		 * while this one is scanned: a page's codes are a short run of
+		 * memory, so fetching them is latency bound.  A pin takes no lock.
+		 */
+		if (so->use_codes && next != InvalidBlockNumber && next < maxpages)
 		{
-			tids = FlatPageGetTids(page);
-			/* float8 as the operators compute them: cosine is not rounded */
-			pgvq_distances_1xn_f64(so->metric, so->query, (size_t) n, (size_t) so->dims,
-								   FlatPageGetVectors(page), so->page_dist);
-			for (i = 0; i < n; i++)
-				so->page_id[i] = FlatTidToId(&tids[i]);
+			ahead = ReadBuffer(index, next);
+			FlatPrefetchCodes(BufferGetPage(ahead), so->dims);
 		}
-		blkno = FlatPageGetOpaque(page)->nextblkno;
-		UnlockReleaseBuffer(buf);
 
-		/* the core orders NaN (cosine with a zero vector) after every number */
-		if (n > 0)
-			pgvq_topk_push_many_after_f64(so->topk, (size_t) n, so->page_dist, so->page_id,
-										  so->last_dist, so->last_id);
+		FlatScanPage(so, index, blkno, page);
+		UnlockReleaseBuffer(buf);
+		blkno = next;
 	}
+
+	elog(DEBUG1, "flat index \"%s\": a pass of batch %zu read %lld entries, %lld exact distances",
+		 RelationGetRelationName(index), so->batch, (long long) so->n_entries,
+		 (long long) so->n_exact);
 
 	so->res_full = pgvq_topk_size(so->topk) >= so->batch;
 	so->res_n = pgvq_topk_extract_sorted(so->topk, so->res_dist, so->res_id);

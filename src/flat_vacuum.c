@@ -3,7 +3,7 @@
  *
  * ambulkdelete walks the data page chain; on each page (exclusively locked,
  * one at a time) the dead entries are removed by compacting the remaining
- * vectors and TIDs towards the start (order kept, pd_lower fixed), one generic
+ * vectors, TIDs and codes towards the start (order kept, pd_lower fixed), one generic
  * WAL record per page.  Pages that now have room become free-space hints in
  * the meta page (updated last, after every data page lock was released), so
  * later inserts reuse the space.
@@ -88,10 +88,13 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		{
 			GenericXLogState *state = GenericXLogStart(index);
 			float	   *x;
+			char	   *codes;
+			Size		stride = FlatCodeStride(dims);
 
 			page = GenericXLogRegisterBuffer(state, buf, 0);
 			tids = FlatPageGetTids(page);
 			x = FlatPageGetVectors(page);
+			codes = FlatPageGetCodes(page, dims);
 			for (i = 0, j = 0; i < n; i++)
 			{
 				if (dead[i])
@@ -103,12 +106,16 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				{
 					memmove(x + (Size) j * dims, x + (Size) i * dims, sizeof(float) * dims);
 					tids[j] = tids[i];
+					memmove(codes + j * stride, codes + i * stride, stride);
 				}
 				j++;
 			}
-			/* clear the freed TID slots: the TID array is in the logged range */
+			/* clear the freed TID and code slots: they are in the logged range */
 			if (j < n)
+			{
 				memset(&tids[j], 0, sizeof(ItemPointerData) * (n - j));
+				memset(codes + j * stride, 0, stride * (n - j));
+			}
 			FlatPageSetCount(page, dims, j);
 			GenericXLogFinish(state);
 			n = j;

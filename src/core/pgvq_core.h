@@ -133,6 +133,67 @@ PGVQ_API void pgvq_topk_push_many_after_f64(pgvq_topk *h, size_t n, const double
  * heap.  Buffers must hold pgvq_topk_size() entries.  Returns the count. */
 PGVQ_API size_t pgvq_topk_extract_sorted(pgvq_topk *h, double *distances, int64_t *ids);
 
+/* ---- flat: 8-bit scalar-quantized first pass (flat_sq.cpp) ------------------------ */
+
+/*
+ * One compressed entry of a row x (d floats): this header, then d code bytes
+ * (zero-padded to a multiple of 4), PGVQ_SQ_STRIDE(d) bytes in all.  Row x is
+ * approximated by y_j = lo + step * code_j; err bounds the distance from x to
+ * y in the metric's norm (L1 for PGVQ_METRIC_L1, L2 otherwise), including the
+ * float rounding of y however a kernel computes it (err = +inf: no bound);
+ * norm >= |x|_2 (rounded up; 0 only for the zero vector).
+ */
+typedef struct pgvq_sq_header
+{
+	float		lo;
+	float		step;
+	float		err;
+	float		norm;
+} pgvq_sq_header;
+
+#define PGVQ_SQ_STRIDE(d) (sizeof(pgvq_sq_header) + ((((size_t) (d)) + 3) & ~(size_t) 3))
+
+/* Encodes x (d floats, finite) into entry (PGVQ_SQ_STRIDE(d) bytes).  Never fails. */
+PGVQ_API void pgvq_sq_encode(int metric, size_t d, const float *x, void *entry);
+
+/* What pgvq_sq_check_entry found wrong, 0 if nothing. */
+typedef enum pgvq_sq_check_result
+{
+	PGVQ_SQ_OK = 0,
+	PGVQ_SQ_BAD_HEADER = 1,		/* lo/step not finite, step/err/norm negative or NaN */
+	PGVQ_SQ_ERR_TOO_SMALL = 2,	/* err is below the distance of x to its codes */
+	PGVQ_SQ_BAD_NORM = 3		/* norm is not |x| rounded up (or 0 for a non-zero x) */
+} pgvq_sq_check_result;
+
+/* Checks that entry's header and codes give valid bounds for row x.  Never fails. */
+PGVQ_API int pgvq_sq_check_entry(int metric, size_t d, const float *x, const void *entry);
+
+/* Non-zero when a header holds values no encoding produces (cheap: the scan's
+ * verification of every page read).  Never fails. */
+PGVQ_API int pgvq_sq_header_insane(const pgvq_sq_header *h);
+
+/* A query prepared for pgvq_sq_lower_bounds. */
+typedef struct pgvq_sq_query
+{
+	int			metric;
+	size_t		d;
+	const float *q;				/* d floats, owned by the caller */
+	double		qnorm;			/* |q|_2, rounded up */
+	double		gamma;			/* relative slack of a d-term float sum */
+} pgvq_sq_query;
+
+PGVQ_API void pgvq_sq_prepare(int metric, size_t d, const float *q, pgvq_sq_query *out);
+
+/* lb[i] <= the value the index orders by (pgvq_distance_f64: squared L2, -<q,x>,
+ * 1 - cos, L1) of the row behind entry i of entries (n, stride bytes each),
+ * float rounding of the operator and of this computation included: -inf when
+ * nothing is known, +inf for a zero row under cosine (its value is NaN, which
+ * sorts after every number).  SIMD.  Never fails.  Returns the number of
+ * entries whose header is insane (pgvq_sq_header_insane; their bound is
+ * -inf), so that the caller can report corruption without a second pass. */
+PGVQ_API size_t pgvq_sq_lower_bounds(const pgvq_sq_query *q, size_t n, const void *entries,
+									 size_t stride, double *lb);
+
 /* ---- k-means ------------------------------------------------------------------ */
 
 typedef struct pgvq_kmeans_params
