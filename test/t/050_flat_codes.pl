@@ -8,6 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqPages;
 
 my $node = PostgreSQL::Test::Cluster->new('flatcodes');
 $node->init;
@@ -38,26 +41,7 @@ my %path = map {
 } @cases;
 $node->stop;
 
-sub patch
-{
-	my ($file, $offset, $bytes) = @_;
-	open(my $fh, '+<', $file) or die "open $file: $!";
-	binmode $fh;
-	seek($fh, $offset, 0) or die "seek: $!";
-	print $fh $bytes or die "write: $!";
-	close $fh or die "close: $!";
-}
 
-sub peek
-{
-	my ($file, $offset, $len) = @_;
-	open(my $fh, '<', $file) or die "open $file: $!";
-	binmode $fh;
-	seek($fh, $offset, 0) or die "seek: $!";
-	read($fh, my $buf, $len) == $len or die "read: $!";
-	close $fh;
-	return $buf;
-}
 
 sub codes_at { my ($blk, $i) = @_; return ($blk + 1) * $BLCKSZ - 16 - $cap * $stride + $i * $stride; }
 
