@@ -72,62 +72,27 @@ INDEXES=${INDEXES:-exact,ivfpq,flat,hnsw,ivfflat}
 FILTERS=${FILTERS:-ind,cor}
 KEPT=${KEPT:-"10 1 0.1"}
 BTREE=${BTREE:-"no yes"}
-LISTS=${LISTS:-}
-M=${M:-}
-NBITS=${NBITS:-}
 CAPPED_RERANK=${CAPPED_RERANK:-100}
 ALL_LISTS=${ALL_LISTS:-0}
 IVFFLAT_PROBES=${IVFFLAT_PROBES:-10}
 EF_SEARCH=${EF_SEARCH:-40}
-HNSW_M=${HNSW_M:-16}
-EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
 NQ=${NQ:-100}
-K=${K:-10}
 WARMUP_SECONDS=${WARMUP_SECONDS:-1}
 MIN_SECONDS=${MIN_SECONDS:-1}
 MAX_SECONDS=${MAX_SECONDS:-10}
-STORAGE=${STORAGE:-plain}
-SEED=${SEED:-42}
-SYNTH_QUERIES=${SYNTH_QUERIES:-1000}
-OUT=${OUT:-$REPO/bench/out}
-NO_BUILD=${NO_BUILD:-0}
-KEEP_CLUSTER=${KEEP_CLUSTER:-0}
-SMOKE=0
-CHECK=${CHECK:-0}
-FAILURES=0
 
 usage() { sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--datasets) DATASETS=$2; shift ;;
-	--indexes) INDEXES=$2; shift ;;
 	--filters) FILTERS=$2; shift ;;
 	--kept) KEPT=$2; shift ;;
 	--btree) BTREE=$2; shift ;;
-	--lists) LISTS=$2; shift ;;
-	--m) M=$2; shift ;;
-	--nbits) NBITS=$2; shift ;;
 	--capped-rerank) CAPPED_RERANK=$2; shift ;;
 	--all-lists) ALL_LISTS=1 ;;
 	--ivfflat-probes) IVFFLAT_PROBES=$2; shift ;;
-	--ef-search) EF_SEARCH=$2; shift ;;
-	--hnsw-m) HNSW_M=$2; shift ;;
-	--ef-construction) EF_CONSTRUCTION=$2; shift ;;
-	--nq) NQ=$2; shift ;;
-	--k) K=$2; shift ;;
 	--warmup-seconds) WARMUP_SECONDS=$2; shift ;;
-	--min-seconds) MIN_SECONDS=$2; shift ;;
-	--max-seconds) MAX_SECONDS=$2; shift ;;
-	--storage) STORAGE=$2; shift ;;
-	--seed) SEED=$2; shift ;;
-	--synth-queries) SYNTH_QUERIES=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--no-build) NO_BUILD=1 ;;
-	--keep-cluster) KEEP_CLUSTER=1 ;;
 	--smoke) SMOKE=1 CHECK=1 ;;
-	--check) CHECK=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "filtered.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	*) bench_option "$@"; [ $BENCH_ARGS = 1 ] || shift ;;
 	esac
 	shift
 done
@@ -141,10 +106,7 @@ if [ $SMOKE = 1 ]; then
 	MIN_SECONDS=0
 	MAX_SECONDS=5
 fi
-case $STORAGE in plain | external | main | extended) ;; *) echo "filtered.sh: bad --storage $STORAGE" >&2; exit 2 ;; esac
-for v in NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES CAPPED_RERANK IVFFLAT_PROBES EF_SEARCH ${LISTS:+LISTS}; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "filtered.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
-done
+bench_validate NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES CAPPED_RERANK IVFFLAT_PROBES EF_SEARCH ${LISTS:+LISTS}
 for p in $KEPT; do
 	awk -v p="$p" 'BEGIN { t = p * 10; exit !(p ~ /^[0-9]+(\.[0-9])?$/ && t >= 1 && t <= 1000) }' ||
 		{ echo "filtered.sh: --kept wants percentages from 0.1 to 100 in steps of 0.1 (got '$p')" >&2; exit 2; }

@@ -5,6 +5,64 @@
 
 BENCH=$REPO/bench
 
+# Settings both benchmarks take (environment variables of the same name win);
+# each script sets the defaults of the rest (NQ, MIN_SECONDS, ...) itself.
+LISTS=${LISTS:-}
+M=${M:-}
+NBITS=${NBITS:-}
+HNSW_M=${HNSW_M:-16}
+EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
+K=${K:-10}
+STORAGE=${STORAGE:-plain}
+SEED=${SEED:-42}
+SYNTH_QUERIES=${SYNTH_QUERIES:-1000}
+OUT=${OUT:-$BENCH/out}
+NO_BUILD=${NO_BUILD:-0}
+KEEP_CLUSTER=${KEEP_CLUSTER:-0}
+SMOKE=0
+CHECK=${CHECK:-0}
+FAILURES=0
+
+# bench_option "$@": the options both benchmarks take, from the first argument on.
+# Sets BENCH_ARGS to the number of arguments it used; exits on an unknown option.
+bench_option() {
+	BENCH_ARGS=2
+	local v=${2-}
+	case $1 in
+	--datasets) DATASETS=$v ;;
+	--indexes) INDEXES=$v ;;
+	--lists) LISTS=$v ;;
+	--m) M=$v ;;
+	--nbits) NBITS=$v ;;
+	--ef-search) EF_SEARCH=$v ;;
+	--hnsw-m) HNSW_M=$v ;;
+	--ef-construction) EF_CONSTRUCTION=$v ;;
+	--nq) NQ=$v ;;
+	--k) K=$v ;;
+	--min-seconds) MIN_SECONDS=$v ;;
+	--max-seconds) MAX_SECONDS=$v ;;
+	--storage) STORAGE=$v ;;
+	--seed) SEED=$v ;;
+	--synth-queries) SYNTH_QUERIES=$v ;;
+	--out) OUT=$v ;;
+	--no-build) NO_BUILD=1 BENCH_ARGS=1 ;;
+	--keep-cluster) KEEP_CLUSTER=1 BENCH_ARGS=1 ;;
+	--check) CHECK=1 BENCH_ARGS=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "$BENCH_PROG: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	[ $BENCH_ARGS = 1 ] || [ $# -ge 2 ] || { echo "$BENCH_PROG: option $1 needs a value" >&2; exit 2; }
+}
+
+# bench_validate VAR...: the storage is known and each named setting is a non-negative integer.
+bench_validate() {
+	case $STORAGE in plain | external | main | extended) ;; *) echo "$BENCH_PROG: bad --storage $STORAGE" >&2; exit 2 ;; esac
+	local v
+	for v in "$@"; do
+		[[ ${!v} =~ ^[0-9]+$ ]] || { echo "$BENCH_PROG: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
+	done
+}
+
 # bench_build: builds and installs pgvq unless --no-build; sets VECS, CLIENT, PGBENCH, PY.
 bench_build() {
 	if [ "$NO_BUILD" != 1 ]; then

@@ -55,65 +55,30 @@ source "$(dirname "$0")/lib.sh"
 BENCH_PROG=run.sh
 DATASETS=${DATASETS:-sift5k}
 INDEXES=${INDEXES:-flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan}
-LISTS=${LISTS:-}
-M=${M:-}
-NBITS=${NBITS:-}
 PROBES=${PROBES:-"1 2 4 8 16 32 64"}
 RERANK=${RERANK:-}
 EF_SEARCH=${EF_SEARCH:-"10 20 40 80 160 320"}
-HNSW_M=${HNSW_M:-16}
-EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
 SEQSCAN_WORKERS=${SEQSCAN_WORKERS:-"0 2"}
 NQ=${NQ:-1000}
-K=${K:-10}
 MIN_SECONDS=${MIN_SECONDS:-2}
 MAX_SECONDS=${MAX_SECONDS:-60}
 CLIENTS=${CLIENTS:-"2 4"}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-10}
 MC_RECALL=${MC_RECALL:-0.95}
-STORAGE=${STORAGE:-plain}
-SEED=${SEED:-42}
-SYNTH_QUERIES=${SYNTH_QUERIES:-1000}
-OUT=${OUT:-$BENCH/out}
-NO_BUILD=${NO_BUILD:-0}
-KEEP_CLUSTER=${KEEP_CLUSTER:-0}
-SMOKE=0
 PLOT=${PLOT:-1}
-CHECK=${CHECK:-0}
-FAILURES=0
 
 usage() { sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--datasets) DATASETS=$2; shift ;;
-	--indexes) INDEXES=$2; shift ;;
-	--lists) LISTS=$2; shift ;;
-	--m) M=$2; shift ;;
-	--nbits) NBITS=$2; shift ;;
 	--probes) PROBES=$2; shift ;;
 	--rerank) RERANK=$2; shift ;;
-	--ef-search) EF_SEARCH=$2; shift ;;
-	--hnsw-m) HNSW_M=$2; shift ;;
-	--ef-construction) EF_CONSTRUCTION=$2; shift ;;
 	--seqscan-workers) SEQSCAN_WORKERS=$2; shift ;;
-	--nq) NQ=$2; shift ;;
-	--k) K=$2; shift ;;
-	--min-seconds) MIN_SECONDS=$2; shift ;;
-	--max-seconds) MAX_SECONDS=$2; shift ;;
 	--clients) CLIENTS=$2; shift ;;
 	--pgbench-seconds) PGBENCH_SECONDS=$2; shift ;;
 	--mc-recall) MC_RECALL=$2; shift ;;
-	--storage) STORAGE=$2; shift ;;
-	--seed) SEED=$2; shift ;;
-	--synth-queries) SYNTH_QUERIES=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--no-build) NO_BUILD=1 ;;
-	--keep-cluster) KEEP_CLUSTER=1 ;;
 	--no-plot) PLOT=0 ;;
 	--smoke) SMOKE=1 CHECK=1 PLOT=0 ;;
-	--check) CHECK=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	*) bench_option "$@"; [ $BENCH_ARGS = 1 ] || shift ;;
 	esac
 	shift
 done
@@ -130,10 +95,7 @@ if [ $SMOKE = 1 ]; then
 	CLIENTS="2"
 	PGBENCH_SECONDS=2
 fi
-case $STORAGE in plain | external | main | extended) ;; *) echo "run.sh: bad --storage $STORAGE" >&2; exit 2 ;; esac
-for v in NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES PGBENCH_SECONDS; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
-done
+bench_validate NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES PGBENCH_SECONDS
 
 # ---- build ---------------------------------------------------------------------
 bench_build
