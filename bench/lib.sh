@@ -174,29 +174,31 @@ dataset() {
 	mnist)
 		local d=$PGVQ_DATA/mnist-784-euclidean
 		DS_BASE=$d/base.bvecs DS_QUERY=$d/query.bvecs DS_GT=$d/groundtruth.ivecs DS_TABLE=mnist ;;
-	synth:*)
-		local n d metric rest
-		IFS=: read -r _ n d metric rest <<<"$name"
+	synth:* | rotated:*)
+		local n d metric rest kind
+		IFS=: read -r kind n d metric rest <<<"$name"
 		metric=${metric:-l2}
 		[[ $n =~ ^[0-9]+$ && $d =~ ^[0-9]+$ && -z $rest ]] || { echo "$BENCH_PROG: bad dataset '$name' (synth:N:D[:l2|ip|cosine])" >&2; exit 2; }
 		case $metric in l2 | ip | cosine) ;; *) echo "$BENCH_PROG: bad metric in '$name'" >&2; exit 2 ;; esac
 		DS_METRIC=$metric
-		local dir=$BENCH/data/synth-$n-$d-$metric-seed$SEED-q$SYNTH_QUERIES
-		DS_BASE=$dir/base.fvecs DS_QUERY=$dir/query.fvecs DS_GT=$dir/groundtruth.ivecs DS_TABLE=synth_${n}_${d}_$metric
+		local dir=$BENCH/data/$kind-$n-$d-$metric-seed$SEED-q$SYNTH_QUERIES
+		DS_BASE=$dir/base.fvecs DS_QUERY=$dir/query.fvecs DS_GT=$dir/groundtruth.ivecs DS_TABLE=${kind}_${n}_${d}_$metric
 		if [ ! -f "$DS_GT" ]; then
 			mkdir -p "$dir"
 			local norm=()
 			[ "$metric" = l2 ] || norm=(--normalize)
 			log "generating $name (seed $SEED, $SYNTH_QUERIES queries) in $dir"
 			local t0=$(date +%s%3N)
-			"$VECS" synth --n "$n" --d "$d" --seed "$SEED" "${norm[@]}" --out "$DS_BASE" \
+			local model=latent
+			[ "$kind" = rotated ] && model=rotated
+			"$VECS" synth --model "$model" --n "$n" --d "$d" --seed "$SEED" "${norm[@]}" --out "$DS_BASE" \
 				--queries "$SYNTH_QUERIES" --query-out "$DS_QUERY"
 			local t1=$(date +%s%3N)
 			"$VECS" gt --base "$DS_BASE" --query "$DS_QUERY" --k 100 --metric "$metric" --out "$dir/tmp-gt.ivecs"
 			mv "$dir/tmp-gt.ivecs" "$DS_GT"
 			echo "generated in $((t1 - t0)) ms, exact ground truth in $(($(date +%s%3N) - t1)) ms"
 		fi ;;
-	*) echo "$BENCH_PROG: unknown dataset '$name' (sift5k, mnist, synth:N:D[:metric])" >&2; exit 2 ;;
+	*) echo "$BENCH_PROG: unknown dataset '$name' (sift5k, mnist, synth:N:D[:metric], rotated:N:D[:metric])" >&2; exit 2 ;;
 	esac
 	for f in "$DS_BASE" "$DS_QUERY" "$DS_GT"; do
 		[ -f "$f" ] || { echo "$BENCH_PROG: $f not found (set PGVQ_DATA)" >&2; exit 1; }

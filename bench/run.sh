@@ -19,7 +19,8 @@
 #   bench/run.sh --datasets mnist,synth:1000000:128 --lists 1000 --m 32
 #
 # Options (environment variables of the same name in capitals also work):
-#   --datasets LIST      comma-separated: sift5k, mnist, synth:N:D[:l2|ip|cosine]   (sift5k)
+#   --datasets LIST      comma-separated: sift5k, mnist, synth:N:D[:l2|ip|cosine],
+#                        rotated:N:D[:metric] (1000 clusters, each rotated, std (j+1)^-1/2)  (sift5k)
 #   --indexes LIST       flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan                 (all)
 #   --lists N            IVF lists for ivfpq and ivfflat (default: sqrt(rows), at least 1)
 #   --m M --nbits B      ivfpq options (default: the access method's defaults)

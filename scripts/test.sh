@@ -12,11 +12,11 @@
 #
 #   scripts/test.sh            everything
 #   PGVQ_TEST_ONLY="regress pgtap" scripts/test.sh   a subset
-#     (suites: unit asan fuzz gpu regress pgtap recall tap concurrency)
+#     (suites: unit asan fuzz gpu regress pgtap recall tap concurrency pg17 pg18)
 #   PGVQ_FUZZ_TIME=300 scripts/test.sh   a longer fuzz pass (seconds per target)
 source "$(dirname "$0")/common.sh"
 
-ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap concurrency"}
+ONLY=${PGVQ_TEST_ONLY:-"unit asan fuzz gpu regress pgtap recall tap concurrency pg17 pg18"}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 LOGDIR=${PGVQ_TEST_LOG_DIR:-$REPO/build/test-logs}
 rm -rf "$LOGDIR"
@@ -186,7 +186,11 @@ suite_concurrency() {
 	PATH="$PGBIN:$PATH" PGVQ_SERVER_LOG="$CLUSTER/server.log" bash "$REPO/test/concurrency/run.sh"
 }
 
-for s in unit asan fuzz gpu regress pgtap recall tap concurrency; do
+# PostgreSQL 17 (trixie) and 18 (forky) in chroots: build, regress, pgTAP, TAP (scripts/test_pgversion.sh)
+suite_pg17() { bash "$REPO/scripts/test_pgversion.sh" 17; }
+suite_pg18() { bash "$REPO/scripts/test_pgversion.sh" 18; }
+
+for s in unit asan fuzz gpu regress pgtap recall tap concurrency pg17 pg18; do
 	want "$s" && run_suite "$s" "suite_$s"
 done
 

@@ -11,9 +11,16 @@ EXPLAIN (COSTS OFF) SELECT id FROM flat_d ORDER BY v <-> '[0,0,0]';
 SELECT id, v, round((v <-> '[0,0,0]')::numeric, 4) AS d FROM flat_d ORDER BY v <-> '[0,0,0]';
 SELECT count(*) FROM flat_d;	-- NULL rows exist, the index does not return them
 
--- a NULL query vector returns no rows
+-- a NULL query vector returns no rows: from an InitPlan, and from a
+-- parameter of a generic plan (whose EXPLAIN reads the same on every
+-- PostgreSQL version; 17 changed how InitPlan parameters are shown)
 SELECT id FROM flat_d ORDER BY v <-> (SELECT NULL::vector);
-EXPLAIN (COSTS OFF) SELECT id FROM flat_d ORDER BY v <-> (SELECT NULL::vector);
+SET plan_cache_mode = force_generic_plan;
+PREPARE flat_null(vector) AS SELECT id FROM flat_d ORDER BY v <-> $1;
+EXPLAIN (COSTS OFF) EXECUTE flat_null(NULL);
+EXECUTE flat_null(NULL);
+DEALLOCATE flat_null;
+RESET plan_cache_mode;
 -- a query vector of the wrong dimension: the operator's error
 SELECT id FROM flat_d ORDER BY v <-> '[1,2]';
 SELECT id FROM flat_d ORDER BY v <-> '[1,2,3,4]' LIMIT 1;

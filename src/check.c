@@ -212,8 +212,8 @@ PgvqCheckEntrySortCmp(const void *a, const void *b)
 	return c != 0 ? c : (x < y ? -1 : (x > y ? 1 : 0));
 }
 
-static void PgvqCheckReportDuplicate(PgvqCheckState *state, int64 id, BlockNumber b1, BlockNumber b2)
-			pg_attribute_noreturn();
+pg_noreturn static void PgvqCheckReportDuplicate(PgvqCheckState *state, int64 id,
+												 BlockNumber b1, BlockNumber b2);
 
 static void
 PgvqCheckReportDuplicate(PgvqCheckState *state, int64 id, BlockNumber b1, BlockNumber b2)
@@ -474,11 +474,7 @@ pgvq_index_check(PG_FUNCTION_ARGS)
 				 errdetail("Its access method is \"%s\"; pgvq_index_check checks flat and ivfpq indexes.",
 						   get_am_name(index->rd_rel->relam))));
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, heapoid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(heapoid, GetUserId()))
-#endif
+	if (!PgvqRelationOwnerCheck(heapoid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
 	if (RELATION_IS_OTHER_TEMP(index))
 		ereport(ERROR,

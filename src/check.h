@@ -24,6 +24,8 @@
 
 #include "postgres.h"
 
+#include "pg_compat.h"
+
 #include "storage/block.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
@@ -54,8 +56,8 @@ typedef struct PgvqCheckState
 } PgvqCheckState;
 
 /* Raises ERRCODE_INDEX_CORRUPTED naming the index and the block. */
-extern void PgvqCheckCorrupted(Relation index, BlockNumber blkno, const char *fmt,...)
-			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+pg_noreturn extern void PgvqCheckCorrupted(Relation index, BlockNumber blkno, const char *fmt,...)
+			pg_attribute_printf(3, 4);
 
 /*
  * Checks that entry `entry` of index block blkno holds a heap TID that can

@@ -94,6 +94,7 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;
+		PgvqRejectIndexPath(path);
 		return;
 	}
 

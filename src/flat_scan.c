@@ -183,7 +183,7 @@ FlatScanPass(IndexScanDesc scan)
 
 	/* one index scan for the statistics however many passes it takes */
 	if (so->last_id == PG_INT64_MIN)
-		pgstat_count_index_scan(index);
+		PgvqCountIndexScan(scan);
 	FlatReadMeta(index, &meta);
 	FlatPrepareBuffers(so);
 

@@ -57,7 +57,7 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		BlockNumber next;
 
 		/* may CHECK_FOR_INTERRUPTS: no buffer lock held */
-		vacuum_delay_point();
+		PgvqVacuumDelayPoint();
 
 		/* concurrent inserts may have extended the chain since maxpages was read */
 		if (++(*npages) > maxpages &&

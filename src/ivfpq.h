@@ -235,6 +235,7 @@ typedef struct IvfpqCache
 extern int	ivfpq_probes;
 extern int	ivfpq_rerank;		/* 0: no cap on a stage's heap fetches */
 extern int	ivfpq_max_probes;
+extern int	ivfpq_max_scan_tuples;	/* -1: no limit on a scan's heap fetches */
 extern int	ivfpq_build_threads;
 extern int	ivfpq_cache_size;	/* kB, for every index together */
 

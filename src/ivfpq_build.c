@@ -37,11 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
-#if PG_VERSION_NUM >= 160000
-#include "utils/tuplesortvariants.h"
-#else
 #include "utils/tuplesort.h"
-#endif
 
 #include "gpu_loader.h"
 #include "ivfpq.h"

@@ -40,6 +40,7 @@
 int			ivfpq_probes = 10;
 int			ivfpq_rerank = 100;
 int			ivfpq_max_probes = -1;
+int			ivfpq_max_scan_tuples = -1;
 int			ivfpq_build_threads = 0;
 
 static relopt_kind ivfpq_relopt_kind;
@@ -72,6 +73,11 @@ IvfpqInit(void)
 							"-1 means all lists.  A scan starts with ivfpq.probes lists and "
 							"probes further lists only while the executor keeps asking for rows.",
 							&ivfpq_max_probes, -1, -1, IVFPQ_MAX_LISTS,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfpq.max_scan_tuples", "Most rows an ivfpq scan re-ranks from the heap, over all its stages",
+							"-1 means no limit.  At the limit the scan returns the rows it has "
+							"re-ranked, in exact order among themselves, and then ends.",
+							&ivfpq_max_scan_tuples, -1, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.build_threads", "Threads the core uses for k-means, PQ training and encoding",
 							"0 means all hardware threads.",
@@ -165,6 +171,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;
+		PgvqRejectIndexPath(path);
 		return;
 	}
 

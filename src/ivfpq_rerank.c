@@ -282,6 +282,7 @@ FetchRow(IndexScanDesc scan, int64 pos)
 	/* no buffer lock is held here */
 	CHECK_FOR_INTERRUPTS();
 	so->fetched++;
+	so->scanFetched++;
 	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
 								&call_again, &all_dead))
 	{

@@ -217,13 +217,14 @@ StartScan(IndexScanDesc scan)
 	}
 	so->pqQueryNorm = (float) FloatsNormL2(so->pqQuery, d);
 
-	pgstat_count_index_scan(scan->indexRelation);
+	PgvqCountIndexScan(scan);
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
 	so->probeLo = 0;
 	so->probeHi = 0;
 	so->resN = 0;
+	so->scanFetched = 0;
 	IvfpqStageReset(so);		/* no stage yet: the first opens on demand */
 	so->started = true;
 }
@@ -365,8 +366,13 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 	for (;;)
 	{
 		double		lb = 0;
-		bool		waiting = IvfpqWaitingBound(so, &lb);
+		bool		waiting;
 		IvfpqResult first;
+
+		/* ivfpq.max_scan_tuples: what is re-ranked comes back, then the end */
+		if (ivfpq_max_scan_tuples >= 0 && so->scanFetched >= ivfpq_max_scan_tuples)
+			return IvfpqPopResult(so, out);
+		waiting = IvfpqWaitingBound(so, &lb);
 
 		if (IvfpqPeekResult(so, &first) &&
 			(!waiting || so->nullQuery ||

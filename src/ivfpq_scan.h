@@ -83,6 +83,7 @@ typedef struct IvfpqScanOpaqueData
 	IvfpqOrder byADC;
 	bool		capped;			/* ivfpq.rerank > 0: fetch in ADC order */
 	int64		fetched;		/* heap fetches since the results were last empty */
+	int64		scanFetched;	/* heap fetches of the whole scan */
 
 	/* re-ranked rows not yet returned: a binary min-heap on (key, id) */
 	IvfpqResult *res;

@@ -64,7 +64,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			int			i;
 			BlockNumber next;
 
-			vacuum_delay_point();
+			PgvqVacuumDelayPoint();
 
 			/* re-read the size only when the chain goes past it (inserts extend it) */
 			if (blkno >= nblocks)

@@ -78,7 +78,8 @@ PgvqCheckStatus(int rc, const pgvq_status *st, const char *what)
 /*
  * The capability flags both access methods share: single-column indexes that
  * return rows in distance order for ORDER BY <op>, forwards only, without
- * bitmap, parallel or index-only scans.
+ * bitmap, parallel or index-only scans, and without the features behind the
+ * fields later versions added (pg_compat.h).
  */
 void
 PgvqSetOrderingAmFlags(IndexAmRoutine *amroutine)
@@ -99,6 +100,7 @@ PgvqSetOrderingAmFlags(IndexAmRoutine *amroutine)
 	amroutine->amusemaintenanceworkmem = false;
 	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
 	amroutine->amkeytype = InvalidOid;
+	PgvqSetNewerAmFields(amroutine);
 }
 
 /*
@@ -122,7 +124,7 @@ PgvqOrderByParallelSafety(PlannerInfo *root, IndexPath *path)
 		path->path.parallel_safe = false;
 }
 
-#if PG_VERSION_NUM < 160000
+#ifndef PgvqNewBuffer			/* pg_compat.h: a function before 16 */
 Buffer
 PgvqNewBuffer(Relation index, ForkNumber forknum)
 {

@@ -6,12 +6,8 @@
 
 #include "postgres.h"
 
+#include "pg_compat.h"
 #include "pgvq_core.h"
-
-/* Version shims live here: add #if PG_VERSION_NUM blocks as 16-18 arrive. */
-#if PG_VERSION_NUM < 150000
-#error "pgvq needs PostgreSQL 15 or later"
-#endif
 
 /*
  * Declares an SQL-callable C function.  The library is built with
@@ -34,18 +30,6 @@ extern void PgvqCheckStatus(int rc, const pgvq_status *st, const char *what);
 
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
-
-/*
- * Extends a fork of an index by one page and returns it exclusively locked
- * (the caller initialises it).  PG15: extension lock around P_NEW; PG16+:
- * ExtendBufferedRel.
- */
-#if PG_VERSION_NUM >= 160000
-#define PgvqNewBuffer(index, forknum) \
-	ExtendBufferedRel(BMR_REL(index), (forknum), NULL, EB_LOCK_FIRST)
-#else
-extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
-#endif
 
 struct IndexAmRoutine;
 extern void PgvqSetOrderingAmFlags(struct IndexAmRoutine *amroutine);

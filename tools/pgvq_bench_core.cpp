@@ -3,7 +3,10 @@
  * per SIMD level, PQ code scanning per implementation, distance tables,
  * k-means, PQ encoding).  Synthetic data; prints one line per measurement.
  *
- *   build/dev/pgvq_bench_core [quick]
+ *   build/dev/pgvq_bench_core [quick | pq]
+ *
+ * "pq" runs only the PQ scan and table kernels, on ivfpq's shapes (m = 16,
+ * 49, 96; nbits 8 and 4; n = 1000 and 10000 rows a list), single thread.
  */
 #include <algorithm>
 #include <chrono>
@@ -34,6 +37,106 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
 
 volatile float g_sink;
 
+/* The code scan before the 8-row kernel: four rows, which GCC packs into one
+ * SSE register with shuffles.  Kept to measure the change on other CPUs. */
+void scan_before(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                 const uint8_t *codes, float *out) {
+    const unsigned mask = (unsigned)(ksub - 1);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint8_t *c = codes + i * m;
+        float s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+        const float *t = table;
+        for (size_t j = 0; j < m; j++, t += ksub) {
+            s0 += t[c[j] & mask];
+            s1 += t[c[m + j] & mask];
+            s2 += t[c[2 * m + j] & mask];
+            s3 += t[c[3 * m + j] & mask];
+        }
+        out[i] = s0;
+        out[i + 1] = s1;
+        out[i + 2] = s2;
+        out[i + 3] = s3;
+    }
+    for (; i < n; i++) {
+        float s = bias;
+        for (size_t j = 0; j < m; j++)
+            s += table[j * ksub + (codes[i * m + j] & mask)];
+        out[i] = s;
+    }
+}
+
+/* Best of `trials` of `reps` calls, seconds per call. */
+template <class F> double best_time(int trials, int reps, F &&f) {
+    double best = 1e30;
+    for (int t = 0; t < trials; t++) {
+        double t0 = now();
+        for (int r = 0; r < reps; r++)
+            f();
+        best = std::min(best, (now() - t0) / reps);
+    }
+    return best;
+}
+
+/* PQ scans per implementation and per-probe tables per level. */
+void bench_pq(int top, bool quick) {
+    struct Impl {
+        const char *name;
+        pgvq::PqScanFn fn;
+        int level;
+    } impls[] = {{"before", scan_before, 0},
+                 {"scalar8", pgvq::pq_scan_codes_scalar, 0},
+                 {"gather_avx2", pgvq::pq_scan_codes_gather_avx2, 1},
+                 {"gather_avx512", pgvq::pq_scan_codes_gather_avx512, 2},
+                 {"perm_avx2", pgvq::pq_scan_codes_perm_avx2, 1},
+                 {"perm_avx512", pgvq::pq_scan_codes_perm_avx512, 2}};
+    const int trials = quick ? 3 : 15;
+    for (int nbits : {8, 4})
+        for (size_t m : {16, 49, 96})
+            for (size_t n : {1000, 10000}) {
+                const size_t ksub = (size_t)1 << nbits;
+                auto table = random_floats(m * ksub, 3);
+                std::vector<uint8_t> codes(n * m);
+                std::mt19937 rng(4);
+                for (auto &c : codes)
+                    c = (uint8_t)rng();
+                std::vector<float> out(n);
+                const int reps = (int)std::max<size_t>(1, 2000000 / (n * m));
+                for (const Impl &impl : impls) {
+                    if (impl.level > top || (nbits == 8 && std::strncmp(impl.name, "perm", 4) == 0))
+                        continue;
+                    double t = best_time(trials, reps, [&] {
+                        impl.fn(m, ksub, table.data(), 0.0f, n, codes.data(), out.data());
+                    });
+                    g_sink = out[n / 2];
+                    std::printf("pq_scan %-13s m=%-2zu nbits=%d n=%-5zu: %6.2f ns/row %5.3f ns/term\n",
+                                impl.name, m, nbits, n, t / n * 1e9, t / n / m * 1e9);
+                }
+            }
+    /* per-probe tables: (d, m) of ivfpq's defaults at 128, 784 and 768 dims */
+    const size_t shapes[][2] = {{128, 16}, {784, 49}, {768, 96}};
+    for (int nbits : {8, 4})
+        for (const auto &dm : shapes) {
+            const size_t d = dm[0], m = dm[1], ksub = (size_t)1 << nbits;
+            auto cbT = random_floats(d * ksub, 5), q = random_floats(d, 6);
+            std::vector<float> table(m * ksub), terms = random_floats(m * ksub, 7);
+            for (int level = 0; level <= top; level++) {
+                pgvq_set_simd_level(level);
+                double ti = best_time(trials, quick ? 20 : 200, [&] {
+                    pgvq_pq_ip_table_t(d, q.data(), m, nbits, cbT.data(), -1.0f, table.data());
+                });
+                double tm = best_time(trials, quick ? 50 : 2000, [&] {
+                    pgvq_fvec_madd(m * ksub, terms.data(), 2.0f, table.data(), table.data());
+                });
+                g_sink = table[3];
+                std::printf("pq_ip_table_t %-6s d=%-3zu m=%-2zu nbits=%d: %7.2f us   fvec_madd "
+                            "n=%-5zu: %6.2f us\n",
+                            pgvq_simd_level(), d, m, nbits, ti * 1e6, m * ksub, tm * 1e6);
+            }
+        }
+    pgvq_set_simd_level(top);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -41,6 +144,10 @@ int main(int argc, char **argv) {
     pgvq_init();
     const int top = pgvq::simd_level_supported();
     std::printf("cpu supports level %d; default %s\n", top, pgvq_simd_level());
+    if (argc > 1 && std::string(argv[1]) == "pq") {
+        bench_pq(top, false);
+        return 0;
+    }
 
     /* ---- distance kernels: a 256 KiB working set (cache resident), best of 5 ---- */
     for (size_t d : {3, 16, 128, 768, 1536}) {
@@ -65,38 +172,8 @@ int main(int argc, char **argv) {
     }
     pgvq_set_simd_level(top);
 
-    /* ---- PQ scan implementations ---- */
-    struct Impl {
-        const char *name;
-        pgvq::PqScanFn fn;
-        int level;
-    } impls[] = {{"scalar4", pgvq::pq_scan_codes_scalar, 0},
-                 {"gather_avx2", pgvq::pq_scan_codes_gather_avx2, 1},
-                 {"gather_avx512", pgvq::pq_scan_codes_gather_avx512, 2}};
-    for (size_t m : {8, 16, 32, 64, 96}) {
-        for (int nbits : {4, 8}) {
-            const size_t ksub = (size_t)1 << nbits, n = 8192;
-            auto table = random_floats(m * ksub, 3);
-            std::vector<uint8_t> codes(n * m);
-            std::mt19937 rng(4);
-            for (auto &c : codes)
-                c = (uint8_t)(rng() % ksub);
-            std::vector<float> out(n);
-            for (const Impl &impl : impls) {
-                if (impl.level > top)
-                    continue;
-                int reps = quick ? 20 : 200;
-                impl.fn(m, ksub, table.data(), 0.0f, n, codes.data(), out.data());
-                double t0 = now();
-                for (int r = 0; r < reps; r++)
-                    impl.fn(m, ksub, table.data(), 0.0f, n, codes.data(), out.data());
-                double t = (now() - t0) / reps / n;
-                g_sink = out[7];
-                std::printf("pq_scan %-14s m=%-3zu nbits=%d: %.2f ns/code\n", impl.name, m, nbits,
-                            t * 1e9);
-            }
-        }
-    }
+    /* ---- PQ scans and per-probe tables ---- */
+    bench_pq(top, quick);
 
     /* ---- distance tables ---- */
     for (auto dm : {std::make_pair<size_t, size_t>(128, 16), std::make_pair<size_t, size_t>(768, 96)}) {

@@ -6,7 +6,7 @@
 //                   binary COPY stream of (id int4, v vector) for COPY ... WITH (FORMAT binary)
 //   pgvq_vecs vec   FILE --row R                  one vector's text form "[v1,...]"
 //   pgvq_vecs ivecs FILE [--limit N] [--k K]      "qid<TAB>{n1,...}" lines (first K ids per row)
-//   pgvq_vecs synth --n N --d D --seed S [--clusters C] [--normalize] --out FILE.fvecs
+//   pgvq_vecs synth --n N --d D --seed S [--model latent|rotated] [--clusters C] [--normalize] --out FILE.fvecs
 //                   [--queries Q --query-out QFILE.fvecs]   (Q more rows of the same distribution)
 //   pgvq_vecs gt    --base B --query Q --k K [--metric l2|ip|cosine] [--limit NQ] --out GT.ivecs
 //   pgvq_vecs recall --gt GT.ivecs --results FILE --k K
@@ -197,12 +197,75 @@ class Rng {
 //   nu_j = 0.35 (1+j)^-0.5, eps ~ N(0, 0.05^2 I_d) isotropic.
 // Every row draws from its own stream (seed, row), so the output does not depend
 // on blocking or threads.
+// The "rotated" model (--model rotated; issue 10's clustered set): C clusters
+// (default 1000) of equal weight, centres drawn from N(0, 0.25 I), and each
+// cluster its own random rotation Q_c (a product of three Householder
+// reflections with random unit normals) and standard deviation (j+1)^-1/2
+// along its j-th axis: x = centre_c + Q_c (s . z), s_j = (j+1)^-1/2,
+// z ~ N(0, I).  Queries come from the same mixture.
+int synth_rotated(const Args &a, int64_t n, int64_t d, int64_t seed, bool normalize,
+                  const std::string &path, int64_t nqueries, const std::string &qpath) {
+  int64_t C = a.num("--clusters", 1000, false, 1, n);
+  std::vector<float> centres(static_cast<size_t>(C * d)), normals(static_cast<size_t>(C * 3 * d));
+  {
+    Rng g(static_cast<uint64_t>(seed), 0x707A7Eull);
+    for (int64_t c = 0; c < C; c++) {
+      for (int64_t t = 0; t < d; t++) centres[c * d + t] = static_cast<float>(0.5 * g.gauss());
+      for (int h = 0; h < 3; h++) {
+        float *v = normals.data() + (c * 3 + h) * d;
+        double nn = 0;
+        for (int64_t t = 0; t < d; t++) {
+          v[t] = static_cast<float>(g.gauss());
+          nn += static_cast<double>(v[t]) * v[t];
+        }
+        float inv = static_cast<float>(1.0 / std::sqrt(nn));
+        for (int64_t t = 0; t < d; t++) v[t] *= inv;
+      }
+    }
+  }
+  std::vector<double> s(static_cast<size_t>(d));
+  for (int64_t j = 0; j < d; j++) s[j] = 1.0 / std::sqrt(1.0 + j);
+  auto generate = [&](const std::string &fpath, int64_t first, int64_t count) {
+    std::FILE *f = std::fopen(fpath.c_str(), "wb");
+    if (!f) die("%s: cannot create: %s", fpath.c_str(), std::strerror(errno));
+    std::vector<double> y(static_cast<size_t>(d));
+    std::vector<float> x(static_cast<size_t>(d));
+    for (int64_t i = first; i < first + count; i++) {
+      Rng g(static_cast<uint64_t>(seed), 0x200000000ull + static_cast<uint64_t>(i));
+      int64_t c = static_cast<int64_t>(g.uniform() * C);
+      if (c >= C) c = C - 1;
+      for (int64_t j = 0; j < d; j++) y[j] = s[j] * g.gauss();
+      for (int h = 0; h < 3; h++) {  // y <- (I - 2 v v^T) y
+        const float *v = normals.data() + (c * 3 + h) * d;
+        double dot = 0;
+        for (int64_t t = 0; t < d; t++) dot += v[t] * y[t];
+        for (int64_t t = 0; t < d; t++) y[t] -= 2.0 * dot * v[t];
+      }
+      double nn = 0;
+      for (int64_t t = 0; t < d; t++) {
+        x[t] = static_cast<float>(centres[c * d + t] + y[t]);
+        nn += static_cast<double>(x[t]) * x[t];
+      }
+      if (normalize && nn > 0) {
+        float inv = static_cast<float>(1.0 / std::sqrt(nn));
+        for (int64_t t = 0; t < d; t++) x[t] *= inv;
+      }
+      write_vecs_rows(f, fpath, x.data(), 1, d);
+    }
+    if (std::fclose(f) != 0) die("%s: write error: %s", fpath.c_str(), std::strerror(errno));
+  };
+  generate(path, 0, n);
+  if (nqueries > 0) generate(qpath, n, nqueries);
+  return 0;
+}
+
 int cmd_synth(int argc, char **argv) {
   Args a = parse_args(argc, argv, 2, {"--normalize"},
-                      {"--n", "--d", "--seed", "--clusters", "--out", "--queries", "--query-out"});
+                      {"--n", "--d", "--seed", "--clusters", "--out", "--queries", "--query-out",
+                       "--model"});
   if (!a.positional.empty())
-    die("usage: pgvq_vecs synth --n N --d D --seed S [--clusters C] [--normalize] --out FILE.fvecs "
-        "[--queries Q --query-out QFILE.fvecs]");
+    die("usage: pgvq_vecs synth --n N --d D --seed S [--model latent|rotated] [--clusters C] "
+        "[--normalize] --out FILE.fvecs [--queries Q --query-out QFILE.fvecs]");
   int64_t n = a.num("--n", 0, true, 1, int64_t(1) << 31);
   int64_t d = a.num("--d", 0, true, 1, 16000);
   int64_t seed = a.num("--seed", 0, true, 0, std::numeric_limits<int64_t>::max());
@@ -215,6 +278,9 @@ int cmd_synth(int argc, char **argv) {
   std::string qpath = a.str("--query-out", "");
   if ((nqueries > 0) != !qpath.empty()) die("--queries and --query-out go together");
   if (!qpath.empty() && !ends_with(qpath, ".fvecs")) die("--query-out must name a .fvecs file");
+  std::string model = a.str("--model", "latent");
+  if (model == "rotated") return synth_rotated(a, n, d, seed, normalize, path, nqueries, qpath);
+  if (model != "latent") die("--model must be latent or rotated");
 
   const int64_t r = std::min<int64_t>(d, 24 + d / 12);   // center subspace rank
   const int64_t r2 = std::min<int64_t>(d, 16 + d / 16);  // extra noise subspace rank
@@ -541,7 +607,7 @@ void usage() {
       "  pgvq_vecs copy  FILE [--limit N] [--offset K]\n"
       "  pgvq_vecs vec   FILE --row R\n"
       "  pgvq_vecs ivecs FILE [--limit N] [--k K]\n"
-      "  pgvq_vecs synth --n N --d D --seed S [--clusters C] [--normalize] --out FILE.fvecs\n"
+      "  pgvq_vecs synth --n N --d D --seed S [--model latent|rotated] [--clusters C] [--normalize] --out FILE.fvecs\n"
       "  pgvq_vecs gt    --base B --query Q --k K [--metric l2|ip|cosine] [--limit NQ] --out GT.ivecs\n"
       "  pgvq_vecs recall --gt GT.ivecs --results FILE --k K\n",
       stderr);

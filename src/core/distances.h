@@ -50,6 +50,11 @@ struct DistanceKernels {
     /* out[i] = bias + sum_j table[j * ksub + codes[i*m + j]]; codes: (n, m) */
     void (*pq_scan_codes)(size_t m, size_t ksub, const float *table, float bias, size_t n,
                           const uint8_t *codes, float *out);
+    /* See pq_ip_table_t_scalar. */
+    void (*pq_ip_table_t)(size_t d, const float *q, size_t m, size_t ksub, const float *cbT,
+                          float scale, float *table);
+    /* c[i] = a[i] + bf * b[i] */
+    void (*fvec_madd)(size_t n, const float *a, float bf, const float *b, float *c);
 };
 
 /* out[i] = bias + sum_j table[j * ksub + (codes[i*m + j] & (ksub - 1))], summed in
@@ -58,14 +63,32 @@ struct DistanceKernels {
  * the table. */
 using PqScanFn = void (*)(size_t m, size_t ksub, const float *table, float bias, size_t n,
                           const uint8_t *codes, float *out);
+/* Scalar loads, eight rows side by side (pq_scan_scalar.cpp): the path of
+ * every level for ksub > 16. */
 void pq_scan_codes_scalar(size_t m, size_t ksub, const float *table, float bias, size_t n,
                           const uint8_t *codes, float *out);
+/* ksub <= 16: the table of a sub-quantizer sits in registers and vpermps
+ * looks up 8 (AVX2) or 16 (AVX-512) rows at once, from codes transposed in
+ * blocks of 8 rows. */
+void pq_scan_codes_perm_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                             const uint8_t *codes, float *out);
+void pq_scan_codes_perm_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                               const uint8_t *codes, float *out);
 /* Eight rows per step, two AVX2 gathers per sub-quantizer. */
 void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
                                const uint8_t *codes, float *out);
 /* Sixteen rows per step, two AVX-512 gathers per sub-quantizer. */
 void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
                                  const uint8_t *codes, float *out);
+
+/* table[j*ksub + k] = sum_s (q[j*dsub + s] * scale) * cbT[(j*dsub + s)*ksub + k]
+ * for the transposed codebooks cbT (m, dsub, ksub), dsub = d / m: each
+ * product rounded to float, then added in the order s = 0, 1, ..., dsub-1
+ * (no fused multiply-add), so every level gives the same bits. */
+void pq_ip_table_t_scalar(size_t d, const float *q, size_t m, size_t ksub, const float *cbT,
+                          float scale, float *table);
+/* c[i] = a[i] + bf * b[i], the product rounded before the add; c may be a or b. */
+void fvec_madd_scalar(size_t n, const float *a, float bf, const float *b, float *c);
 
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */

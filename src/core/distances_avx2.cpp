@@ -163,8 +163,93 @@ void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *n
 }
 
 #include "distances_1xn.inc"
+#include "pq_transpose.inc"
+
+constexpr size_t kChunk = 128; /* columns transposed at a time */
+
+/* Eight rows from the transposed codes T (jn, 8); kFull16: ksub == 16. */
+template <bool kFull16>
+__m256 perm_rows8(size_t ksub, const float *t, size_t jn, const uint8_t *T, __m256 acc) {
+    const __m256i kmask = _mm256_set1_epi32((int)(ksub - 1));
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i kv = _mm256_set1_epi32((int)ksub);
+    const __m256i lo_in = _mm256_cmpgt_epi32(kv, lanes); /* lane < ksub */
+    const __m256i hi_in = _mm256_cmpgt_epi32(kv, _mm256_add_epi32(lanes, _mm256_set1_epi32(8)));
+    for (size_t j = 0; j < jn; j++, t += ksub) {
+        const __m256i idx = _mm256_and_si256(
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(T + j * 8))),
+            kmask);
+        const __m256 tlo = kFull16 ? _mm256_loadu_ps(t) : _mm256_maskload_ps(t, lo_in);
+        const __m256 thi = kFull16 ? _mm256_loadu_ps(t + 8) : _mm256_maskload_ps(t + 8, hi_in);
+        const __m256 lo = _mm256_permutevar8x32_ps(tlo, idx);
+        const __m256 hi = _mm256_permutevar8x32_ps(thi, idx);
+        /* bit 3 of the code picks the upper half */
+        acc = _mm256_add_ps(
+            acc, _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28))));
+    }
+    return acc;
+}
+
+template <bool kFull16>
+void perm_scan(size_t m, size_t ksub, const float *table, float bias, size_t n,
+               const uint8_t *codes, float *out) {
+    alignas(16) uint8_t T[kChunk * 8];
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t rows = n - i < 8 ? n - i : 8;
+        __m256 acc = _mm256_set1_ps(bias);
+        for (size_t j0 = 0; j0 < m; j0 += kChunk) {
+            const size_t jn = m - j0 < kChunk ? m - j0 : kChunk;
+            transpose_codes(codes + i * m + j0, m, rows, jn, T, 8);
+            acc = perm_rows8<kFull16>(ksub, table + j0 * ksub, jn, T, acc);
+        }
+        if (rows == 8)
+            _mm256_storeu_ps(out + i, acc);
+        else
+            _mm256_maskstore_ps(out + i, tail_mask(rows), acc);
+    }
+}
+
+constexpr size_t W = 8;
+using Vec = __m256;
+inline Vec vload(const float *p) { return _mm256_loadu_ps(p); }
+inline void vstore(float *p, Vec v) { _mm256_storeu_ps(p, v); }
+inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+inline Vec vadd(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline Vec vset1(float x) { return _mm256_set1_ps(x); }
+#include "pq_ip_table.inc"
+
+void madd(size_t n, const float *a, float bf, const float *b, float *c) {
+    const __m256 vb = _mm256_set1_ps(bf);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 r0 = _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_mul_ps(vb, _mm256_loadu_ps(b + i)));
+        const __m256 r1 =
+            _mm256_add_ps(_mm256_loadu_ps(a + i + 8), _mm256_mul_ps(vb, _mm256_loadu_ps(b + i + 8)));
+        _mm256_storeu_ps(c + i, r0);
+        _mm256_storeu_ps(c + i + 8, r1);
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(c + i, _mm256_add_ps(_mm256_loadu_ps(a + i),
+                                              _mm256_mul_ps(vb, _mm256_loadu_ps(b + i))));
+    if (i < n) {
+        const __m256i mk = tail_mask(n - i);
+        _mm256_maskstore_ps(c + i, mk, _mm256_add_ps(_mm256_maskload_ps(a + i, mk),
+                                                     _mm256_mul_ps(vb, _mm256_maskload_ps(b + i, mk))));
+    }
+}
 
 } // namespace
+
+/* ksub > 16 takes the scalar scan (see pq_scan_scalar.cpp for why). */
+void pq_scan_codes_perm_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                             const uint8_t *codes, float *out) {
+    if (ksub > 16)
+        pq_scan_codes_scalar(m, ksub, table, bias, n, codes, out);
+    else if (ksub == 16)
+        perm_scan<true>(m, ksub, table, bias, n, codes, out);
+    else
+        perm_scan<false>(m, ksub, table, bias, n, codes, out);
+}
 
 void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float bias, size_t n,
                                const uint8_t *codes, float *out) {
@@ -192,8 +277,8 @@ void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float 
 }
 
 const DistanceKernels kernels_avx2 = {
-    "avx2",        SIMD_AVX2,    l2sqr,         inner_product, l1,
-    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
+    "avx2",     SIMD_AVX2,    l2sqr,         inner_product, l1,   norm_l2sqr,
+    cosine_parts, distances_1xn, pq_scan_codes_perm_avx2, ip_table_t, madd,
 };
 
 } // namespace pgvq

@@ -166,8 +166,76 @@ void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *n
 }
 
 #include "distances_1xn.inc"
+#include "pq_transpose.inc"
+
+constexpr size_t kChunk = 128; /* columns transposed at a time */
+
+/* Sixteen rows: T (jn, 16) holds the codes of rows 0-7 in bytes 0-7 and of
+ * rows 8-15 in bytes 8-15 of each column; the table of a column is one
+ * register (masked to its ksub floats) and one vpermps looks all 16 up. */
+__m512 perm_rows16(size_t ksub, const float *t, size_t jn, const uint8_t *T, __m512 acc) {
+    const __m512i kmask = _mm512_set1_epi32((int)(ksub - 1));
+    const __mmask16 in = (__mmask16)((1u << ksub) - 1u);
+    const __mmask16 all = (__mmask16)0xFFFF; /* zero-masking forms: see hsum */
+    for (size_t j = 0; j < jn; j++, t += ksub) {
+        const __m512i idx = _mm512_and_si512(
+            _mm512_maskz_cvtepu8_epi32(
+                all, _mm_load_si128(reinterpret_cast<const __m128i *>(T + j * 16))),
+            kmask);
+        acc = _mm512_add_ps(acc, _mm512_maskz_permutexvar_ps(all, idx, _mm512_maskz_loadu_ps(in, t)));
+    }
+    return acc;
+}
+
+constexpr size_t W = 16;
+using Vec = __m512;
+inline Vec vload(const float *p) { return _mm512_loadu_ps(p); }
+inline void vstore(float *p, Vec v) { _mm512_storeu_ps(p, v); }
+inline Vec vmul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+inline Vec vset1(float x) { return _mm512_set1_ps(x); }
+#include "pq_ip_table.inc"
+
+void madd(size_t n, const float *a, float bf, const float *b, float *c) {
+    const __m512 vb = _mm512_set1_ps(bf);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512 r0 = _mm512_add_ps(_mm512_loadu_ps(a + i), _mm512_mul_ps(vb, _mm512_loadu_ps(b + i)));
+        const __m512 r1 = _mm512_add_ps(_mm512_loadu_ps(a + i + 16),
+                                        _mm512_mul_ps(vb, _mm512_loadu_ps(b + i + 16)));
+        _mm512_storeu_ps(c + i, r0);
+        _mm512_storeu_ps(c + i + 16, r1);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 mk = n - i < 16 ? tail_mask(n - i) : (__mmask16)0xFFFF;
+        _mm512_mask_storeu_ps(c + i, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, a + i),
+                                                       _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mk, b + i))));
+    }
+}
 
 } // namespace
+
+/* ksub > 16 takes the scalar scan (see pq_scan_scalar.cpp for why). */
+void pq_scan_codes_perm_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
+                               const uint8_t *codes, float *out) {
+    if (ksub > 16) {
+        pq_scan_codes_scalar(m, ksub, table, bias, n, codes, out);
+        return;
+    }
+    alignas(16) uint8_t T[kChunk * 16];
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t rows = n - i < 16 ? n - i : 16;
+        __m512 acc = _mm512_set1_ps(bias);
+        for (size_t j0 = 0; j0 < m; j0 += kChunk) {
+            const size_t jn = m - j0 < kChunk ? m - j0 : kChunk;
+            const uint8_t *c = codes + i * m + j0;
+            transpose_codes(c, m, rows < 8 ? rows : 8, jn, T, 16);
+            transpose_codes(rows > 8 ? c + 8 * m : c, m, rows > 8 ? rows - 8 : 0, jn, T + 8, 16);
+            acc = perm_rows16(ksub, table + j0 * ksub, jn, T, acc);
+        }
+        _mm512_mask_storeu_ps(out + i, rows == 16 ? (__mmask16)0xFFFF : tail_mask(rows), acc);
+    }
+}
 
 void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, float bias, size_t n,
                                  const uint8_t *codes, float *out) {
@@ -196,8 +264,8 @@ void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, floa
 }
 
 const DistanceKernels kernels_avx512 = {
-    "avx512",      SIMD_AVX512,  l2sqr,         inner_product, l1,
-    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
+    "avx512",     SIMD_AVX512,   l2sqr,         inner_product, l1,   norm_l2sqr,
+    cosine_parts, distances_1xn, pq_scan_codes_perm_avx512, ip_table_t, madd,
 };
 
 } // namespace pgvq

@@ -81,39 +81,35 @@ void cosine_parts(const float *a, const float *b, size_t d, float *dot, float *n
 
 } // namespace
 
-/* Four rows interleaved for instruction-level parallelism. */
-void pq_scan_codes_scalar(size_t m, size_t ksub, const float *table, float bias, size_t n,
-                          const uint8_t *codes, float *out) {
-    const unsigned mask = (unsigned)(ksub - 1);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint8_t *c = codes + i * m;
-        float s0 = bias, s1 = bias, s2 = bias, s3 = bias;
-        const float *t = table;
-        for (size_t j = 0; j < m; j++, t += ksub) {
-            s0 += t[c[j] & mask];
-            s1 += t[c[m + j] & mask];
-            s2 += t[c[2 * m + j] & mask];
-            s3 += t[c[3 * m + j] & mask];
+void pq_ip_table_t_scalar(size_t d, const float *q, size_t m, size_t ksub, const float *cbT,
+                          float scale, float *table) {
+    const size_t dsub = d / m;
+    for (size_t j = 0; j < m; j++) {
+        const float *t = cbT + j * dsub * ksub;
+        const float *qj = q + j * dsub;
+        float *__restrict o = table + j * ksub;
+        const float q0 = qj[0] * scale;
+        for (size_t k = 0; k < ksub; k++)
+            o[k] = q0 * t[k];
+        for (size_t s = 1; s < dsub; s++) {
+            const float qs = qj[s] * scale;
+            const float *__restrict ts = t + s * ksub;
+            for (size_t k = 0; k < ksub; k++)
+                o[k] += qs * ts[k];
         }
-        out[i] = s0;
-        out[i + 1] = s1;
-        out[i + 2] = s2;
-        out[i + 3] = s3;
-    }
-    for (; i < n; i++) {
-        const uint8_t *c = codes + i * m;
-        float s = bias;
-        const float *t = table;
-        for (size_t j = 0; j < m; j++, t += ksub)
-            s += t[c[j] & mask];
-        out[i] = s;
     }
 }
 
+void fvec_madd_scalar(size_t n, const float *a, float bf, const float *b, float *c) {
+    /* c may be a or b (element-wise, so the vectorised loop stays right) */
+    for (size_t i = 0; i < n; i++)
+        c[i] = a[i] + bf * b[i];
+}
+
 const DistanceKernels kernels_scalar = {
-    "scalar",      SIMD_SCALAR,  l2sqr,         inner_product, l1,
-    norm_l2sqr,    cosine_parts, distances_1xn, pq_scan_codes_scalar,
+    "scalar",          SIMD_SCALAR,          l2sqr,           inner_product, l1,
+    norm_l2sqr,        cosine_parts,         distances_1xn,   pq_scan_codes_scalar,
+    pq_ip_table_t_scalar, fvec_madd_scalar,
 };
 
 } // namespace pgvq

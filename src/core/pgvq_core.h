@@ -197,11 +197,14 @@ PGVQ_API void pgvq_pq_transpose_codebooks(size_t d, size_t m, int nbits, const f
 										  float *transposed);
 
 /* table[j][k] = scale * <q_j, cb_j_k> from transposed codebooks (m, dsub,
- * ksub): contiguous SIMD over k, fast for small dsub.  Never fails. */
+ * ksub): contiguous SIMD over k, fast for small dsub.  Summed as
+ * (q_j0 scale) cb_j0k + (q_j1 scale) cb_j1k + ..., each product rounded to
+ * float (no FMA): the same bits at every SIMD level.  Never fails. */
 PGVQ_API void pgvq_pq_ip_table_t(size_t d, const float *q, size_t m, int nbits,
 								 const float *transposed, float scale, float *table);
 
-/* c[i] = a[i] + bf * b[i] for i < n (Faiss fvec_madd).  Never fails. */
+/* c[i] = a[i] + bf * b[i] for i < n (Faiss fvec_madd), the product rounded
+ * before the add (the same bits at every level); c may be a or b.  Never fails. */
 PGVQ_API void pgvq_fvec_madd(size_t n, const float *a, float bf, const float *b, float *c);
 
 /* ---- error bounds of IVF-PQ codes (pq_bounds.cpp) ------------------------------------ */

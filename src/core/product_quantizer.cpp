@@ -150,27 +150,11 @@ void pq_compute_distance_table(int metric, size_t d, const float *q, size_t M, s
 
 void pq_ip_table_transposed(size_t d, const float *q, size_t M, size_t ksub, const float *cbT,
                             float scale, float *table) noexcept {
-    const size_t dsub = d / M;
-    for (size_t j = 0; j < M; j++) {
-        const float *t = cbT + j * dsub * ksub;
-        const float *qj = q + j * dsub;
-        float *__restrict out = table + j * ksub;
-        const float q0 = qj[0] * scale;
-        for (size_t k = 0; k < ksub; k++)
-            out[k] = q0 * t[k];
-        for (size_t s = 1; s < dsub; s++) {
-            const float qs = qj[s] * scale;
-            const float *__restrict ts = t + s * ksub;
-            for (size_t k = 0; k < ksub; k++)
-                out[k] += qs * ts[k];
-        }
-    }
+    kernels().pq_ip_table_t(d, q, M, ksub, cbT, scale, table);
 }
 
 void fvec_madd(size_t n, const float *a, float bf, const float *b, float *c) noexcept {
-    /* c may be a or b (element-wise, so the vectorised loop stays right) */
-    for (size_t i = 0; i < n; i++)
-        c[i] = a[i] + bf * b[i];
+    kernels().fvec_madd(n, a, bf, b, c);
 }
 
 } // namespace pgvq

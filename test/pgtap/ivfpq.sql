@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgvq;
 
-SELECT plan(29);
+SELECT plan(31);
 
 -- ---- catalogue -------------------------------------------------------------------
 SELECT ok(EXISTS (SELECT FROM pg_am WHERE amname = 'ivfpq' AND amtype = 'i'), 'access method ivfpq exists');
@@ -25,7 +25,7 @@ SELECT ok(bool_and(amvalidate(c.oid)), 'every ivfpq opclass validates')
 SELECT has_function('pgvq_ivfpq_lists', ARRAY['regclass'], 'pgvq_ivfpq_lists(regclass) exists');
 SELECT has_function('pgvq_ivfpq_list_stats', ARRAY['regclass'], 'pgvq_ivfpq_list_stats(regclass) exists');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '10', 'ivfpq.probes defaults to 10');
-SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.rerank'), '100', 'ivfpq.rerank defaults to 100');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.rerank'), '0', 'ivfpq.rerank defaults to 0 (no cap: exact within the probed lists)');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.max_probes'), '-1', 'ivfpq.max_probes defaults to all lists');
 
 -- ---- errors ------------------------------------------------------------------------
@@ -45,7 +45,9 @@ SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (w)', '22023', 'column d
 SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq ((v + v))', '0A000', NULL, 'expression index');
 SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v, v)', '0A000', NULL, 'multicolumn index');
 SELECT throws_ok('SET ivfpq.probes = 0', '22023', NULL, 'ivfpq.probes = 0');
-SELECT throws_ok('SET ivfpq.rerank = 0', '22023', NULL, 'ivfpq.rerank = 0');
+SELECT throws_ok('SET ivfpq.rerank = -1', '22023', NULL, 'ivfpq.rerank = -1');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.max_scan_tuples'), '-1', 'ivfpq.max_scan_tuples defaults to no limit');
+SELECT throws_ok('SET ivfpq.max_scan_tuples = -2', '22023', NULL, 'ivfpq.max_scan_tuples = -2');
 
 CREATE INDEX ivfpq_tap_idx ON ivfpq_tap USING ivfpq (v) WITH (lists = 1);
 SET LOCAL enable_seqscan = off;

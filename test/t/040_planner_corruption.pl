@@ -8,6 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqPages;
 
 my $node = PostgreSQL::Test::Cluster->new('planner');
 $node->init;
@@ -31,15 +34,6 @@ my %path = map {
 } qw(x_magic x_header y_hint);
 $node->stop;
 
-sub patch
-{
-	my ($file, $offset, $bytes) = @_;
-	open(my $fh, '+<', $file) or die "open $file: $!";
-	binmode $fh;
-	seek($fh, $offset, 0) or die "seek: $!";
-	print $fh $bytes or die "write: $!";
-	close $fh or die "close: $!";
-}
 
 # the ivfpq meta page's magic number (our own verification: XX002)
 patch($path{x_magic}, 24, pack('V', 0xDEADBEEF));

@@ -8,7 +8,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $primary = PostgreSQL::Test::Cluster->new('flat_primary');
-$primary->init(allows_streaming => 1);
+# pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
+$primary->init(allows_streaming => 1,
+	extra => [$primary->pg_version >= 18 ? ('--no-data-checksums') : ()]);
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION pgvq');
 

@@ -179,7 +179,9 @@ TEST(PQ, ScanCodesEqualsTableSums) {
     const int top = pgvq::simd_level_supported();
     std::vector<Impl> impls = {{"scalar", pgvq::pq_scan_codes_scalar, 0},
                                {"gather_avx2", pgvq::pq_scan_codes_gather_avx2, 1},
-                               {"gather_avx512", pgvq::pq_scan_codes_gather_avx512, 2}};
+                               {"gather_avx512", pgvq::pq_scan_codes_gather_avx512, 2},
+                               {"perm_avx2", pgvq::pq_scan_codes_perm_avx2, 1},
+                               {"perm_avx512", pgvq::pq_scan_codes_perm_avx512, 2}};
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> ud(-3.0f, 3.0f);
     for (int nbits = 1; nbits <= 8; nbits++) {
