@@ -36,7 +36,8 @@
 #   bench/filtered.sh --datasets sift5k --indexes exact,ivfpq,hnsw --kept "10 1"
 #
 # Options (environment variables of the same name in capitals also work):
-#   --datasets LIST      comma-separated: mnist, sift5k, synth:N:D[:l2|ip|cosine]  (mnist)
+#   --datasets LIST      comma-separated: mnist, sift5k, synth:N:D[:l2|ip|cosine],
+#                        rotated:N:D[:metric] (as in bench/run.sh)               (mnist)
 #   --indexes LIST       exact,ivfpq,flat,hnsw,ivfflat                             (all)
 #   --filters LIST       ind,cor                                                   (both)
 #   --kept "LIST"        percent of rows the filter keeps, multiples of 0.1        ("10 1 0.1")
