@@ -52,69 +52,34 @@
 # database pgvq_bench there), PGVQ_DATA, PG_CONFIG, PGVQ_BENCH_CLUSTER
 # (/tmp/pgvq-bench), PGVQ_BENCH_PORT (54404).
 source "$(dirname "$0")/../scripts/common.sh"
-
-BENCH=$REPO/bench
+source "$(dirname "$0")/lib.sh"
+BENCH_PROG=run.sh
 DATASETS=${DATASETS:-sift5k}
 INDEXES=${INDEXES:-flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan}
-LISTS=${LISTS:-}
-M=${M:-}
-NBITS=${NBITS:-}
 PROBES=${PROBES:-"1 2 4 8 16 32 64"}
 RERANK=${RERANK:-}
 EF_SEARCH=${EF_SEARCH:-"10 20 40 80 160 320"}
-HNSW_M=${HNSW_M:-16}
-EF_CONSTRUCTION=${EF_CONSTRUCTION:-64}
 SEQSCAN_WORKERS=${SEQSCAN_WORKERS:-"0 2"}
 NQ=${NQ:-1000}
-K=${K:-10}
 MIN_SECONDS=${MIN_SECONDS:-2}
 MAX_SECONDS=${MAX_SECONDS:-60}
 CLIENTS=${CLIENTS:-"2 4"}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-10}
 MC_RECALL=${MC_RECALL:-0.95}
-STORAGE=${STORAGE:-plain}
-SEED=${SEED:-42}
-SYNTH_QUERIES=${SYNTH_QUERIES:-1000}
-OUT=${OUT:-$BENCH/out}
-NO_BUILD=${NO_BUILD:-0}
-KEEP_CLUSTER=${KEEP_CLUSTER:-0}
-SMOKE=0
 PLOT=${PLOT:-1}
-CHECK=${CHECK:-0}
-FAILURES=0
 
 usage() { sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--datasets) DATASETS=$2; shift ;;
-	--indexes) INDEXES=$2; shift ;;
-	--lists) LISTS=$2; shift ;;
-	--m) M=$2; shift ;;
-	--nbits) NBITS=$2; shift ;;
 	--probes) PROBES=$2; shift ;;
 	--rerank) RERANK=$2; shift ;;
-	--ef-search) EF_SEARCH=$2; shift ;;
-	--hnsw-m) HNSW_M=$2; shift ;;
-	--ef-construction) EF_CONSTRUCTION=$2; shift ;;
 	--seqscan-workers) SEQSCAN_WORKERS=$2; shift ;;
-	--nq) NQ=$2; shift ;;
-	--k) K=$2; shift ;;
-	--min-seconds) MIN_SECONDS=$2; shift ;;
-	--max-seconds) MAX_SECONDS=$2; shift ;;
 	--clients) CLIENTS=$2; shift ;;
 	--pgbench-seconds) PGBENCH_SECONDS=$2; shift ;;
 	--mc-recall) MC_RECALL=$2; shift ;;
-	--storage) STORAGE=$2; shift ;;
-	--seed) SEED=$2; shift ;;
-	--synth-queries) SYNTH_QUERIES=$2; shift ;;
-	--out) OUT=$2; shift ;;
-	--no-build) NO_BUILD=1 ;;
-	--keep-cluster) KEEP_CLUSTER=1 ;;
 	--no-plot) PLOT=0 ;;
 	--smoke) SMOKE=1 CHECK=1 PLOT=0 ;;
-	--check) CHECK=1 ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	*) bench_option "$@"; [ $BENCH_ARGS = 1 ] || shift ;;
 	esac
 	shift
 done
@@ -131,27 +96,13 @@ if [ $SMOKE = 1 ]; then
 	CLIENTS="2"
 	PGBENCH_SECONDS=2
 fi
-case $STORAGE in plain | external | main | extended) ;; *) echo "run.sh: bad --storage $STORAGE" >&2; exit 2 ;; esac
-for v in NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES PGBENCH_SECONDS; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
-done
+bench_validate NQ K HNSW_M EF_CONSTRUCTION SEED SYNTH_QUERIES PGBENCH_SECONDS
 
 # ---- build ---------------------------------------------------------------------
-if [ "$NO_BUILD" != 1 ]; then
-	install_deps
-	build_and_install
-fi
-VECS=$REPO/build/dev/pgvq_vecs
-CLIENT=$REPO/build/dev/pgvq_bench_client
-for t in "$VECS" "$CLIENT"; do
-	[ -x "$t" ] || { echo "run.sh: $t is not built (run without --no-build, or cmake --build build/dev)" >&2; exit 1; }
-done
-PGBENCH=$PGBIN/pgbench
+bench_build
 
 # A python3 with matplotlib for the plot (Debian's python3-matplotlib), when
 # a plot is wanted: the smoke run (the test suite's) and --no-plot need none.
-PY=python3
-command -v python3 >/dev/null || PY=/usr/bin/python3
 if [ "$PLOT" = 1 ] && ! "$PY" -c 'import matplotlib' 2>/dev/null; then
 	if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
 		PY=/usr/bin/python3
@@ -166,160 +117,9 @@ if [ "$PLOT" = 1 ] && ! "$PY" -c 'import matplotlib' 2>/dev/null; then
 fi
 
 # ---- cluster ----------------------------------------------------------------------
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-mkdir -p "$OUT"
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-OWN_CLUSTER=0
-cleanup() {
-	rm -rf "$WORK"
-	if [ $OWN_CLUSTER = 0 ] && [ "$KEEP_CLUSTER" != 1 ] && [ -n "${DB:-}" ]; then
-		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-	fi
-	if [ $OWN_CLUSTER = 1 ]; then
-		if [ "$KEEP_CLUSTER" = 1 ]; then
-			echo "cluster left running: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres"
-		else
-			stop_cluster "$CLUSTER"
-		fi
-	fi
-}
-trap cleanup EXIT
-if [ -n "${PGHOST:-}" ] && [ -n "${PGPORT:-}" ]; then
-	log "using the cluster at PGHOST=$PGHOST PGPORT=$PGPORT"
-	export PGUSER=${PGUSER:-postgres}
-else
-	CLUSTER=${PGVQ_BENCH_CLUSTER:-/tmp/pgvq-bench}
-	PORT=${PGVQ_BENCH_PORT:-54404}
-	log "starting a throwaway cluster in $CLUSTER (port $PORT)"
-	OWN_CLUSTER=1
-	start_cluster "$CLUSTER" "$PORT"
-fi
-DB=pgvq_bench
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-export PGDATABASE=$DB
-# JIT would add compile time to every execution of the expensive scans.
-psql -X -q -v ON_ERROR_STOP=1 -c "ALTER DATABASE $DB SET jit = off"
-
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-q -c "CREATE EXTENSION pgvq"
-HAVE_PREWARM=0
-q -c "CREATE EXTENSION pg_prewarm" 2>/dev/null && HAVE_PREWARM=1
-HAVE_PGVECTOR=0
-if err=$(q -c "CREATE SCHEMA pgvector" -c "CREATE EXTENSION vector SCHEMA pgvector" 2>&1); then
-	HAVE_PGVECTOR=1
-	PGVECTOR_VERSION=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-	log "pgvector $PGVECTOR_VERSION is installed: ivfflat, hnsw and its sequential scan run side by side"
-else
-	PGVECTOR_VERSION=""
-	log "pgvector is not installed in this cluster (CREATE EXTENSION vector failed: ${err##*ERROR:  }): its indexes are skipped"
-fi
-HAVE_IVFPQ=$(q -c "SELECT count(*) FROM pg_am WHERE amname = 'ivfpq'")
-HAVE_FLAT=$(q -c "SELECT count(*) FROM pg_am WHERE amname = 'flat'")
-[ "$HAVE_IVFPQ" = 1 ] || log "the ivfpq access method is not in this pgvq build: ivfpq is skipped"
-[ "$HAVE_FLAT" = 1 ] || log "the flat access method is not in this pgvq build: flat is skipped"
-
-RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$OUT/results.jsonl
-: >"$RESULTS"
-emit() { echo "$1" >>"$RESULTS"; }
-jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
-
-CPU=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || echo unknown)
-MEM_GB=$(awk '/MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
-PGVER=$(q -c "SHOW server_version")
-PGVQ_VERSION=$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'pgvq'")
-SETTINGS=$(q -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN
-	('shared_buffers', 'maintenance_work_mem', 'max_parallel_maintenance_workers', 'max_parallel_workers_per_gather',
-	 'work_mem', 'jit', 'fsync', 'synchronous_commit')")
-emit "{\"kind\":\"meta\",\"run\":\"$RUN_ID\",\"cpu\":$(jstr "$CPU"),\"cores\":$(nproc),\"mem_gb\":$MEM_GB,\"postgres\":$(jstr "$PGVER"),\"pgvq\":$(jstr "$PGVQ_VERSION"),\"pgvector\":$(jstr "$PGVECTOR_VERSION"),\"settings\":$(jstr "$SETTINGS"),\"storage\":\"$STORAGE\",\"k\":$K,\"smoke\":$SMOKE}"
-
-# ---- datasets ------------------------------------------------------------------------
-# dataset NAME: sets DS_NAME DS_BASE DS_QUERY DS_GT DS_METRIC DS_N DS_D DS_TABLE
-dataset() {
-	local name=$1
-	DS_NAME=$name
-	DS_METRIC=l2
-	case $name in
-	sift5k)
-		local d=$PGVQ_DATA/sift-5k-128-euclidean
-		DS_BASE=$d/base.fvecs DS_QUERY=$d/query.fvecs DS_GT=$d/groundtruth.ivecs DS_TABLE=sift5k ;;
-	mnist)
-		local d=$PGVQ_DATA/mnist-784-euclidean
-		DS_BASE=$d/base.bvecs DS_QUERY=$d/query.bvecs DS_GT=$d/groundtruth.ivecs DS_TABLE=mnist ;;
-	synth:* | rotated:*)
-		local n d metric rest kind
-		IFS=: read -r kind n d metric rest <<<"$name"
-		metric=${metric:-l2}
-		[[ $n =~ ^[0-9]+$ && $d =~ ^[0-9]+$ && -z $rest ]] || { echo "run.sh: bad dataset '$name' (synth:N:D[:l2|ip|cosine])" >&2; exit 2; }
-		case $metric in l2 | ip | cosine) ;; *) echo "run.sh: bad metric in '$name'" >&2; exit 2 ;; esac
-		DS_METRIC=$metric
-		local dir=$BENCH/data/$kind-$n-$d-$metric-seed$SEED-q$SYNTH_QUERIES
-		DS_BASE=$dir/base.fvecs DS_QUERY=$dir/query.fvecs DS_GT=$dir/groundtruth.ivecs DS_TABLE=${kind}_${n}_${d}_$metric
-		if [ ! -f "$DS_GT" ]; then
-			mkdir -p "$dir"
-			local norm=()
-			[ "$metric" = l2 ] || norm=(--normalize)
-			log "generating $name (seed $SEED, $SYNTH_QUERIES queries) in $dir"
-			local t0=$(date +%s%3N)
-			local model=latent
-			[ "$kind" = rotated ] && model=rotated
-			"$VECS" synth --model "$model" --n "$n" --d "$d" --seed "$SEED" "${norm[@]}" --out "$DS_BASE" \
-				--queries "$SYNTH_QUERIES" --query-out "$DS_QUERY"
-			local t1=$(date +%s%3N)
-			"$VECS" gt --base "$DS_BASE" --query "$DS_QUERY" --k 100 --metric "$metric" --out "$dir/tmp-gt.ivecs"
-			mv "$dir/tmp-gt.ivecs" "$DS_GT"
-			echo "generated in $((t1 - t0)) ms, exact ground truth in $(($(date +%s%3N) - t1)) ms"
-		fi ;;
-	*) echo "run.sh: unknown dataset '$name' (sift5k, mnist, synth:N:D[:metric], rotated:N:D[:metric])" >&2; exit 2 ;;
-	esac
-	for f in "$DS_BASE" "$DS_QUERY" "$DS_GT"; do
-		[ -f "$f" ] || { echo "run.sh: $f not found (set PGVQ_DATA)" >&2; exit 1; }
-	done
-	read -r DS_N DS_D < <("$VECS" info "$DS_BASE")
-	read -r DS_NQ _ < <("$VECS" info "$DS_QUERY")
-	case $DS_METRIC in
-	l2) DS_OP='<->' DS_OPCLASS=vector_l2_ops ;;
-	ip) DS_OP='<#>' DS_OPCLASS=vector_ip_ops ;;
-	cosine) DS_OP='<=>' DS_OPCLASS=vector_cosine_ops ;;
-	esac
-}
-
-# load_table TABLE TYPE: base vectors into TABLE (id, embedding TYPE(d)) and the
-# queries into TABLE_q (qid primary key, embedding) for pgbench.
-load_table() {
-	local t=$1 type=$2
-	q -c "DROP TABLE IF EXISTS $t, ${t}_q" \
-		-c "CREATE TABLE $t (id integer NOT NULL, embedding $type($DS_D))" \
-		-c "ALTER TABLE $t ALTER COLUMN embedding SET STORAGE $STORAGE" \
-		-c "CREATE TABLE ${t}_q (qid integer PRIMARY KEY, embedding $type($DS_D))"
-	local t0=$(date +%s%3N)
-	"$VECS" copy "$DS_BASE" | q -c "COPY $t (id, embedding) FROM STDIN"
-	local t1=$(date +%s%3N)
-	"$VECS" copy "$DS_QUERY" --limit "$NQ" | q -c "COPY ${t}_q (qid, embedding) FROM STDIN"
-	q -c "VACUUM ANALYZE $t" -c "VACUUM ANALYZE ${t}_q"
-	echo "loaded $t: $DS_N rows in $((t1 - t0)) ms, $(q -c "SELECT pg_size_pretty(pg_table_size('$t'))")"
-}
-
-prewarm() {
-	[ $HAVE_PREWARM = 1 ] || return 0
-	local r
-	for r in "$@"; do q -c "SELECT pg_prewarm('$r')" >/dev/null; done
-}
-
-# build_index TABLE INDEX "CREATE INDEX ..." [SET ...]: sets B_MS B_SIZE B_WAL.
-build_index() {
-	local t=$1 idx=$2 ddl=$3 pre=${4:-}
-	q -c "CHECKPOINT"
-	local lsn0 out
-	lsn0=$(q -c "SELECT pg_current_wal_insert_lsn()")
-	out=$(psql -X -v ON_ERROR_STOP=1 -c "$pre" -c '\timing on' -c "$ddl" 2>&1) || { echo "$out" >&2; return 1; }
-	B_MS=$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n 1)
-	B_WAL=$(q -c "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0')::bigint")
-	B_SIZE=$(q -c "SELECT pg_relation_size('$idx')")
-	printf '  built %s in %.0f ms: %s, WAL %s\n' "$idx" "$B_MS" \
-		"$(q -c "SELECT pg_size_pretty($B_SIZE::bigint)")" "$(q -c "SELECT pg_size_pretty($B_WAL::bigint)")"
-}
+bench_cluster pgvq_bench /tmp/pgvq-bench 54404
+bench_meta
 
 # A sweep point: run_point LABEL "GUC=V GUC=V" EXPECT REJECT TABLE SEARCH_PATH [tags...]
 # appends one JSON line to $RESULTS and to $WORK/sweep.jsonl.
@@ -393,8 +193,6 @@ PY
 		printf '  pgbench %-20s %d clients: %s TPS, %s ms average\n' "$setting" "$c" "$tps" "$lat"
 	done
 }
-
-want() { [[ ",$INDEXES," == *",$1,"* ]]; }
 
 # sweep_index INDEX TABLE SEARCH_PATH IDXNAME: runs the settings sweep for one index kind.
 sweep_index() {
@@ -483,26 +281,22 @@ for ds in "${DS_LIST[@]}"; do
 		esac
 		tbl=$T sp=public params="" pre=""
 		case $kind in
-		flat)
-			idx=${T}_flat
-			ddl="CREATE INDEX $idx ON $T USING flat (embedding $DS_OPCLASS)" ;;
+		flat) idx=${T}_flat ;;
 		ivfpq)
 			idx=${T}_ivfpq
 			params="lists = $CUR_LISTS"
 			[ -n "$M" ] && params+=", m = $M"
-			[ -n "$NBITS" ] && params+=", nbits = $NBITS"
-			ddl="CREATE INDEX $idx ON $T USING ivfpq (embedding $DS_OPCLASS) WITH ($params)" ;;
+			[ -n "$NBITS" ] && params+=", nbits = $NBITS" ;;
 		ivfflat)
 			tbl=$TP sp=pgvector,public idx=${TP}_ivfflat
 			params="lists = $CUR_LISTS"
-			pre="SET search_path = pgvector, public"
-			ddl="CREATE INDEX $idx ON $TP USING ivfflat (embedding $DS_OPCLASS) WITH ($params)" ;;
+			pre="SET search_path = pgvector, public" ;;
 		hnsw)
 			tbl=$TP sp=pgvector,public idx=${TP}_hnsw
 			params="m = $HNSW_M, ef_construction = $EF_CONSTRUCTION"
-			pre="SET search_path = pgvector, public"
-			ddl="CREATE INDEX $idx ON $TP USING hnsw (embedding $DS_OPCLASS) WITH ($params)" ;;
+			pre="SET search_path = pgvector, public" ;;
 		esac
+		ddl=$(index_ddl "$kind" "$tbl" "$idx" "$params")
 		if ! build_index "$tbl" "$idx" "$ddl" "$pre"; then
 			echo "--- $kind: the build failed; skipped"
 			FAILURES=$((FAILURES + 1))
