@@ -47,4 +47,22 @@ SELECT q.f, g.ids = (SELECT array_agg(id) FROM
 FROM (VALUES (7), (123), (999)) q(f) JOIN got g USING (f) ORDER BY 1;
 RESET enable_indexscan;
 RESET ivfpq.probes;
+
+-- the work of a filtered scan grows with what it needs: a filter matching 50
+-- rows walks every list, one stage of 1 list after another, and reads each
+-- list page once (no rescans of earlier stages): index blocks touched stay
+-- within the index's size (the cache holds the centroids and codebooks)
+SET enable_seqscan = off;
+SET ivfpq.probes = 1;
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_clear_snapshot();
+CREATE TEMP TABLE blks0 AS SELECT idx_blks_hit + idx_blks_read AS b FROM pg_statio_user_indexes WHERE indexrelname = 'fv_ivfpq';
+SELECT count(*) AS matching_rows_found FROM (SELECT id FROM fv WHERE f = 7 ORDER BY v <-> (SELECT v FROM fv WHERE id = 5)) s;
+SELECT pg_stat_force_next_flush();
+SELECT pg_stat_clear_snapshot();
+SELECT (SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes WHERE indexrelname = 'fv_ivfpq') - b
+         <= pg_relation_size('fv_ivfpq') / 8192 + 2 AS each_list_page_read_once
+FROM blks0;
+RESET ivfpq.probes;
+RESET enable_seqscan;
 DROP TABLE fv;
