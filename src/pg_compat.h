@@ -16,6 +16,11 @@
 #error "pgvq needs PostgreSQL 15 or later"
 #endif
 
+/* 16 moved VARSIZE and friends out of postgres.h into varatt.h. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 /*
  * A function that does not return.  18 replaced the trailing
  * pg_attribute_noreturn() with a leading pg_noreturn; the leading form is
