@@ -128,6 +128,11 @@ extern void IvfpqInt8ToTid(int64 v, ItemPointer tid);
 extern void IvfpqSortListsByTid(int64 *perm, const int64 *offsets, int lists,
 								const ItemPointerData *tids);
 
+/* ivfpq_build_write.c */
+extern void IvfpqWriteUntrained(Relation index, ForkNumber fork, int dims, int m, int nbits,
+								int metric);
+extern void IvfpqLoadEntries(IvfpqBuildState *bs);
+
 /* ivfpq_build_parallel.c */
 
 /* A parallel build under way: its workers and shared memory (the leader's view). */
