@@ -319,6 +319,7 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 	amroutine->amsupport = IVFPQ_NPROCS;
 	amroutine->amoptsprocnum = 0;
 	PgvqSetOrderingAmFlags(amroutine);
+	PgvqSetCanBuildParallel(amroutine);
 
 	amroutine->ambuild = ivfpqbuild;
 	amroutine->ambuildempty = ivfpqbuildempty;

@@ -101,8 +101,26 @@ extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
 #if PG_VERSION_NUM >= 170000
 #define PGVQ_SET_AM_FIELDS_17(am) \
 	((am)->amcanbuildparallel = false, (am)->aminsertcleanup = NULL)
+/* ivfpq's build scans run in parallel workers (ivfpq_build_parallel.c) */
+#define PgvqSetCanBuildParallel(am) ((am)->amcanbuildparallel = true)
 #else
 #define PGVQ_SET_AM_FIELDS_17(am) ((void) 0)
+#define PgvqSetCanBuildParallel(am) ((void) 0)
+#endif
+
+/*
+ * The parallel workers an index build asks for (max_parallel_maintenance_workers,
+ * the table's size and parallel_workers, ...).  From 17 on index_build plans
+ * them for an access method with amcanbuildparallel (ii_ParallelWorkers); 15
+ * plans them only for btree, so the access method asks the planner itself, as
+ * index_build would (optimizer/plancat.h).
+ */
+#if PG_VERSION_NUM >= 170000
+#define PgvqBuildWorkers(heap, index, indexInfo) ((indexInfo)->ii_ParallelWorkers)
+#else
+#define PgvqBuildWorkers(heap, index, indexInfo) \
+	(IsNormalProcessingMode() ? \
+	 plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index)) : 0)
 #endif
 #if PG_VERSION_NUM >= 180000
 #define PGVQ_SET_AM_FIELDS_18(am) \

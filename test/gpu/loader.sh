@@ -112,6 +112,14 @@ same_answers "auto on the stand-in GPU" "$out"
 out=$(session "$fake/ok.so" gpu <<<"SET client_min_messages = debug1; $BUILD RESET client_min_messages; $ANSWERS")
 expect "gpu uses the GPU" "$out" 'building on GPU "fake"'
 same_answers "gpu on the stand-in GPU" "$out"
+# with parallel workers every participant (the leader and 2 workers) encodes through the module
+out=$(session "$fake/ok.so" gpu <<<"ALTER TABLE t SET (parallel_workers = 2); SET max_parallel_maintenance_workers = 2;
+SET client_min_messages = debug1; $BUILD RESET client_min_messages; ALTER TABLE t RESET (parallel_workers); $ANSWERS")
+expect "gpu with 2 parallel workers" "$out" 'using 2 parallel workers'
+n=$(grep -c 'building on GPU "fake"' <<<"$out" || true)
+[ "$n" -ge 3 ] && ok "gpu with 2 parallel workers: the leader and both workers use the GPU ($n)" ||
+	notok "gpu with 2 parallel workers: $n processes on the GPU: $out"
+same_answers "gpu with 2 parallel workers" "$out"
 out=$(session "$fake/ok.so" auto <<<"SET client_min_messages = debug1; $BUILD")
 expect "auto keeps a small build on the CPU" "$out" 'stays on the CPU: pgvq.gpu_min_build_size is 50000000'
 refuse "auto keeps a small build on the CPU (no GPU)" "$out" 'building on GPU'
