@@ -13,7 +13,8 @@ use lib $FindBin::Bin;
 use PgvqPages;
 
 my $node = PostgreSQL::Test::Cluster->new('planner');
-$node->init;
+# pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
+$node->init(extra => [$node->pg_version >= 18 ? ('--no-data-checksums') : ()]);
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pgvq');
 
