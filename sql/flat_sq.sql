@@ -68,7 +68,20 @@ $$;
 
 -- the plan is an index scan
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT id FROM sq_t ORDER BY v <=> (SELECT v FROM sq_q WHERE qid = 1) LIMIT 10;
+-- (checked by the plan's index line: EXPLAIN prints initplans differently by version)
+DO $$
+DECLARE
+	line text;
+	found boolean := false;
+BEGIN
+	FOR line IN EXPLAIN (COSTS OFF) SELECT id FROM sq_t ORDER BY v <=> (SELECT v FROM sq_q WHERE qid = 1) LIMIT 10 LOOP
+		found := found OR line ~ 'Index Scan using sq_cos on sq_t';
+	END LOOP;
+	IF NOT found THEN
+		RAISE EXCEPTION 'the plan is not an index scan using sq_cos';
+	END IF;
+END
+$$;
 CREATE TABLE sq_by_index AS SELECT * FROM sq_answers();
 SET pgvq.flat_batch_size = 2;	-- many passes, each resuming after the last returned row
 CREATE TABLE sq_by_index_small AS SELECT * FROM sq_answers();
