@@ -143,36 +143,4 @@ SparsevecCompare(SparseVector *a, SparseVector *b)
 							 b->dim, b->indices, SparsevecValues(b), (size_t) b->nnz);
 }
 
-#define SPARSEVEC_CMP_FUNCTION(name, test) \
-PGVQ_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
-	int			c = SparsevecCompare(a, b); \
-\
-	PG_FREE_IF_COPY(a, 0); \
-	PG_FREE_IF_COPY(b, 1); \
-	PG_RETURN_BOOL(test); \
-}
-
-SPARSEVEC_CMP_FUNCTION(sparsevec_lt, c < 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_le, c <= 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_eq, c == 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_ne, c != 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_ge, c >= 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_gt, c > 0)
-
-PGVQ_FUNCTION(sparsevec_cmp);
-Datum
-sparsevec_cmp(PG_FUNCTION_ARGS)
-{
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-	int			c = SparsevecCompare(a, b);
-
-	PG_FREE_IF_COPY(a, 0);
-	PG_FREE_IF_COPY(b, 1);
-	PG_RETURN_INT32(c);
-}
+PGVQ_BTREE_FUNCTIONS(sparsevec, SparseVector, PG_GETARG_SPARSEVEC_P, SparsevecCompare)

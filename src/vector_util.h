@@ -107,6 +107,18 @@ extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, 
 extern float8 *VectorStateValues(ArrayType *state, const char *caller, int *dim);
 extern ArrayType *VectorStateBuild(float8 n, const float8 *sums, int dim);
 extern ArrayType *VectorStateAccum(ArrayType *state, const float *x, int xdim, const char *caller);
+extern float *VectorStateMeans(ArrayType *state, const char *caller, void (*checkdim) (int), int *dim);
+
+/* Element-wise arithmetic of float arrays (vector_ops.c), used by halfvec too. */
+typedef enum FloatsArithOp
+{
+	FLOATS_ADD,
+	FLOATS_SUB,
+	FLOATS_MUL
+} FloatsArithOp;
+
+extern void FloatsArith(const float *a, const float *b, float *out, int n, FloatsArithOp op);
+extern void FloatsArithCheck(const float *a, const float *b, const float *r, int n, FloatsArithOp op);
 
 /* The part of a dim-element value subvector() takes (vector_ops.c). */
 extern int	VectorSubvectorRange(int dim, int32 start, int32 count, const char *typname, int *offset);
