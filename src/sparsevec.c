@@ -221,15 +221,6 @@ sparsevec_typmod_in(PG_FUNCTION_ARGS)
 
 /* ---- binary input / output ---------------------------------------------- */
 
-static void
-SparsevecInsufficientData(void)
-{
-	/* What pq_getmsgint says on a short message. */
-	ereport(ERROR,
-			(errcode(ERRCODE_PROTOCOL_VIOLATION),
-			 errmsg("insufficient data left in message")));
-}
-
 PGVQ_FUNCTION(sparsevec_recv);
 Datum
 sparsevec_recv(PG_FUNCTION_ARGS)
@@ -253,7 +244,7 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 
 	/* pgvector's order: header, dimensions, element count, type modifier. */
 	if (rc == PGVQ_SPARSE_SHORT_HEADER)
-		SparsevecInsufficientData();
+		PgvqInsufficientData();
 	SparsevecCheckDim(info.dim);
 	SparsevecCheckNnz(info.nnz, info.dim);
 	VectorCheckExpectedDim(typmod, info.dim);
@@ -269,7 +260,7 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 					 errmsg("expected unused to be 0, not %d", info.unused)));
 			break;
 		case PGVQ_SPARSE_SHORT:
-			SparsevecInsufficientData();
+			PgvqInsufficientData();
 			break;
 		case PGVQ_SPARSE_INDEX_BOUNDS:
 		case PGVQ_SPARSE_INDEX_ORDER:

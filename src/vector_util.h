@@ -96,11 +96,33 @@ VectorSphericalFromDot(double dot)
 }
 
 /*
+ * Element slots for parsing a text form of len characters: n elements need
+ * at least 2n + 1 characters ("[" and n - 1 commas, "]"), so len / 2 + 1
+ * slots can never run out before the dimension limit maxdim does.
+ */
+static inline int
+VectorTextCapacity(size_t len, int maxdim)
+{
+	return (len / 2 + 1 < (size_t) maxdim) ? (int) (len / 2 + 1) : maxdim;
+}
+
+/*
+ * Elements of elemsize bytes a binary message of avail bytes can hold after
+ * its 4-byte header, at most maxdim.
+ */
+static inline size_t
+VectorBinaryCapacity(size_t avail, size_t elemsize, int maxdim)
+{
+	return (avail >= 4) ? Min((avail - 4) / elemsize, (size_t) maxdim) : 0;
+}
+
+/*
  * Shared with halfvec, whose text form and aggregate state are vector's
  * (vector.c, vector_ops.c).
  */
 pg_noreturn extern void VectorTextError(const char *typname, const char *lit, int rc, int pos);
 pg_noreturn extern void VectorOutOfRangeToken(const char *typname, const char *start);
+extern char *VectorFloatsOut(const float *x, int dim);
 extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail);
 
 /* The avg state, a float8[] {n, sum_1, ..., sum_dim}, checked before use. */
