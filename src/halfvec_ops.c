@@ -189,26 +189,9 @@ HalfvecArith(HalfVector *a, HalfVector *b, FloatsArithOp op)
 	return result;
 }
 
-PGVQ_FUNCTION(halfvec_add);
-Datum
-halfvec_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), FLOATS_ADD));
-}
-
-PGVQ_FUNCTION(halfvec_sub);
-Datum
-halfvec_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), FLOATS_SUB));
-}
-
-PGVQ_FUNCTION(halfvec_mul);
-Datum
-halfvec_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), FLOATS_MUL));
-}
+PGVQ_ARITH_FUNCTION(halfvec_add, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_ADD)
+PGVQ_ARITH_FUNCTION(halfvec_sub, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_SUB)
+PGVQ_ARITH_FUNCTION(halfvec_mul, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_MUL)
 
 PGVQ_FUNCTION(halfvec_concat);
 Datum

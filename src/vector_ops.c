@@ -285,26 +285,9 @@ VectorArith(Vector *a, Vector *b, FloatsArithOp op)
 	return result;
 }
 
-VECTOR_FUNCTION(vector_add);
-Datum
-vector_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), FLOATS_ADD));
-}
-
-VECTOR_FUNCTION(vector_sub);
-Datum
-vector_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), FLOATS_SUB));
-}
-
-VECTOR_FUNCTION(vector_mul);
-Datum
-vector_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), FLOATS_MUL));
-}
+PGVQ_ARITH_FUNCTION(vector_add, PG_GETARG_VECTOR_P, VectorArith, FLOATS_ADD)
+PGVQ_ARITH_FUNCTION(vector_sub, PG_GETARG_VECTOR_P, VectorArith, FLOATS_SUB)
+PGVQ_ARITH_FUNCTION(vector_mul, PG_GETARG_VECTOR_P, VectorArith, FLOATS_MUL)
 
 VECTOR_FUNCTION(vector_concat);
 Datum

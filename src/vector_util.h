@@ -142,6 +142,15 @@ typedef enum FloatsArithOp
 extern void FloatsArith(const float *a, const float *b, float *out, int n, FloatsArithOp op);
 extern void FloatsArithCheck(const float *a, const float *b, const float *r, int n, FloatsArithOp op);
 
+/* Declares name(a, b), returning arith(a, b, op) for two getarg arguments. */
+#define PGVQ_ARITH_FUNCTION(name, getarg, arith, op) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_POINTER(arith(getarg(0), getarg(1), op)); \
+}
+
 /* The part of a dim-element value subvector() takes (vector_ops.c). */
 extern int	VectorSubvectorRange(int dim, int32 start, int32 count, const char *typname, int *offset);
 
