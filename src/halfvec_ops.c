@@ -25,17 +25,20 @@
 
 /* ---- distances -------------------------------------------------------------- */
 
-/* Declares a float8 function of two halfvecs of equal length. */
+/* A float8 function of two halfvecs of equal length. */
 #define HALFVEC_DISTANCE_FUNCTION(name, expr) \
-PGVQ_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	HalfVector *a = PG_GETARG_HALFVEC_P(0); \
-	HalfVector *b = PG_GETARG_HALFVEC_P(1); \
-\
-	HalfvecCheckDims(a, b); \
-	PG_RETURN_FLOAT8(expr); \
+	PGVQ_DISTANCE_FUNCTION(name, HalfVector, PG_GETARG_HALFVEC_P, HalfvecCheckDims, expr)
+
+/* 1 - cos(a, b); NaN when a norm is zero. */
+static double
+HalfvecCosineDistance(const HalfVector *a, const HalfVector *b)
+{
+	float		dot;
+	float		norma;
+	float		normb;
+
+	pgvq_hvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
+	return VectorCosineFromParts(dot, norma, normb);
 }
 
 HALFVEC_DISTANCE_FUNCTION(halfvec_l2_distance,
@@ -53,22 +56,7 @@ HALFVEC_DISTANCE_FUNCTION(halfvec_l1_distance,
 /* Angular distance of unit vectors (spherical k-means support). */
 HALFVEC_DISTANCE_FUNCTION(halfvec_spherical_distance,
 						  VectorSphericalFromDot((double) pgvq_hvec_inner_product(a->x, b->x, a->dim)))
-
-/* 1 - cos(a, b); NaN when a norm is zero. */
-PGVQ_FUNCTION(halfvec_cosine_distance);
-Datum
-halfvec_cosine_distance(PG_FUNCTION_ARGS)
-{
-	HalfVector *a = PG_GETARG_HALFVEC_P(0);
-	HalfVector *b = PG_GETARG_HALFVEC_P(1);
-	float		dot;
-	float		norma;
-	float		normb;
-
-	HalfvecCheckDims(a, b);
-	pgvq_hvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
-	PG_RETURN_FLOAT8(VectorCosineFromParts(dot, norma, normb));
-}
+HALFVEC_DISTANCE_FUNCTION(halfvec_cosine_distance, HalfvecCosineDistance(a, b))
 
 /* ---- single-vector functions -------------------------------------------------- */
 

@@ -19,6 +19,22 @@
 	PG_FUNCTION_INFO_V1(name)
 
 /*
+ * Declares a float8 function of two ctype arguments (detoasted with getarg),
+ * a and b, of equal dimensions (checkdims raises otherwise): expr.
+ */
+#define PGVQ_DISTANCE_FUNCTION(name, ctype, getarg, checkdims, expr) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	ctype	   *a = getarg(0); \
+	ctype	   *b = getarg(1); \
+\
+	checkdims(a, b); \
+	PG_RETURN_FLOAT8(expr); \
+}
+
+/*
  * Declares a type's btree support, prefix_lt ... prefix_gt and prefix_cmp: each
  * detoasts two ctype arguments with getarg, orders them with compare (< 0, 0,
  * > 0) and frees the detoasted copies.

@@ -22,94 +22,41 @@
 
 /* ---- distances -------------------------------------------------------------- */
 
-VECTOR_FUNCTION(l2_distance);
-Datum
-l2_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim)));
-}
-
-/* The squared L2 distance (index support: saves the sqrt). */
-VECTOR_FUNCTION(vector_l2_squared_distance);
-Datum
-vector_l2_squared_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim));
-}
-
-VECTOR_FUNCTION(inner_product);
-Datum
-inner_product(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_inner_product(a->x, b->x, a->dim));
-}
-
-/* The <#> operator: smaller is more similar. */
-VECTOR_FUNCTION(vector_negative_inner_product);
-Datum
-vector_negative_inner_product(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) -pgvq_fvec_inner_product(a->x, b->x, a->dim));
-}
+/* A float8 function of two vectors of equal length. */
+#define VECTOR_DISTANCE_FUNCTION(name, expr) \
+	PGVQ_DISTANCE_FUNCTION(name, Vector, PG_GETARG_VECTOR_P, VectorCheckDims, expr)
 
 /* 1 - cos(a, b); NaN when a norm is zero (or the parts overflow). */
-VECTOR_FUNCTION(cosine_distance);
-Datum
-cosine_distance(PG_FUNCTION_ARGS)
+static double
+VectorCosineDistance(const Vector *a, const Vector *b)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	float		dot;
 	float		norma;
 	float		normb;
 
-	VectorCheckDims(a, b);
 	pgvq_fvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
-
-	PG_RETURN_FLOAT8(VectorCosineFromParts(dot, norma, normb));
+	return VectorCosineFromParts(dot, norma, normb);
 }
+
+VECTOR_DISTANCE_FUNCTION(l2_distance,
+						 sqrt((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim)))
+/* The squared L2 distance (index support: saves the sqrt). */
+VECTOR_DISTANCE_FUNCTION(vector_l2_squared_distance,
+						 (double) pgvq_fvec_l2sqr(a->x, b->x, a->dim))
+VECTOR_DISTANCE_FUNCTION(inner_product,
+						 (double) pgvq_fvec_inner_product(a->x, b->x, a->dim))
+/* The <#> operator: smaller is more similar. */
+VECTOR_DISTANCE_FUNCTION(vector_negative_inner_product,
+						 (double) -pgvq_fvec_inner_product(a->x, b->x, a->dim))
+VECTOR_DISTANCE_FUNCTION(cosine_distance, VectorCosineDistance(a, b))
 
 /*
  * Angular distance of unit vectors, acos(<a,b>) / pi (index support for
  * spherical k-means: unlike 1 - cos it obeys the triangle inequality).
  */
-VECTOR_FUNCTION(vector_spherical_distance);
-Datum
-vector_spherical_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(VectorSphericalFromDot((double) pgvq_fvec_inner_product(a->x, b->x, a->dim)));
-}
-
-VECTOR_FUNCTION(l1_distance);
-Datum
-l1_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_l1(a->x, b->x, a->dim));
-}
+VECTOR_DISTANCE_FUNCTION(vector_spherical_distance,
+						 VectorSphericalFromDot((double) pgvq_fvec_inner_product(a->x, b->x, a->dim)))
+VECTOR_DISTANCE_FUNCTION(l1_distance, (double) pgvq_fvec_l1(a->x, b->x, a->dim))
 
 /* ---- single-vector functions -------------------------------------------------- */
 
