@@ -21,25 +21,9 @@ BitCheckDims(VarBit *a, VarBit *b)
 				 errmsg("different bit lengths %u and %u", VARBITLEN(a), VARBITLEN(b))));
 }
 
-PGVQ_FUNCTION(hamming_distance);
-Datum
-hamming_distance(PG_FUNCTION_ARGS)
-{
-	VarBit	   *a = PG_GETARG_VARBIT_P(0);
-	VarBit	   *b = PG_GETARG_VARBIT_P(1);
-
-	BitCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_bit_hamming(VARBITS(a), VARBITS(b), VARBITBYTES(a)));
-}
+PGVQ_DISTANCE_FUNCTION(hamming_distance, VarBit, PG_GETARG_VARBIT_P, BitCheckDims,
+					   (double) pgvq_bit_hamming(VARBITS(a), VARBITS(b), VARBITBYTES(a)))
 
 /* 1 - |a & b| / |a | b|; 1 when no bit is set in both (empty strings too). */
-PGVQ_FUNCTION(jaccard_distance);
-Datum
-jaccard_distance(PG_FUNCTION_ARGS)
-{
-	VarBit	   *a = PG_GETARG_VARBIT_P(0);
-	VarBit	   *b = PG_GETARG_VARBIT_P(1);
-
-	BitCheckDims(a, b);
-	PG_RETURN_FLOAT8(pgvq_bit_jaccard(VARBITS(a), VARBITS(b), VARBITBYTES(a)));
-}
+PGVQ_DISTANCE_FUNCTION(jaccard_distance, VarBit, PG_GETARG_VARBIT_P, BitCheckDims,
+					   pgvq_bit_jaccard(VARBITS(a), VARBITS(b), VARBITBYTES(a)))

@@ -122,7 +122,6 @@ halfvec_in(PG_FUNCTION_ARGS)
 {
 	char	   *lit = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	size_t		len = strlen(lit);
 	int			cap;
 	float	   *values;
 	uint16	   *halves;
@@ -132,8 +131,7 @@ halfvec_in(PG_FUNCTION_ARGS)
 	size_t		bad;
 	HalfVector *result;
 
-	/* As in vector_in: len / 2 + 1 slots never run out before the limit. */
-	cap = (len / 2 + 1 < (size_t) HALFVEC_MAX_DIM) ? (int) (len / 2 + 1) : HALFVEC_MAX_DIM;
+	cap = VectorTextCapacity(strlen(lit), HALFVEC_MAX_DIM);
 	values = (float *) palloc(sizeof(float) * cap);
 	halves = (uint16 *) palloc(sizeof(uint16) * cap);
 
@@ -170,24 +168,10 @@ Datum
 halfvec_out(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
-	int			dim = v->dim;
 	float	   *values = HalfvecToFloats(v);
-	char	   *buf;
-	char	   *p;
+	char	   *buf = VectorFloatsOut(values, v->dim);
 
-	buf = (char *) palloc(add_size(mul_size(FLOAT_SHORTEST_DECIMAL_LEN, Max(dim, 0)), 3));
-	p = buf;
-	*p++ = '[';
-	for (int i = 0; i < dim; i++)
-	{
-		if (i > 0)
-			*p++ = ',';
-		p += float_to_shortest_decimal_bufn(values[i], p);
-	}
-	*p++ = ']';
-	*p = '\0';
 	pfree(values);
-
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(buf);
 }
@@ -217,16 +201,13 @@ halfvec_recv(PG_FUNCTION_ARGS)
 	HalfVector *result;
 
 	/* Room for what the message can hold (see pgvq_parse_halfvec_binary). */
-	cap = (avail >= 4) ? Min((avail - 4) / sizeof(uint16), (size_t) HALFVEC_MAX_DIM) : 0;
+	cap = VectorBinaryCapacity(avail, sizeof(uint16), HALFVEC_MAX_DIM);
 	values = (uint16 *) palloc(sizeof(uint16) * Max(cap, 1));
 
 	rc = pgvq_parse_halfvec_binary(data, avail, values, HALFVEC_MAX_DIM, &dim, &unused);
 
-	/* What pq_getmsgint says on a short message. */
 	if (rc == PGVQ_BINARY_SHORT_HEADER)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("insufficient data left in message")));
+		PgvqInsufficientData();
 
 	/* pgvector's order: dimension range, type modifier, then the rest. */
 	HalfvecCheckDim(dim);
@@ -275,27 +256,10 @@ halfvec(PG_FUNCTION_ARGS)
 	PG_RETURN_HALFVEC_P(v);
 }
 
-/* One array element as a float4, by the array's element type. */
-static float
-ArrayElementFloat(Oid elemtype, Datum d)
-{
-	switch (elemtype)
-	{
-		case INT4OID:
-			return (float) DatumGetInt32(d);
-		case FLOAT4OID:
-			return DatumGetFloat4(d);
-		case FLOAT8OID:
-			return (float) DatumGetFloat8(d);
-		default:
-			return DatumGetFloat4(DirectFunctionCall1(numeric_float4, d));
-	}
-}
-
 /*
  * integer[], real[], double precision[], numeric[] -> halfvec.  pgvector's
- * order: shape, NULLs, dimensions, then each element converted and checked
- * for overflow in turn, then each checked for NaN and infinity.
+ * order: shape, NULLs, dimensions, element type, then each element converted
+ * and checked for overflow in turn, then each checked for NaN and infinity.
  */
 PGVQ_FUNCTION(array_to_halfvec);
 Datum
@@ -303,42 +267,19 @@ array_to_halfvec(PG_FUNCTION_ARGS)
 {
 	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	Oid			elemtype = ARR_ELEMTYPE(array);
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
+	int			nelems = PgvqArrayCheckShape(array);
 	Datum	   *elems;
-	int			nelems;
 	HalfVector *result;
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("array must be 1-D")));
-
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array must not contain nulls")));
-
-	/* Check the size before deconstructing a possibly huge array. */
-	nelems = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 	HalfvecCheckDim(nelems);
 	VectorCheckExpectedDim(typmod, nelems);
+	PgvqArrayCheckType(array);
 
-	if (elemtype != INT4OID && elemtype != FLOAT4OID &&
-		elemtype != FLOAT8OID && elemtype != NUMERICOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("unsupported array type")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
+	elems = PgvqArrayElements(array, nelems);
 	result = InitHalfVector(nelems);
 	for (int i = 0; i < nelems; i++)
 	{
-		float		f = ArrayElementFloat(elemtype, elems[i]);
+		float		f = PgvqArrayElementFloat(ARR_ELEMTYPE(array), elems[i]);
 
 		result->x[i] = pgvq_float_to_half(f);
 		if (PGVQ_HALF_IS_INF(result->x[i]) && !isinf(f))
@@ -359,17 +300,9 @@ halfvec_to_float4(PG_FUNCTION_ARGS)
 {
 	HalfVector *v = PG_GETARG_HALFVEC_P(0);
 	float	   *values = HalfvecToFloats(v);
-	Datum	   *datums;
-	ArrayType  *result;
+	ArrayType  *result = PgvqFloatsToArray(values, v->dim);
 
-	datums = (Datum *) palloc(sizeof(Datum) * Max(v->dim, 1));
-	for (int i = 0; i < v->dim; i++)
-		datums[i] = Float4GetDatum(values[i]);
-
-	result = construct_array(datums, v->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
-	pfree(datums);
 	pfree(values);
-
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 

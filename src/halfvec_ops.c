@@ -25,17 +25,20 @@
 
 /* ---- distances -------------------------------------------------------------- */
 
-/* Declares a float8 function of two halfvecs of equal length. */
+/* A float8 function of two halfvecs of equal length. */
 #define HALFVEC_DISTANCE_FUNCTION(name, expr) \
-PGVQ_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	HalfVector *a = PG_GETARG_HALFVEC_P(0); \
-	HalfVector *b = PG_GETARG_HALFVEC_P(1); \
-\
-	HalfvecCheckDims(a, b); \
-	PG_RETURN_FLOAT8(expr); \
+	PGVQ_DISTANCE_FUNCTION(name, HalfVector, PG_GETARG_HALFVEC_P, HalfvecCheckDims, expr)
+
+/* 1 - cos(a, b); NaN when a norm is zero. */
+static double
+HalfvecCosineDistance(const HalfVector *a, const HalfVector *b)
+{
+	float		dot;
+	float		norma;
+	float		normb;
+
+	pgvq_hvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
+	return VectorCosineFromParts(dot, norma, normb);
 }
 
 HALFVEC_DISTANCE_FUNCTION(halfvec_l2_distance,
@@ -53,22 +56,7 @@ HALFVEC_DISTANCE_FUNCTION(halfvec_l1_distance,
 /* Angular distance of unit vectors (spherical k-means support). */
 HALFVEC_DISTANCE_FUNCTION(halfvec_spherical_distance,
 						  VectorSphericalFromDot((double) pgvq_hvec_inner_product(a->x, b->x, a->dim)))
-
-/* 1 - cos(a, b); NaN when a norm is zero. */
-PGVQ_FUNCTION(halfvec_cosine_distance);
-Datum
-halfvec_cosine_distance(PG_FUNCTION_ARGS)
-{
-	HalfVector *a = PG_GETARG_HALFVEC_P(0);
-	HalfVector *b = PG_GETARG_HALFVEC_P(1);
-	float		dot;
-	float		norma;
-	float		normb;
-
-	HalfvecCheckDims(a, b);
-	pgvq_hvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
-	PG_RETURN_FLOAT8(VectorCosineFromParts(dot, norma, normb));
-}
+HALFVEC_DISTANCE_FUNCTION(halfvec_cosine_distance, HalfvecCosineDistance(a, b))
 
 /* ---- single-vector functions -------------------------------------------------- */
 
@@ -160,78 +148,38 @@ halfvec_subvector(PG_FUNCTION_ARGS)
 
 /* ---- element-wise arithmetic ------------------------------------------------- */
 
-typedef enum HalfvecArithOp
-{
-	HALFVEC_ADD,
-	HALFVEC_SUB,
-	HALFVEC_MUL
-} HalfvecArithOp;
-
 /*
  * a op b element by element in float, rounded to half, then pgvector's
- * checks in element order: an infinite result overflowed, and a product of
- * non-zeros that rounded to zero underflowed.
+ * checks (FloatsArithCheck) on the rounded results: the halves read back as
+ * floats exactly, so a half that rounded to infinity overflowed and one that
+ * rounded to zero underflowed.
  */
 static HalfVector *
-HalfvecArith(HalfVector *a, HalfVector *b, HalfvecArithOp op)
+HalfvecArith(HalfVector *a, HalfVector *b, FloatsArithOp op)
 {
 	HalfVector *result;
 	float	   *x;
 	float	   *y;
+	float	   *r;
 
 	HalfvecCheckDims(a, b);
 	x = HalfvecToFloats(a);
 	y = HalfvecToFloats(b);
-	for (int i = 0; i < a->dim; i++)
-	{
-		switch (op)
-		{
-			case HALFVEC_ADD:
-				x[i] = x[i] + y[i];
-				break;
-			case HALFVEC_SUB:
-				x[i] = x[i] - y[i];
-				break;
-			case HALFVEC_MUL:
-				x[i] = x[i] * y[i];
-				break;
-		}
-	}
+	r = (float *) palloc(sizeof(float) * Max(a->dim, 1));
+	FloatsArith(x, y, r, a->dim, op);
 	result = InitHalfVector(a->dim);
-	(void) pgvq_float_to_half_n(x, (size_t) a->dim, result->x);
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (PGVQ_HALF_IS_INF(result->x[i]))
-			float_overflow_error();
-		if (op == HALFVEC_MUL && PGVQ_HALF_IS_ZERO(result->x[i]) &&
-			!PGVQ_HALF_IS_ZERO(a->x[i]) && !PGVQ_HALF_IS_ZERO(b->x[i]))
-			float_underflow_error();
-	}
+	(void) pgvq_float_to_half_n(r, (size_t) a->dim, result->x);
+	pgvq_half_to_float_n(result->x, (size_t) a->dim, r);
+	FloatsArithCheck(x, y, r, a->dim, op);
 	pfree(x);
 	pfree(y);
+	pfree(r);
 	return result;
 }
 
-PGVQ_FUNCTION(halfvec_add);
-Datum
-halfvec_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), HALFVEC_ADD));
-}
-
-PGVQ_FUNCTION(halfvec_sub);
-Datum
-halfvec_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), HALFVEC_SUB));
-}
-
-PGVQ_FUNCTION(halfvec_mul);
-Datum
-halfvec_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1), HALFVEC_MUL));
-}
+PGVQ_ARITH_FUNCTION(halfvec_add, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_ADD)
+PGVQ_ARITH_FUNCTION(halfvec_sub, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_SUB)
+PGVQ_ARITH_FUNCTION(halfvec_mul, PG_GETARG_HALFVEC_P, HalfvecArith, FLOATS_MUL)
 
 PGVQ_FUNCTION(halfvec_concat);
 Datum
@@ -283,27 +231,7 @@ HalfvecCompare(const HalfVector *a, const HalfVector *b)
 	return 0;
 }
 
-#define HALFVEC_CMP_FUNCTION(name, type, test) \
-PGVQ_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	HalfVector *a = PG_GETARG_HALFVEC_P(0); \
-	HalfVector *b = PG_GETARG_HALFVEC_P(1); \
-	int			c = HalfvecCompare(a, b); \
-\
-	PG_FREE_IF_COPY(a, 0); \
-	PG_FREE_IF_COPY(b, 1); \
-	return type(test); \
-}
-
-HALFVEC_CMP_FUNCTION(halfvec_lt, BoolGetDatum, c < 0)
-HALFVEC_CMP_FUNCTION(halfvec_le, BoolGetDatum, c <= 0)
-HALFVEC_CMP_FUNCTION(halfvec_eq, BoolGetDatum, c == 0)
-HALFVEC_CMP_FUNCTION(halfvec_ne, BoolGetDatum, c != 0)
-HALFVEC_CMP_FUNCTION(halfvec_ge, BoolGetDatum, c >= 0)
-HALFVEC_CMP_FUNCTION(halfvec_gt, BoolGetDatum, c > 0)
-HALFVEC_CMP_FUNCTION(halfvec_cmp, Int32GetDatum, c)
+PGVQ_BTREE_FUNCTIONS(halfvec, HalfVector, PG_GETARG_HALFVEC_P, HalfvecCompare)
 
 /* ---- avg aggregate (state as vector's; combine is vector_combine) ------------ */
 
@@ -329,27 +257,23 @@ PGVQ_FUNCTION(halfvec_avg);
 Datum
 halfvec_avg(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	int			dim;
-	float8	   *values = VectorStateValues(state, "halfvec_avg", &dim);
-	float8		n = values[0];
+	float	   *means = VectorStateMeans(PG_GETARG_ARRAYTYPE_P(0), "halfvec_avg",
+										 HalfvecCheckDim, &dim);
 	HalfVector *result;
 
-	/* The average of no rows is NULL. */
-	if (n == 0.0)
+	if (means == NULL)
 		PG_RETURN_NULL();
 
-	HalfvecCheckDim(dim);
 	result = InitHalfVector(dim);
 	for (int i = 0; i < dim; i++)
 	{
-		float		f = (float) (values[i + 1] / n);
-
-		result->x[i] = pgvq_float_to_half(f);
-		if (PGVQ_HALF_IS_INF(result->x[i]) && !isinf(f))
-			HalfvecOutOfRange(f);
+		result->x[i] = pgvq_float_to_half(means[i]);
+		if (PGVQ_HALF_IS_INF(result->x[i]) && !isinf(means[i]))
+			HalfvecOutOfRange(means[i]);
 		HalfvecCheckElement(result->x[i]);
 	}
+	pfree(means);
 
 	PG_RETURN_HALFVEC_P(result);
 }

@@ -18,6 +18,50 @@
 	extern PGDLLEXPORT Datum name(PG_FUNCTION_ARGS); \
 	PG_FUNCTION_INFO_V1(name)
 
+/*
+ * Declares a float8 function of two ctype arguments (detoasted with getarg),
+ * a and b, of equal dimensions (checkdims raises otherwise): expr.
+ */
+#define PGVQ_DISTANCE_FUNCTION(name, ctype, getarg, checkdims, expr) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	ctype	   *a = getarg(0); \
+	ctype	   *b = getarg(1); \
+\
+	checkdims(a, b); \
+	PG_RETURN_FLOAT8(expr); \
+}
+
+/*
+ * Declares a type's btree support, prefix_lt ... prefix_gt and prefix_cmp: each
+ * detoasts two ctype arguments with getarg, orders them with compare (< 0, 0,
+ * > 0) and frees the detoasted copies.
+ */
+#define PGVQ_CMP_FUNCTION(name, ctype, getarg, compare, result) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	ctype	   *a = getarg(0); \
+	ctype	   *b = getarg(1); \
+	int			c = compare(a, b); \
+\
+	PG_FREE_IF_COPY(a, 0); \
+	PG_FREE_IF_COPY(b, 1); \
+	return (result); \
+}
+
+#define PGVQ_BTREE_FUNCTIONS(prefix, ctype, getarg, compare) \
+	PGVQ_CMP_FUNCTION(prefix##_lt, ctype, getarg, compare, BoolGetDatum(c < 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_le, ctype, getarg, compare, BoolGetDatum(c <= 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_eq, ctype, getarg, compare, BoolGetDatum(c == 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_ne, ctype, getarg, compare, BoolGetDatum(c != 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_ge, ctype, getarg, compare, BoolGetDatum(c >= 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_gt, ctype, getarg, compare, BoolGetDatum(c > 0)) \
+	PGVQ_CMP_FUNCTION(prefix##_cmp, ctype, getarg, compare, Int32GetDatum(c))
+
 /* The core's cancellation callback: reads the interrupt flags, calls nothing. */
 extern int	PgvqShouldStop(void *arg);
 

@@ -46,13 +46,16 @@ InitSparseVector(int dim, int nnz)
 	return result;
 }
 
+/* A sparsevec of a parser's output arrays, which it frees. */
 static SparseVector *
-SparsevecFromArrays(int dim, int nnz, const int32 *indices, const float *values)
+SparsevecFromArrays(int dim, int nnz, int32 *indices, float *values)
 {
 	SparseVector *result = InitSparseVector(dim, nnz);
 
 	memcpy(result->indices, indices, sizeof(int32) * nnz);
 	memcpy(SparsevecValues(result), values, sizeof(float) * nnz);
+	pfree(indices);
+	pfree(values);
 	return result;
 }
 
@@ -156,7 +159,6 @@ sparsevec_in(PG_FUNCTION_ARGS)
 	float	   *values;
 	pgvq_sparse_info info;
 	int			rc;
-	SparseVector *result;
 
 	/* pgvector counts the commas first: no text with more is looked at. */
 	if (cap > SPARSEVEC_MAX_NNZ)
@@ -172,10 +174,7 @@ sparsevec_in(PG_FUNCTION_ARGS)
 	VectorCheckExpectedDim(typmod, info.dim);
 	SparsevecIndexError(rc);
 
-	result = SparsevecFromArrays(info.dim, info.nnz, indices, values);
-	pfree(indices);
-	pfree(values);
-	PG_RETURN_SPARSEVEC_P(result);
+	PG_RETURN_SPARSEVEC_P(SparsevecFromArrays(info.dim, info.nnz, indices, values));
 }
 
 PGVQ_FUNCTION(sparsevec_out);
@@ -221,15 +220,6 @@ sparsevec_typmod_in(PG_FUNCTION_ARGS)
 
 /* ---- binary input / output ---------------------------------------------- */
 
-static void
-SparsevecInsufficientData(void)
-{
-	/* What pq_getmsgint says on a short message. */
-	ereport(ERROR,
-			(errcode(ERRCODE_PROTOCOL_VIOLATION),
-			 errmsg("insufficient data left in message")));
-}
-
 PGVQ_FUNCTION(sparsevec_recv);
 Datum
 sparsevec_recv(PG_FUNCTION_ARGS)
@@ -243,7 +233,6 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 	float	   *values;
 	pgvq_sparse_info info;
 	int			rc;
-	SparseVector *result;
 
 	/* The core writes only a vector it found complete and valid. */
 	cap = (avail >= 12) ? Min((avail - 12) / 8, (size_t) SPARSEVEC_MAX_NNZ) : 0;
@@ -253,7 +242,7 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 
 	/* pgvector's order: header, dimensions, element count, type modifier. */
 	if (rc == PGVQ_SPARSE_SHORT_HEADER)
-		SparsevecInsufficientData();
+		PgvqInsufficientData();
 	SparsevecCheckDim(info.dim);
 	SparsevecCheckNnz(info.nnz, info.dim);
 	VectorCheckExpectedDim(typmod, info.dim);
@@ -269,7 +258,7 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 					 errmsg("expected unused to be 0, not %d", info.unused)));
 			break;
 		case PGVQ_SPARSE_SHORT:
-			SparsevecInsufficientData();
+			PgvqInsufficientData();
 			break;
 		case PGVQ_SPARSE_INDEX_BOUNDS:
 		case PGVQ_SPARSE_INDEX_ORDER:
@@ -294,10 +283,7 @@ sparsevec_recv(PG_FUNCTION_ARGS)
 	/* Consume exactly the vector; the caller refuses bytes after it. */
 	buf->cursor += (int) PGVQ_SPARSE_BINARY_SIZE(info.nnz);
 
-	result = SparsevecFromArrays(info.dim, info.nnz, indices, values);
-	pfree(indices);
-	pfree(values);
-	PG_RETURN_SPARSEVEC_P(result);
+	PG_RETURN_SPARSEVEC_P(SparsevecFromArrays(info.dim, info.nnz, indices, values));
 }
 
 PGVQ_FUNCTION(sparsevec_send);

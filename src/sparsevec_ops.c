@@ -14,11 +14,9 @@
 #include "pgvq.h"
 #include "sparsevec.h"
 
-/* Both operands of a two-vector function, checked for equal dimensions. */
-#define SPARSEVEC_PAIR_ARGS(a, b) \
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
-	SparsevecCheckDims(a, b)
+/* A float8 function of two sparsevecs of equal dimensions. */
+#define SPARSEVEC_DISTANCE_FUNCTION(name, expr) \
+	PGVQ_DISTANCE_FUNCTION(name, SparseVector, PG_GETARG_SPARSEVEC_P, SparsevecCheckDims, expr)
 
 #define SPARSEVEC_KERNEL_ARGS(a, b) \
 	(a)->indices, SparsevecValues(a), (size_t) (a)->nnz, \
@@ -26,56 +24,21 @@
 
 /* ---- distances -------------------------------------------------------------- */
 
-PGVQ_FUNCTION(sparsevec_l2_distance);
-Datum
-sparsevec_l2_distance(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b))));
-}
-
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_l2_distance,
+							sqrt((double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b))))
 /* The squared L2 distance (index support: saves the sqrt). */
-PGVQ_FUNCTION(sparsevec_l2_squared_distance);
-Datum
-sparsevec_l2_squared_distance(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b)));
-}
-
-PGVQ_FUNCTION(sparsevec_inner_product);
-Datum
-sparsevec_inner_product(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)));
-}
-
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_l2_squared_distance,
+							(double) pgvq_svec_l2sqr(SPARSEVEC_KERNEL_ARGS(a, b)))
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_inner_product,
+							(double) pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)))
 /* The <#> operator: smaller is more similar. */
-PGVQ_FUNCTION(sparsevec_negative_inner_product);
-Datum
-sparsevec_negative_inner_product(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) -pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)));
-}
-
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_negative_inner_product,
+							(double) -pgvq_svec_inner_product(SPARSEVEC_KERNEL_ARGS(a, b)))
 /* 1 - cos(a, b); NaN when a norm is zero or a float part overflows. */
-PGVQ_FUNCTION(sparsevec_cosine_distance);
-Datum
-sparsevec_cosine_distance(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8(pgvq_svec_cosine_distance(SPARSEVEC_KERNEL_ARGS(a, b)));
-}
-
-PGVQ_FUNCTION(sparsevec_l1_distance);
-Datum
-sparsevec_l1_distance(PG_FUNCTION_ARGS)
-{
-	SPARSEVEC_PAIR_ARGS(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_svec_l1(SPARSEVEC_KERNEL_ARGS(a, b)));
-}
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_cosine_distance,
+							pgvq_svec_cosine_distance(SPARSEVEC_KERNEL_ARGS(a, b)))
+SPARSEVEC_DISTANCE_FUNCTION(sparsevec_l1_distance,
+							(double) pgvq_svec_l1(SPARSEVEC_KERNEL_ARGS(a, b)))
 
 /* ---- single-vector functions -------------------------------------------------- */
 
@@ -143,36 +106,4 @@ SparsevecCompare(SparseVector *a, SparseVector *b)
 							 b->dim, b->indices, SparsevecValues(b), (size_t) b->nnz);
 }
 
-#define SPARSEVEC_CMP_FUNCTION(name, test) \
-PGVQ_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
-	int			c = SparsevecCompare(a, b); \
-\
-	PG_FREE_IF_COPY(a, 0); \
-	PG_FREE_IF_COPY(b, 1); \
-	PG_RETURN_BOOL(test); \
-}
-
-SPARSEVEC_CMP_FUNCTION(sparsevec_lt, c < 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_le, c <= 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_eq, c == 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_ne, c != 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_ge, c >= 0)
-SPARSEVEC_CMP_FUNCTION(sparsevec_gt, c > 0)
-
-PGVQ_FUNCTION(sparsevec_cmp);
-Datum
-sparsevec_cmp(PG_FUNCTION_ARGS)
-{
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-	int			c = SparsevecCompare(a, b);
-
-	PG_FREE_IF_COPY(a, 0);
-	PG_FREE_IF_COPY(b, 1);
-	PG_RETURN_INT32(c);
-}
+PGVQ_BTREE_FUNCTIONS(sparsevec, SparseVector, PG_GETARG_SPARSEVEC_P, SparsevecCompare)

@@ -35,11 +35,10 @@ PgvqTypmodIn(ArrayType *ta, const char *typname, int32 maxdim)
 	return tl[0];
 }
 
-int
-PgvqArrayCheck(ArrayType *array)
+/* 1-D, no NULLs. */
+static void
+ArrayCheckShape(ArrayType *array)
 {
-	Oid			elemtype = ARR_ELEMTYPE(array);
-
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -49,19 +48,39 @@ PgvqArrayCheck(ArrayType *array)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("array must not contain nulls")));
+}
+
+void
+PgvqArrayCheckType(ArrayType *array)
+{
+	Oid			elemtype = ARR_ELEMTYPE(array);
 
 	if (elemtype != INT4OID && elemtype != FLOAT4OID &&
 		elemtype != FLOAT8OID && elemtype != NUMERICOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("unsupported array type")));
+}
+
+int
+PgvqArrayCheck(ArrayType *array)
+{
+	ArrayCheckShape(array);
+	PgvqArrayCheckType(array);
 
 	/* The count, before a possibly huge array is deconstructed. */
 	return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 }
 
-void
-PgvqArrayToFloats(ArrayType *array, float *out, int n)
+int
+PgvqArrayCheckShape(ArrayType *array)
+{
+	ArrayCheckShape(array);
+	return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+}
+
+Datum *
+PgvqArrayElements(ArrayType *array, int n)
 {
 	Oid			elemtype = ARR_ELEMTYPE(array);
 	int16		typlen;
@@ -74,24 +93,53 @@ PgvqArrayToFloats(ArrayType *array, float *out, int n)
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
 	if (nelems != n)
 		elog(ERROR, "array has %d elements, expected %d", nelems, n);
+	return elems;
+}
 
-	for (int i = 0; i < nelems; i++)
+float
+PgvqArrayElementFloat(Oid elemtype, Datum d)
+{
+	switch (elemtype)
 	{
-		switch (elemtype)
-		{
-			case INT4OID:
-				out[i] = (float) DatumGetInt32(elems[i]);
-				break;
-			case FLOAT4OID:
-				out[i] = DatumGetFloat4(elems[i]);
-				break;
-			case FLOAT8OID:
-				out[i] = (float) DatumGetFloat8(elems[i]);
-				break;
-			default:
-				out[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-				break;
-		}
+		case INT4OID:
+			return (float) DatumGetInt32(d);
+		case FLOAT4OID:
+			return DatumGetFloat4(d);
+		case FLOAT8OID:
+			return (float) DatumGetFloat8(d);
+		default:
+			return DatumGetFloat4(DirectFunctionCall1(numeric_float4, d));
 	}
+}
+
+void
+PgvqArrayToFloats(ArrayType *array, float *out, int n)
+{
+	Datum	   *elems = PgvqArrayElements(array, n);
+
+	for (int i = 0; i < n; i++)
+		out[i] = PgvqArrayElementFloat(ARR_ELEMTYPE(array), elems[i]);
 	pfree(elems);
+}
+
+ArrayType *
+PgvqFloatsToArray(const float *x, int n)
+{
+	Datum	   *datums = (Datum *) palloc(sizeof(Datum) * Max(n, 1));
+	ArrayType  *result;
+
+	for (int i = 0; i < n; i++)
+		datums[i] = Float4GetDatum(x[i]);
+
+	result = construct_array(datums, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
+	pfree(datums);
+	return result;
+}
+
+void
+PgvqInsufficientData(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("insufficient data left in message")));
 }

@@ -160,7 +160,6 @@ vector_in(PG_FUNCTION_ARGS)
 {
 	char	   *lit = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	size_t		len = strlen(lit);
 	int			cap;
 	float	   *values;
 	int			dim = 0;
@@ -168,11 +167,7 @@ vector_in(PG_FUNCTION_ARGS)
 	int			rc;
 	Vector	   *result;
 
-	/*
-	 * n elements need at least 2n + 1 characters ("[" and n - 1 commas, "]"),
-	 * so len / 2 + 1 slots can never run out before the dimension limit does.
-	 */
-	cap = (len / 2 + 1 < (size_t) VECTOR_MAX_DIM) ? (int) (len / 2 + 1) : VECTOR_MAX_DIM;
+	cap = VectorTextCapacity(strlen(lit), VECTOR_MAX_DIM);
 	values = (float *) palloc(sizeof(float) * cap);
 
 	rc = pgvq_parse_vector(lit, values, cap, &dim, &pos);
@@ -190,12 +185,13 @@ vector_in(PG_FUNCTION_ARGS)
 	PG_RETURN_VECTOR_P(result);
 }
 
-VECTOR_FUNCTION(vector_out);
-Datum
-vector_out(PG_FUNCTION_ARGS)
+/*
+ * "[x1,x2,...]" with the shortest decimal of each float that reads back
+ * exactly (palloc'd).
+ */
+char *
+VectorFloatsOut(const float *x, int dim)
 {
-	Vector	   *v = PG_GETARG_VECTOR_P(0);
-	int			dim = v->dim;
 	char	   *buf;
 	char	   *p;
 
@@ -210,10 +206,19 @@ vector_out(PG_FUNCTION_ARGS)
 	{
 		if (i > 0)
 			*p++ = ',';
-		p += float_to_shortest_decimal_bufn(v->x[i], p);
+		p += float_to_shortest_decimal_bufn(x[i], p);
 	}
 	*p++ = ']';
 	*p = '\0';
+	return buf;
+}
+
+VECTOR_FUNCTION(vector_out);
+Datum
+vector_out(PG_FUNCTION_ARGS)
+{
+	Vector	   *v = PG_GETARG_VECTOR_P(0);
+	char	   *buf = VectorFloatsOut(v->x, v->dim);
 
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(buf);
@@ -286,16 +291,13 @@ vector_recv(PG_FUNCTION_ARGS)
 	 * The core writes elements only once the header and the length are
 	 * known good, so it needs room for what the message can hold.
 	 */
-	cap = (avail >= 4) ? Min((avail - 4) / sizeof(float), (size_t) VECTOR_MAX_DIM) : 0;
+	cap = VectorBinaryCapacity(avail, sizeof(float), VECTOR_MAX_DIM);
 	values = (float *) palloc(sizeof(float) * Max(cap, 1));
 
 	rc = pgvq_parse_vector_binary(data, avail, values, VECTOR_MAX_DIM, &dim);
 
-	/* What pq_getmsgint says on a short message. */
 	if (rc == PGVQ_BINARY_SHORT_HEADER)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROTOCOL_VIOLATION),
-				 errmsg("insufficient data left in message")));
+		PgvqInsufficientData();
 
 	/* pgvector's order: dimension range, type modifier, then the rest. */
 	VectorCheckDim(dim);
@@ -374,15 +376,6 @@ Datum
 vector_to_float4(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
-	Datum	   *datums;
-	ArrayType  *result;
 
-	datums = (Datum *) palloc(sizeof(Datum) * Max(v->dim, 1));
-	for (int i = 0; i < v->dim; i++)
-		datums[i] = Float4GetDatum(v->x[i]);
-
-	result = construct_array(datums, v->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
-	pfree(datums);
-
-	PG_RETURN_ARRAYTYPE_P(result);
+	PG_RETURN_ARRAYTYPE_P(PgvqFloatsToArray(v->x, v->dim));
 }

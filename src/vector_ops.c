@@ -22,94 +22,41 @@
 
 /* ---- distances -------------------------------------------------------------- */
 
-VECTOR_FUNCTION(l2_distance);
-Datum
-l2_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(sqrt((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim)));
-}
-
-/* The squared L2 distance (index support: saves the sqrt). */
-VECTOR_FUNCTION(vector_l2_squared_distance);
-Datum
-vector_l2_squared_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim));
-}
-
-VECTOR_FUNCTION(inner_product);
-Datum
-inner_product(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_inner_product(a->x, b->x, a->dim));
-}
-
-/* The <#> operator: smaller is more similar. */
-VECTOR_FUNCTION(vector_negative_inner_product);
-Datum
-vector_negative_inner_product(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) -pgvq_fvec_inner_product(a->x, b->x, a->dim));
-}
+/* A float8 function of two vectors of equal length. */
+#define VECTOR_DISTANCE_FUNCTION(name, expr) \
+	PGVQ_DISTANCE_FUNCTION(name, Vector, PG_GETARG_VECTOR_P, VectorCheckDims, expr)
 
 /* 1 - cos(a, b); NaN when a norm is zero (or the parts overflow). */
-VECTOR_FUNCTION(cosine_distance);
-Datum
-cosine_distance(PG_FUNCTION_ARGS)
+static double
+VectorCosineDistance(const Vector *a, const Vector *b)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
 	float		dot;
 	float		norma;
 	float		normb;
 
-	VectorCheckDims(a, b);
 	pgvq_fvec_cosine_parts(a->x, b->x, a->dim, &dot, &norma, &normb);
-
-	PG_RETURN_FLOAT8(VectorCosineFromParts(dot, norma, normb));
+	return VectorCosineFromParts(dot, norma, normb);
 }
+
+VECTOR_DISTANCE_FUNCTION(l2_distance,
+						 sqrt((double) pgvq_fvec_l2sqr(a->x, b->x, a->dim)))
+/* The squared L2 distance (index support: saves the sqrt). */
+VECTOR_DISTANCE_FUNCTION(vector_l2_squared_distance,
+						 (double) pgvq_fvec_l2sqr(a->x, b->x, a->dim))
+VECTOR_DISTANCE_FUNCTION(inner_product,
+						 (double) pgvq_fvec_inner_product(a->x, b->x, a->dim))
+/* The <#> operator: smaller is more similar. */
+VECTOR_DISTANCE_FUNCTION(vector_negative_inner_product,
+						 (double) -pgvq_fvec_inner_product(a->x, b->x, a->dim))
+VECTOR_DISTANCE_FUNCTION(cosine_distance, VectorCosineDistance(a, b))
 
 /*
  * Angular distance of unit vectors, acos(<a,b>) / pi (index support for
  * spherical k-means: unlike 1 - cos it obeys the triangle inequality).
  */
-VECTOR_FUNCTION(vector_spherical_distance);
-Datum
-vector_spherical_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8(VectorSphericalFromDot((double) pgvq_fvec_inner_product(a->x, b->x, a->dim)));
-}
-
-VECTOR_FUNCTION(l1_distance);
-Datum
-l1_distance(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-
-	VectorCheckDims(a, b);
-	PG_RETURN_FLOAT8((double) pgvq_fvec_l1(a->x, b->x, a->dim));
-}
+VECTOR_DISTANCE_FUNCTION(vector_spherical_distance,
+						 VectorSphericalFromDot((double) pgvq_fvec_inner_product(a->x, b->x, a->dim)))
+VECTOR_DISTANCE_FUNCTION(l1_distance, (double) pgvq_fvec_l1(a->x, b->x, a->dim))
 
 /* ---- single-vector functions -------------------------------------------------- */
 
@@ -236,69 +183,58 @@ subvector(PG_FUNCTION_ARGS)
 
 /* ---- element-wise arithmetic ------------------------------------------------- */
 
-typedef enum VectorArithOp
+/* out = a op b element by element, in float; out may be a or b. */
+void
+FloatsArith(const float *a, const float *b, float *out, int n, FloatsArithOp op)
 {
-	VECTOR_ADD,
-	VECTOR_SUB,
-	VECTOR_MUL
-} VectorArithOp;
+	for (int i = 0; i < n; i++)
+	{
+		switch (op)
+		{
+			case FLOATS_ADD:
+				out[i] = a[i] + b[i];
+				break;
+			case FLOATS_SUB:
+				out[i] = a[i] - b[i];
+				break;
+			case FLOATS_MUL:
+				out[i] = a[i] * b[i];
+				break;
+		}
+	}
+}
 
 /*
- * a op b element by element, with pgvector's checks: an infinite result
- * overflowed, and a product of non-zeros that rounds to zero underflowed.
+ * pgvector's checks of r = a op b, in element order: an infinite result
+ * overflowed, and a product of non-zeros that is zero underflowed.
  */
+void
+FloatsArithCheck(const float *a, const float *b, const float *r, int n, FloatsArithOp op)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (isinf(r[i]))
+			float_overflow_error();
+		if (op == FLOATS_MUL && r[i] == 0.0f && a[i] != 0.0f && b[i] != 0.0f)
+			float_underflow_error();
+	}
+}
+
 static Vector *
-VectorArith(Vector *a, Vector *b, VectorArithOp op)
+VectorArith(Vector *a, Vector *b, FloatsArithOp op)
 {
 	Vector	   *result;
 
 	VectorCheckDims(a, b);
 	result = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-	{
-		switch (op)
-		{
-			case VECTOR_ADD:
-				result->x[i] = a->x[i] + b->x[i];
-				break;
-			case VECTOR_SUB:
-				result->x[i] = a->x[i] - b->x[i];
-				break;
-			case VECTOR_MUL:
-				result->x[i] = a->x[i] * b->x[i];
-				break;
-		}
-	}
-	for (int i = 0; i < a->dim; i++)
-	{
-		if (isinf(result->x[i]))
-			float_overflow_error();
-		if (op == VECTOR_MUL && result->x[i] == 0.0f && a->x[i] != 0.0f && b->x[i] != 0.0f)
-			float_underflow_error();
-	}
+	FloatsArith(a->x, b->x, result->x, a->dim, op);
+	FloatsArithCheck(a->x, b->x, result->x, a->dim, op);
 	return result;
 }
 
-VECTOR_FUNCTION(vector_add);
-Datum
-vector_add(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_ADD));
-}
-
-VECTOR_FUNCTION(vector_sub);
-Datum
-vector_sub(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_SUB));
-}
-
-VECTOR_FUNCTION(vector_mul);
-Datum
-vector_mul(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_VECTOR_P(VectorArith(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1), VECTOR_MUL));
-}
+PGVQ_ARITH_FUNCTION(vector_add, PG_GETARG_VECTOR_P, VectorArith, FLOATS_ADD)
+PGVQ_ARITH_FUNCTION(vector_sub, PG_GETARG_VECTOR_P, VectorArith, FLOATS_SUB)
+PGVQ_ARITH_FUNCTION(vector_mul, PG_GETARG_VECTOR_P, VectorArith, FLOATS_MUL)
 
 VECTOR_FUNCTION(vector_concat);
 Datum
@@ -340,39 +276,7 @@ VectorCompare(const Vector *a, const Vector *b)
 	return 0;
 }
 
-#define VECTOR_CMP_FUNCTION(name, test) \
-VECTOR_FUNCTION(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	Vector	   *a = PG_GETARG_VECTOR_P(0); \
-	Vector	   *b = PG_GETARG_VECTOR_P(1); \
-	int			c = VectorCompare(a, b); \
-\
-	PG_FREE_IF_COPY(a, 0); \
-	PG_FREE_IF_COPY(b, 1); \
-	PG_RETURN_BOOL(test); \
-}
-
-VECTOR_CMP_FUNCTION(vector_lt, c < 0)
-VECTOR_CMP_FUNCTION(vector_le, c <= 0)
-VECTOR_CMP_FUNCTION(vector_eq, c == 0)
-VECTOR_CMP_FUNCTION(vector_ne, c != 0)
-VECTOR_CMP_FUNCTION(vector_ge, c >= 0)
-VECTOR_CMP_FUNCTION(vector_gt, c > 0)
-
-VECTOR_FUNCTION(vector_cmp);
-Datum
-vector_cmp(PG_FUNCTION_ARGS)
-{
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	int			c = VectorCompare(a, b);
-
-	PG_FREE_IF_COPY(a, 0);
-	PG_FREE_IF_COPY(b, 1);
-	PG_RETURN_INT32(c);
-}
+PGVQ_BTREE_FUNCTIONS(vector, Vector, PG_GETARG_VECTOR_P, VectorCompare)
 
 /* ---- avg aggregate ---------------------------------------------------------------- */
 
@@ -490,27 +394,47 @@ vector_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(VectorStateBuild(values1[0] + values2[0], sums, dim));
 }
 
+/*
+ * The means sums / n of an avg state, rounded to float, in a palloc'd array
+ * of *dim; NULL for the state of no rows (whose average is NULL).  checkdim
+ * (the result type's dimension check) sees the count first.
+ */
+float *
+VectorStateMeans(ArrayType *state, const char *caller, void (*checkdim) (int), int *dim)
+{
+	float8	   *values = VectorStateValues(state, caller, dim);
+	float8		n = values[0];
+	float	   *means;
+
+	if (n == 0.0)
+		return NULL;
+
+	checkdim(*dim);
+	means = (float *) palloc(sizeof(float) * *dim);
+	for (int i = 0; i < *dim; i++)
+		means[i] = (float) (values[i + 1] / n);
+	return means;
+}
+
 VECTOR_FUNCTION(vector_avg);
 Datum
 vector_avg(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	int			dim;
-	float8	   *values = VectorStateValues(state, "vector_avg", &dim);
-	float8		n = values[0];
+	float	   *means = VectorStateMeans(PG_GETARG_ARRAYTYPE_P(0), "vector_avg",
+										 VectorCheckDim, &dim);
 	Vector	   *result;
 
-	/* The average of no rows is NULL. */
-	if (n == 0.0)
+	if (means == NULL)
 		PG_RETURN_NULL();
 
-	VectorCheckDim(dim);
 	result = InitVector(dim);
 	for (int i = 0; i < dim; i++)
 	{
-		result->x[i] = (float) (values[i + 1] / n);
+		result->x[i] = means[i];
 		VectorCheckElement(result->x[i]);
 	}
+	pfree(means);
 
 	PG_RETURN_VECTOR_P(result);
 }

@@ -96,17 +96,60 @@ VectorSphericalFromDot(double dot)
 }
 
 /*
+ * Element slots for parsing a text form of len characters: n elements need
+ * at least 2n + 1 characters ("[" and n - 1 commas, "]"), so len / 2 + 1
+ * slots can never run out before the dimension limit maxdim does.
+ */
+static inline int
+VectorTextCapacity(size_t len, int maxdim)
+{
+	return (len / 2 + 1 < (size_t) maxdim) ? (int) (len / 2 + 1) : maxdim;
+}
+
+/*
+ * Elements of elemsize bytes a binary message of avail bytes can hold after
+ * its 4-byte header, at most maxdim.
+ */
+static inline size_t
+VectorBinaryCapacity(size_t avail, size_t elemsize, int maxdim)
+{
+	return (avail >= 4) ? Min((avail - 4) / elemsize, (size_t) maxdim) : 0;
+}
+
+/*
  * Shared with halfvec, whose text form and aggregate state are vector's
  * (vector.c, vector_ops.c).
  */
 pg_noreturn extern void VectorTextError(const char *typname, const char *lit, int rc, int pos);
 pg_noreturn extern void VectorOutOfRangeToken(const char *typname, const char *start);
+extern char *VectorFloatsOut(const float *x, int dim);
 extern void VectorBinaryCheck(const char *typname, int rc, int dim, int unused, size_t avail);
 
 /* The avg state, a float8[] {n, sum_1, ..., sum_dim}, checked before use. */
 extern float8 *VectorStateValues(ArrayType *state, const char *caller, int *dim);
 extern ArrayType *VectorStateBuild(float8 n, const float8 *sums, int dim);
 extern ArrayType *VectorStateAccum(ArrayType *state, const float *x, int xdim, const char *caller);
+extern float *VectorStateMeans(ArrayType *state, const char *caller, void (*checkdim) (int), int *dim);
+
+/* Element-wise arithmetic of float arrays (vector_ops.c), used by halfvec too. */
+typedef enum FloatsArithOp
+{
+	FLOATS_ADD,
+	FLOATS_SUB,
+	FLOATS_MUL
+} FloatsArithOp;
+
+extern void FloatsArith(const float *a, const float *b, float *out, int n, FloatsArithOp op);
+extern void FloatsArithCheck(const float *a, const float *b, const float *r, int n, FloatsArithOp op);
+
+/* Declares name(a, b), returning arith(a, b, op) for two getarg arguments. */
+#define PGVQ_ARITH_FUNCTION(name, getarg, arith, op) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_POINTER(arith(getarg(0), getarg(1), op)); \
+}
 
 /* The part of a dim-element value subvector() takes (vector_ops.c). */
 extern int	VectorSubvectorRange(int dim, int32 start, int32 count, const char *typname, int *offset);

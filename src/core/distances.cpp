@@ -1,18 +1,16 @@
 /*
  * distances.cpp: run-time choice of the SIMD level and the non-ISA helpers.
  *
- * The level is picked from cpuid and XCR0 (xgetbv): a feature bit alone is not
- * enough, the OS must also save the YMM (AVX2) or opmask/ZMM (AVX-512) state on
- * context switches.  __builtin_cpu_supports does not check XCR0 for AVX-512
- * in every compiler version, so we read it ourselves.
+ * The level is picked from cpuid and XCR0 (cpu_features.h): AVX2 needs
+ * AVX, FMA, F16C and the YMM state saved by the OS; AVX-512 needs F, DQ, BW,
+ * VL and the opmask/ZMM state.
  */
-#include <cpuid.h>
-
 #include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu_features.h"
 #include "distances.h"
 
 #include "cpp_only.h"
@@ -25,39 +23,15 @@ namespace {
 
 std::atomic<int> g_supported{-1};
 
-uint64_t read_xcr0() noexcept {
-    uint32_t eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return (static_cast<uint64_t>(edx) << 32) | eax;
-}
-
 int detect_simd_level() noexcept {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d))
+    const CpuFeatures f = detect_cpu_features();
+    if (!f.osxsave || !f.avx || !f.fma || !f.f16c)
         return SIMD_SCALAR;
-    const bool osxsave = c & (1u << 27);
-    const bool avx = c & (1u << 28);
-    const bool fma = c & (1u << 12);
-    const bool f16c = c & (1u << 29);
-    if (!osxsave || !avx || !fma || !f16c)
+    if ((f.xcr0 & XCR0_YMM) != XCR0_YMM)
         return SIMD_SCALAR;
-    const uint64_t xcr0 = read_xcr0();
-    /* bit 1 SSE state, bit 2 YMM upper halves */
-    if ((xcr0 & 0x6) != 0x6)
+    if (!f.avx2)
         return SIMD_SCALAR;
-    if (__get_cpuid_max(0, nullptr) < 7)
-        return SIMD_SCALAR;
-    __cpuid_count(7, 0, a, b, c, d);
-    const bool avx2 = b & (1u << 5);
-    if (!avx2)
-        return SIMD_SCALAR;
-    const bool avx512f = b & (1u << 16);
-    const bool avx512dq = b & (1u << 17);
-    const bool avx512bw = b & (1u << 30);
-    const bool avx512vl = b & (1u << 31);
-    /* bits 5-7: opmask, ZMM0-15 upper halves, ZMM16-31 */
-    const bool zmm_os = (xcr0 & 0xE6) == 0xE6;
-    if (avx512f && avx512dq && avx512bw && avx512vl && zmm_os)
+    if (f.avx512f && f.avx512dq && f.avx512bw && f.avx512vl && (f.xcr0 & XCR0_ZMM) == XCR0_ZMM)
         return SIMD_AVX512;
     return SIMD_AVX2;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "distances.h"
+#include "simd_avx2.h"
 
 #include "cpp_only.h"
 
@@ -26,15 +27,6 @@ alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 inline __m256i tail_mask(size_t r) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(kMaskTable + 8 - r));
 }
-
-inline float hsum(__m256 v) {
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
 
 float l2sqr(const float *a, const float *b, size_t d) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "distances.h"
+#include "simd_avx512.h"
 
 #include "cpp_only.h"
 
@@ -21,23 +22,6 @@ namespace {
 
 /* Lanes [0, r) set, r in 1..15. */
 inline __mmask16 tail_mask(size_t r) { return (__mmask16)((1u << r) - 1u); }
-
-/* Horizontal sum.  The zero-masking extracts avoid GCC 12's bogus
- * -Wuninitialized on _mm512_castps512_ps256 / _mm512_extractf64x4_pd. */
-inline float hsum(__m512 v) {
-    const __m512d vd = _mm512_castps_pd(v);
-    __m256 h = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 0)),
-                             _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 1)));
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-inline __m512 abs_ps(__m512 v) {
-    return _mm512_castsi512_ps(
-        _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
-}
 
 float l2sqr(const float *a, const float *b, size_t d) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();

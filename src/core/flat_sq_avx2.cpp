@@ -12,18 +12,12 @@
 
 #include "distances.h"
 #include "flat_sq.h"
+#include "simd_avx2.h"
 
 #include "cpp_only.h"
 
 namespace pgvq {
 namespace {
-
-inline float hsum(__m256 v) {
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
 
 /* Eight codes as floats. */
 inline __m256 codes8(const uint8_t *c) {

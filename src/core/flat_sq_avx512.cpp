@@ -13,27 +13,12 @@
 
 #include "distances.h"
 #include "flat_sq.h"
+#include "simd_avx512.h"
 
 #include "cpp_only.h"
 
 namespace pgvq {
 namespace {
-
-/* Horizontal sum (zero-masking extracts: see distances_avx512.cpp). */
-inline float hsum(__m512 v) {
-    const __m512d vd = _mm512_castps_pd(v);
-    __m256 h = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 0)),
-                             _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xF, vd, 1)));
-    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
-inline __m512 abs_ps(__m512 v) {
-    return _mm512_castsi512_ps(
-        _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
-}
 
 /* Sixteen codes as floats (zero-masking forms: GCC 12 warns about the others). */
 inline __m512 codes_to_ps(__m128i c) {

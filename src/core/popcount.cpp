@@ -9,7 +9,6 @@
 // the CPU and the OS support them.  All levels count exactly, so they agree
 // bit for bit.
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <atomic>
@@ -17,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cpu_features.h"
 #include "pgvq_core.h"
 
 #include "cpp_only.h"
@@ -141,25 +141,12 @@ const PopcountKernels kKernels[] = {
     {"avx512vpopcntdq", hamming_avx512, jaccard_avx512},
 };
 
-uint64_t read_xcr0() noexcept {
-    uint32_t eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return (static_cast<uint64_t>(edx) << 32) | eax;
-}
-
 int detect_level() noexcept {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return POPCOUNT_SCALAR;
-    const bool popcnt = c & (1u << 23);
-    const bool osxsave = c & (1u << 27);
-    if (!popcnt) return POPCOUNT_SCALAR;
-    if (!osxsave || __get_cpuid_max(0, nullptr) < 7) return POPCOUNT_POPCNT;
-    /* SSE, YMM, opmask, ZMM0-15 upper halves, ZMM16-31 saved by the OS */
-    if ((read_xcr0() & 0xE6) != 0xE6) return POPCOUNT_POPCNT;
-    __cpuid_count(7, 0, a, b, c, d);
-    const bool avx512f = b & (1u << 16);
-    const bool vpopcntdq = c & (1u << 14);
-    return (avx512f && vpopcntdq) ? POPCOUNT_AVX512 : POPCOUNT_POPCNT;
+    const pgvq::CpuFeatures f = pgvq::detect_cpu_features();
+    if (!f.popcnt) return POPCOUNT_SCALAR;
+    /* xcr0 is 0 without OSXSAVE; the avx512 bits are clear without leaf 7 */
+    if ((f.xcr0 & pgvq::XCR0_ZMM) != pgvq::XCR0_ZMM) return POPCOUNT_POPCNT;
+    return (f.avx512f && f.avx512vpopcntdq) ? POPCOUNT_AVX512 : POPCOUNT_POPCNT;
 }
 
 std::atomic<int> g_supported{-1};

@@ -24,19 +24,13 @@
 
 #include "pgvq_core.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 constexpr int kMaxDim = 16000;	// VECTOR_MAX_DIM
 
-[[noreturn]] void fail(const char* what, size_t size) {
-    std::fprintf(stderr, "invariant violated: %s (input of %zu bytes)\n", what, size);
-    std::abort();
-}
-
-#define CHECK(cond) \
-    do {            \
-        if (!(cond)) fail(#cond, size); \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK(cond, size)
 
 uint32_t be32(const uint8_t* p) {
     return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};

@@ -25,19 +25,13 @@
 #include "pgvq_core.h"
 #include "pgvq_core_half.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 constexpr int kMaxDim = 16000;	// HALFVEC_MAX_DIM
 
-[[noreturn]] void fail(const char* what, size_t size) {
-    std::fprintf(stderr, "invariant violated: %s (input of %zu bytes)\n", what, size);
-    std::abort();
-}
-
-#define CHECK(cond) \
-    do {            \
-        if (!(cond)) fail(#cond, size); \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK(cond, size)
 
 unsigned be16(const uint8_t* p) { return (unsigned{p[0]} << 8) | unsigned{p[1]}; }
 

@@ -25,18 +25,11 @@
 
 #include "pgvq_core.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
-[[noreturn]] void fail(const char* what, const std::string& input) {
-    std::fprintf(stderr, "invariant violated: %s\ninput (%zu bytes): \"%s\"\n", what, input.size(),
-                 input.substr(0, 200).c_str());
-    std::abort();
-}
-
-#define CHECK(cond, input) \
-    do {                   \
-        if (!(cond)) fail(#cond, input); \
-    } while (0)
+#define CHECK(cond, input) FUZZ_CHECK(cond, input)
 
 void check_vector(const pgvq_sparse_info& info, const int32_t* idx, const float* val, size_t cap,
                   const std::string& s) {

@@ -23,20 +23,13 @@
 
 #include "pgvq_core.h"
 
+#include "fuzz_check.h"
+
 namespace {
 
 constexpr int kMaxDim = 16000;	// VECTOR_MAX_DIM
 
-[[noreturn]] void fail(const char* what, const std::string& input) {
-    std::fprintf(stderr, "invariant violated: %s\ninput (%zu bytes): \"%s\"\n", what, input.size(),
-                 input.substr(0, 200).c_str());
-    std::abort();
-}
-
-#define CHECK(cond, input) \
-    do {                   \
-        if (!(cond)) fail(#cond, input); \
-    } while (0)
+#define CHECK(cond, input) FUZZ_CHECK(cond, input)
 
 struct Result {
     int rc;
