@@ -13,7 +13,7 @@ log() { printf '\n=== %s\n' "$*"; }
 install_deps() {
 	local pkgs=(build-essential cmake postgresql-15 postgresql-server-dev-15
 		libopenblas-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-		libgtest-dev libipc-run-perl clang libclang-rt-14-dev)
+		libgtest-dev libipc-run-perl clang libclang-rt-14-dev mmdebstrap)
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
