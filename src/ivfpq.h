@@ -29,9 +29,14 @@
  * exact, so generic WAL (which logs [0, pd_lower) and [pd_upper, BLCKSZ)) and
  * the full-page-image hole both see every byte that matters.
  *
- * Centroids, codebooks, the directory's start pages and the meta page never
- * change after a build (REINDEX and TRUNCATE write a new relfilenode); only a
- * directory entry's insertPage, list pages and their chain links change later.
+ * Centroids, codebooks and the directory's start pages never change after a
+ * build or a retrain; only a directory entry's insertPage, list pages and
+ * their chain links change later.  A retrain (ivfpq_retrain.c) writes a whole
+ * new structure (centroids, codebooks, directory, lists) of a new generation
+ * beside the old one and switches the meta page to it in one WAL record; the
+ * old generation's pages are reclaimed by a later VACUUM once no snapshot
+ * older than the switch is left (ivfpq_reclaim.c).  Every page carries the
+ * generation of the structure it belongs to (IvfpqPageOpaqueData.gen).
  *
  * Lock order (never take an earlier kind while holding a later one):
  *   meta page -> directory pages in block order -> list pages along a chain
@@ -68,7 +73,8 @@
 /* ---- constants ---------------------------------------------------------- */
 
 #define IVFPQ_MAGIC_NUMBER		0x49565051	/* "IVFQ" */
-#define IVFPQ_VERSION			2	/* 2: error codes in the slots */
+#define IVFPQ_VERSION			3	/* 2: error codes in the slots; 3: retraining */
+#define IVFPQ_VERSION_MIN		2	/* the oldest version read (no retrain fields) */
 #define IVFPQ_PAGE_ID			0xFF8A	/* last two bytes of every page */
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -79,6 +85,7 @@
 #define IVFPQ_PAGE_CODEBOOK		3
 #define IVFPQ_PAGE_DIRECTORY	4
 #define IVFPQ_PAGE_LIST			5
+#define IVFPQ_PAGE_DELETED		6	/* reclaimed: in the free space map */
 
 /* Options */
 #define IVFPQ_MIN_LISTS			1
@@ -113,7 +120,7 @@ typedef struct IvfpqPageOpaqueData
 	uint16		count;			/* entries (list, directory) or bytes/4
 								 * (stream pages: floats on the page) */
 	uint16		flags;			/* IVFPQ_PAGE_* */
-	uint16		unused;
+	uint16		gen;			/* the generation of the structure it belongs to */
 	uint16		page_id;		/* IVFPQ_PAGE_ID */
 } IvfpqPageOpaqueData;
 
@@ -137,8 +144,20 @@ typedef struct IvfpqMetaPageData
 	BlockNumber codebookStart;	/* first page of the codebook stream */
 	BlockNumber directoryStart; /* first directory page */
 	int32		ndirPages;		/* directory pages (consecutive blocks) */
-	int64		buildTuples;	/* rows indexed by the build */
+	int64		buildTuples;	/* rows indexed by the build (or retrain) */
+	/* version 3: a version 2 meta page ends here (these read as zeros) */
+	uint32		generation;		/* pages of the live structure carry it */
+	uint32		flags;			/* IVFPQ_META_* */
+	uint64		reclaimXid;		/* FullTransactionId of the last switch while
+								 * pages of older generations wait to be
+								 * reclaimed; 0 when none wait */
+	float4		trainImbalance; /* the lists' imbalance right after training */
+	uint32		unused;
 } IvfpqMetaPageData;
+
+#define IVFPQ_META_V2_SIZE		offsetof(IvfpqMetaPageData, generation)
+/* IvfpqMetaPageData.flags: pages of other generations may exist (a sweep frees them) */
+#define IVFPQ_META_OTHER_GENS	1
 
 typedef IvfpqMetaPageData *IvfpqMetaPage;
 
@@ -184,6 +203,7 @@ typedef struct IvfpqOptions
 	int			lists;			/* 0: from the row count */
 	int			m;				/* 0: from the dimensions */
 	int			nbits;
+	bool		autoRetrain;	/* VACUUM retrains when needed */
 } IvfpqOptions;
 
 /* ---- backend-local cache of a built index's immutable parts ------------------ */
@@ -238,6 +258,9 @@ extern int	ivfpq_max_probes;
 extern int	ivfpq_max_scan_tuples;	/* -1: no limit on a scan's heap fetches */
 extern int	ivfpq_build_threads;
 extern int	ivfpq_cache_size;	/* kB, for every index together */
+extern int	ivfpq_retrain_min_rows;
+extern double ivfpq_retrain_imbalance;	/* 0: imbalance never retrains */
+extern int	ivfpq_retrain_pause_lock;	/* test only */
 
 /* ---- prototypes ------------------------------------------------------------------ */
 
@@ -260,7 +283,8 @@ extern void ivfpqendscan(IndexScanDesc scan);
 extern const char *IvfpqPageKindName(uint16 kind);
 extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
-#define IvfpqNewBuffer(index, forkNum) PgvqNewBuffer((index), (forkNum))
+extern void IvfpqSetPageGen(Page page, uint32 gen);
+extern void IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta);
 extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern bool IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern IvfpqCache *IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta,
@@ -273,6 +297,23 @@ extern void IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, in
 							   BlockNumber expectOld, BlockNumber newPage, bool force);
 extern bool IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out);
 extern void IvfpqCheckDims(int expected, int actual);
+
+/* ivfpq_insert.c */
+extern void IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int list,
+							 const uint8 *code, ItemPointer tid);
+
+/* ivfpq_retrain_auto.c */
+extern void IvfpqRetrainInit(void);
+
+/* ivfpq_reclaim.c */
+extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
+extern void IvfpqNewConsecutive(Relation index, int n, Buffer *bufs);
+extern void IvfpqLogNewPage(Relation index, Buffer buf, Page content);
+extern int	IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse);
+
+/* ivfpq_build.c */
+extern int	IvfpqDefaultLists(double n);
+extern float4 IvfpqImbalance(const int64 *offsets, int lists);
 
 /* ivfpq_encode.c */
 extern void IvfpqPackEntries(int n, int d, const float *x, const float *centroids,

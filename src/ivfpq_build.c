@@ -54,12 +54,32 @@
 #endif
 
 /* The default number of lists for n rows: n/1000 up to 1M rows, sqrt(n) beyond. */
-static int
+int
 IvfpqDefaultLists(double n)
 {
 	double		lists = n <= 1000000 ? n / 1000 : sqrt(n);
 
 	return (int) Max(1, Min(lists, IVFPQ_MAX_LISTS));
+}
+
+/*
+ * The imbalance sum(n_i^2) * lists / N^2 of lists whose entries lie at
+ * offsets[l] .. offsets[l+1] - 1 (1: equal lists).
+ */
+float4
+IvfpqImbalance(const int64 *offsets, int lists)
+{
+	double		total = (double) offsets[lists];
+	double		squares = 0;
+	int			l;
+
+	for (l = 0; l < lists; l++)
+	{
+		double		n = (double) (offsets[l + 1] - offsets[l]);
+
+		squares += n * n;
+	}
+	return total > 0 ? (float4) (squares * lists / (total * total)) : 1.0f;
 }
 
 /*
@@ -153,8 +173,8 @@ SampleRows(IvfpqBuildState *bs, IndexInfo *indexInfo, int nworkers)
  * dims), which become their residuals.  On the GPU when bs->gpu is set, which
  * is cleared when the GPU fails under `auto`.
  */
-static void
-Train(IvfpqBuildState *bs, float *x, int64 n)
+void
+IvfpqTrain(IvfpqBuildState *bs, float *x, int64 n)
 {
 	int			dims = bs->dims;
 	int			ksub = 1 << bs->nbits;
@@ -272,8 +292,8 @@ AllocSample(IvfpqBuildState *bs, int listsOpt, int64 *sampleWanted)
 }
 
 /* Checks the memory of training before the work (the entries spill instead). */
-static void
-CheckTrainingMemory(IvfpqBuildState *bs, int64 sampleWanted)
+void
+IvfpqCheckTrainingMemory(IvfpqBuildState *bs, int64 sampleWanted)
 {
 	Size		train = 0;
 	int64		n = bs->sample->n;
@@ -347,7 +367,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	}
 	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
 	bs.rowsTotal = bs.rowsSeen;
-	CheckTrainingMemory(&bs, sampleWanted);
+	IvfpqCheckTrainingMemory(&bs, sampleWanted);
 
 	/* Train and encode on the GPU?  The page writing below is the same. */
 	bs.gpu = PgvqGpuForBuild((double) bs.rowsTotal * bs.dims);
@@ -355,7 +375,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		bs.gpu->options_default(&bs.gpuOpts);
 
 	/* 2, 3. training */
-	Train(&bs, IvfpqSampleVecs(bs.sample), bs.sample->n);
+	IvfpqTrain(&bs, IvfpqSampleVecs(bs.sample), bs.sample->n);
 	pfree(bs.sample);
 	bs.sample = NULL;
 

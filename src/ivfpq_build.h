@@ -128,7 +128,13 @@ extern void IvfpqInt8ToTid(int64 v, ItemPointer tid);
 extern void IvfpqSortListsByTid(int64 *perm, const int64 *offsets, int lists,
 								const ItemPointerData *tids);
 
+/* ivfpq_build.c */
+extern void IvfpqTrain(IvfpqBuildState *bs, float *x, int64 n);
+extern void IvfpqCheckTrainingMemory(IvfpqBuildState *bs, int64 sampleWanted);
+
 /* ivfpq_build_write.c */
+extern uint64 IvfpqNewBuildId(void);
+extern int64 *IvfpqOrderEntries(const IvfpqBuildState *bs, int64 *offsets);
 extern void IvfpqWriteUntrained(Relation index, ForkNumber fork, int dims, int m, int nbits,
 								int metric);
 extern void IvfpqLoadEntries(IvfpqBuildState *bs);

@@ -234,7 +234,7 @@ WriteIndex(Relation index, ForkNumber fork, IvfpqMetaPageData *meta,
 		log_newpage_range(index, fork, 0, nblocks, true);
 }
 
-static uint64
+uint64
 IvfpqNewBuildId(void)
 {
 	uint64		id;
@@ -274,6 +274,31 @@ IvfpqWriteUntrained(Relation index, ForkNumber fork, int dims, int m, int nbits,
 }
 
 /*
+ * The in-memory entries in (list, heap TID) order: entry k of that order is
+ * perm[k]; list l has offsets[l] .. offsets[l+1] - 1 (offsets: lists + 1
+ * zeros in).  Returns perm.
+ */
+int64 *
+IvfpqOrderEntries(const IvfpqBuildState *bs, int64 *offsets)
+{
+	int64	   *fill = palloc(sizeof(int64) * bs->lists);
+	int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(bs->nent, 1));
+	int64		i;
+	int			l;
+
+	for (i = 0; i < bs->nent; i++)
+		offsets[bs->entLists[i] + 1]++;
+	for (l = 0; l < bs->lists; l++)
+		offsets[l + 1] += offsets[l];
+	memcpy(fill, offsets, sizeof(int64) * bs->lists);
+	for (i = 0; i < bs->nent; i++)
+		perm[fill[bs->entLists[i]]++] = i;
+	IvfpqSortListsByTid(perm, offsets, bs->lists, bs->entTids);
+	pfree(fill);
+	return perm;
+}
+
+/*
  * 5. the pages, from the entries in (list, heap TID) order: the sorted spill
  * (serial or parallel) or a counting sort of the entries in memory.
  */
@@ -281,7 +306,6 @@ void
 IvfpqLoadEntries(IvfpqBuildState *bs)
 {
 	int64	   *offsets = palloc0(sizeof(int64) * (bs->lists + 1));
-	int64		i;
 	int			l;
 	IvfpqMetaPageData meta;
 	IvfpqEntrySource src;
@@ -300,24 +324,14 @@ IvfpqLoadEntries(IvfpqBuildState *bs)
 	}
 	else
 	{
-		int64	   *fill = palloc(sizeof(int64) * bs->lists);
-		int64	   *perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(bs->nent, 1));
-
-		for (i = 0; i < bs->nent; i++)
-			offsets[bs->entLists[i] + 1]++;
-		for (l = 0; l < bs->lists; l++)
-			offsets[l + 1] += offsets[l];
-		memcpy(fill, offsets, sizeof(int64) * bs->lists);
-		for (i = 0; i < bs->nent; i++)
-			perm[fill[bs->entLists[i]]++] = i;
-		IvfpqSortListsByTid(perm, offsets, bs->lists, bs->entTids);
-		src.perm = perm;
+		src.perm = IvfpqOrderEntries(bs, offsets);
 		src.tids = bs->entTids;
 		src.codes = bs->entCodes;
 	}
 
 	InitMeta(&meta, bs->dims, bs->lists, bs->m, bs->nbits, bs->metric, true);
 	meta.buildTuples = bs->nent;
+	meta.trainImbalance = IvfpqImbalance(offsets, bs->lists);
 	WriteIndex(bs->index, MAIN_FORKNUM, &meta, bs->centroids, bs->codebooks, offsets, &src);
 	if (bs->spill != NULL)
 	{

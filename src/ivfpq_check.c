@@ -18,9 +18,14 @@
  *     list, links in range, no page reached twice (by any chain: acyclic and
  *     disjoint), codes < 2^nbits, heap TIDs valid (collected for
  *     heapallindexed), and the directory's insertPage on the chain;
- *  6. every page step 2 saw initialised was reached in steps 3-5.  List pages
- *     are initialised and linked in one WAL record and never unlinked, so
- *     this holds under concurrent inserts too (step 2 runs before step 5).
+ *  6. every page of the live generation step 2 saw initialised was reached
+ *     in steps 3-5.  List pages are initialised and linked in one WAL record
+ *     and never unlinked, so this holds under concurrent inserts too (step 2
+ *     runs before step 5).  Deleted pages and pages of other generations (a
+ *     replaced structure waiting to be reclaimed, or one a retrain is
+ *     writing or left behind) are only checked in step 2.  A retrain that
+ *     switches during the check leaves the structure read in step 1 whole
+ *     (its pages are reclaimed only after this check's snapshot is gone).
  */
 #include "postgres.h"
 
@@ -59,12 +64,13 @@ IvfpqCheckMetaPage(Relation index, Page page, BlockNumber nblocks, IvfpqMetaPage
 	if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The magic number is 0x%08X, expected 0x%08X.",
 						   meta->magicNumber, IVFPQ_MAGIC_NUMBER);
-	if (meta->version != IVFPQ_VERSION)
-		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The on-disk version is %u, expected %u.",
-						   meta->version, IVFPQ_VERSION);
-	if (ph->pd_lower != IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData))
-		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "pd_lower %u is not the meta data's end %zu.",
-						   ph->pd_lower, IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData));
+	if (meta->version < IVFPQ_VERSION_MIN || meta->version > IVFPQ_VERSION)
+		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The on-disk version is %u, expected %u to %u.",
+						   meta->version, IVFPQ_VERSION_MIN, IVFPQ_VERSION);
+	if (ph->pd_lower != IVFPQ_PAGE_HEADER + (meta->version == IVFPQ_VERSION ?
+											 sizeof(IvfpqMetaPageData) : IVFPQ_META_V2_SIZE))
+		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "pd_lower %u is not the meta data's end.",
+						   ph->pd_lower);
 	if (meta->dimensions < 1 || meta->dimensions > IVFPQ_MAX_DIM)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The dimension count %d is out of range.",
 						   meta->dimensions);
@@ -102,7 +108,12 @@ IvfpqCheckMetaPage(Relation index, Page page, BlockNumber nblocks, IvfpqMetaPage
 						   meta->ndirPages, nblocks - 1);
 	if (meta->buildTuples < 0)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The build row count is negative.");
-	memcpy(out, meta, sizeof(IvfpqMetaPageData));
+	IvfpqCopyMeta(page, out);
+	if ((out->flags & ~IVFPQ_META_OTHER_GENS) != 0 || out->generation > PG_UINT16_MAX ||
+		(out->reclaimXid != 0 && (out->flags & IVFPQ_META_OTHER_GENS) == 0))
+		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO,
+						   "The retrain state (generation %u, flags 0x%X) is invalid.",
+						   out->generation, out->flags);
 }
 
 /*
@@ -147,12 +158,15 @@ IvfpqCheckPageHeader(Relation index, Page page, BlockNumber blkno, const IvfpqMe
 				PgvqCheckCorrupted(index, blkno,
 								   "The entry count %u does not match pd_lower %u / pd_upper %u for %d-byte codes.",
 								   opaque->count, ph->pd_lower, ph->pd_upper, meta->m);
-			if (opaque->list >= (uint32) meta->lists)
+			/* a replaced structure (waiting to be reclaimed) had its own lists */
+			if (opaque->gen == (uint16) meta->generation && opaque->list >= (uint32) meta->lists)
 				PgvqCheckCorrupted(index, blkno, "The page belongs to list %u of %d.",
 								   opaque->list, meta->lists);
 			break;
 		case IVFPQ_PAGE_META:
 			PgvqCheckCorrupted(index, blkno, "A second meta page.");
+			break;
+		case IVFPQ_PAGE_DELETED:
 			break;
 		default:
 			PgvqCheckCorrupted(index, blkno, "Unknown page kind %u.", opaque->flags);
@@ -270,7 +284,7 @@ IvfpqIndexCheck(PgvqCheckState *state)
 	if (RelationGetNumberOfBlocks(index) == 0)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The index has no meta page.");
 
-	/* 1: the meta page (it never changes after the build) */
+	/* 1: the meta page (only a retrain switches it to another structure) */
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	nblocks = RelationGetNumberOfBlocks(index);
@@ -289,11 +303,10 @@ IvfpqIndexCheck(PgvqCheckState *state)
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, bas);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (!PageIsNew(page))
-		{
-			(void) IvfpqCheckPageHeader(index, page, blkno, &meta, &nblocks);
+		if (!PageIsNew(page) &&
+			IvfpqCheckPageHeader(index, page, blkno, &meta, &nblocks) != IVFPQ_PAGE_DELETED &&
+			IvfpqPageGetOpaque(page)->gen == (uint16) meta.generation)
 			PgvqBlockSetAdd(&initialised, blkno);
-		}
 		UnlockReleaseBuffer(buf);
 	}
 	FreeAccessStrategy(bas);

@@ -58,6 +58,10 @@ IvfpqInit(void)
 	add_int_reloption(ivfpq_relopt_kind, "nbits",
 					  "Bits per sub-quantizer code",
 					  IVFPQ_DEFAULT_NBITS, IVFPQ_MIN_NBITS, IVFPQ_MAX_NBITS, AccessExclusiveLock);
+	add_bool_reloption(ivfpq_relopt_kind, "auto_retrain",
+					   "VACUUM retrains the index when it is untrained, outgrown or unbalanced",
+					   true, ShareUpdateExclusiveLock);
+	IvfpqRetrainInit();
 
 	DefineCustomIntVariable("ivfpq.probes", "Number of lists probed by an ivfpq scan",
 							"Larger values raise recall and cost.",
@@ -98,6 +102,7 @@ ivfpqoptions(Datum reloptions, bool validate)
 		{"lists", RELOPT_TYPE_INT, offsetof(IvfpqOptions, lists)},
 		{"m", RELOPT_TYPE_INT, offsetof(IvfpqOptions, m)},
 		{"nbits", RELOPT_TYPE_INT, offsetof(IvfpqOptions, nbits)},
+		{"auto_retrain", RELOPT_TYPE_BOOL, offsetof(IvfpqOptions, autoRetrain)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, ivfpq_relopt_kind,

@@ -9,6 +9,12 @@
  * new page as a full image).  Moving the directory's insertPage forward is a
  * second record; if it is lost, inserts just walk the chain from the older
  * page, so a partial replay is harmless.
+ *
+ * An insert holds a share lock on the meta page from the moment it has
+ * checked that its cached structure is the live one until its entry is in:
+ * a retrain's switch (ivfpq_retrain.c) takes the meta page exclusively, so
+ * every insert lands wholly in the old structure before the switch (where
+ * the retrain copies it from) or wholly in the new one after it.
  */
 #include "postgres.h"
 
@@ -35,8 +41,9 @@ AppendEntry(Page page, int m, const uint8 *entry, ItemPointer tid)
 	((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) (i + 1) * IVFPQ_SLOT_SIZE;
 }
 
-static void
-InsertEntry(Relation index, const IvfpqMetaPageData *meta, int list, const uint8 *code, ItemPointer tid)
+void
+IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int list, const uint8 *code,
+				 ItemPointer tid)
 {
 	IvfpqDirEntryData entry;
 	BlockNumber blkno;
@@ -98,6 +105,7 @@ InsertEntry(Relation index, const IvfpqMetaPageData *meta, int list, const uint8
 			page = GenericXLogRegisterBuffer(state, buf, 0);
 			newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
 			IvfpqInitPage(newpage, IVFPQ_PAGE_LIST, list);
+			IvfpqSetPageGen(newpage, meta->generation);
 			AppendEntry(newpage, m, code, tid);
 			IvfpqPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(newbuf);
 			GenericXLogFinish(state);
@@ -123,6 +131,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	IvfpqCache *cache;
 	float	   *x;
 	uint8	   *code;
+	Buffer		metaBuf;
 	int			d;
 	int			list;
 
@@ -134,6 +143,22 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	old = MemoryContextSwitchTo(insertCtx);
 
 	cache = IvfpqGetCache(index, insertCtx);
+	metaBuf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
+	for (;;)
+	{
+		IvfpqMetaPageData meta;
+
+		/* The structure the entry goes to must stay live until it is in */
+		LockBuffer(metaBuf, BUFFER_LOCK_SHARE);
+		IvfpqCheckPage(index, BufferGetPage(metaBuf), IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META, 0);
+		IvfpqCopyMeta(BufferGetPage(metaBuf), &meta);
+		if (meta.buildId == cache->buildId)
+			break;
+		/* A retrain switched since the cache was read: read the new one */
+		LockBuffer(metaBuf, BUFFER_LOCK_UNLOCK);
+		MemoryContextReset(insertCtx);
+		cache = IvfpqGetCache(index, insertCtx);
+	}
 	d = cache->meta.dimensions;
 	x = palloc(sizeof(float) * d);
 	if (IvfpqPrepareVector(cache->meta.metric, DatumGetVector(values[0]), d, x))
@@ -145,8 +170,9 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		code = palloc(IvfpqEntryCodeSize(cache->meta.m));
 		IvfpqEncodeEntries(1, d, x, cache->centroids, &label, cache->meta.m, cache->meta.nbits,
 						   cache->codebooks, code, 1);
-		InsertEntry(index, &cache->meta, list, code, heap_tid);
+		IvfpqInsertEntry(index, &cache->meta, list, code, heap_tid);
 	}
+	UnlockReleaseBuffer(metaBuf);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(insertCtx);

@@ -34,6 +34,8 @@ IvfpqPageKindName(uint16 kind)
 			return "directory";
 		case IVFPQ_PAGE_LIST:
 			return "list";
+		case IVFPQ_PAGE_DELETED:
+			return "deleted";
 	}
 	return "unknown";
 }
@@ -49,10 +51,39 @@ IvfpqInitPage(Page page, uint16 kind, uint32 list)
 	opaque->list = list;
 	opaque->count = 0;
 	opaque->flags = kind;
-	opaque->unused = 0;
+	opaque->gen = 0;
 	opaque->page_id = IVFPQ_PAGE_ID;
 	/* Contents start at a MAXALIGNed offset (same as PageGetContents) */
 	((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER;
+}
+
+/* Stamps a page with the generation of the structure it belongs to. */
+void
+IvfpqSetPageGen(Page page, uint32 gen)
+{
+	IvfpqPageGetOpaque(page)->gen = (uint16) gen;
+}
+
+/* The meta page's size on disk for an on-disk version (0: not one read). */
+static Size
+IvfpqMetaSize(uint32 version)
+{
+	if (version == IVFPQ_VERSION)
+		return sizeof(IvfpqMetaPageData);
+	if (version == 2)
+		return IVFPQ_META_V2_SIZE;
+	return 0;
+}
+
+/*
+ * Copies a verified meta page into *meta; the fields a version 2 page lacks
+ * (generation 0, nothing to reclaim) read as zeros.
+ */
+void
+IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta)
+{
+	MemSet(meta, 0, sizeof(*meta));
+	memcpy(meta, IvfpqPageGetMeta(page), IvfpqMetaSize(IvfpqPageGetMeta(page)->version));
 }
 
 static void
@@ -100,7 +131,7 @@ IvfpqPageProblem(Page page, uint16 kind, int m, char *detail, size_t len)
 
 				if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
 					return "Bad magic number in the meta page.";
-				if (meta->version != IVFPQ_VERSION)
+				if (IvfpqMetaSize(meta->version) == 0)
 				{
 					snprintf(detail, len, "Unsupported on-disk version %u.", meta->version);
 					return detail;
@@ -114,7 +145,7 @@ IvfpqPageProblem(Page page, uint16 kind, int m, char *detail, size_t len)
 					meta->ndirPages < 1 ||
 					meta->ndirPages != (meta->lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE)
 					return "The meta page holds out-of-range parameters.";
-				if (ph->pd_lower != IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData))
+				if (ph->pd_lower != IVFPQ_PAGE_HEADER + IvfpqMetaSize(meta->version))
 					return "pd_lower does not match the meta page size.";
 				break;
 			}
@@ -158,12 +189,12 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 		PageGetSpecialSize(page) == IVFPQ_SPECIAL_SIZE &&
 		IvfpqPageGetOpaque(page)->page_id == IVFPQ_PAGE_ID &&
 		IvfpqPageGetMeta(page)->magicNumber == IVFPQ_MAGIC_NUMBER &&
-		IvfpqPageGetMeta(page)->version != IVFPQ_VERSION)
+		IvfpqMetaSize(IvfpqPageGetMeta(page)->version) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ivfpq index \"%s\" has on-disk format version %u, this pgvq reads version %u",
+				 errmsg("ivfpq index \"%s\" has on-disk format version %u, this pgvq reads versions %u to %u",
 						RelationGetRelationName(index), IvfpqPageGetMeta(page)->version,
-						IVFPQ_VERSION),
+						IVFPQ_VERSION_MIN, IVFPQ_VERSION),
 				 errhint("REINDEX the index (version 2 stores an error bound with every entry).")));
 	IvfpqCorrupt(index, blkno, problem);
 }
@@ -182,7 +213,7 @@ IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META, 0);
-	memcpy(meta, IvfpqPageGetMeta(page), sizeof(IvfpqMetaPageData));
+	IvfpqCopyMeta(page, meta);
 	UnlockReleaseBuffer(buf);
 }
 
@@ -208,7 +239,7 @@ IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta)
 	page = BufferGetPage(buf);
 	ok = IvfpqPageProblem(page, IVFPQ_PAGE_META, 0, detail, sizeof(detail)) == NULL;
 	if (ok)
-		memcpy(meta, IvfpqPageGetMeta(page), sizeof(IvfpqMetaPageData));
+		IvfpqCopyMeta(page, meta);
 	UnlockReleaseBuffer(buf);
 	return ok;
 }

@@ -9,6 +9,10 @@
  * Scans keep no pins across pages and need an MVCC snapshot: a TID that
  * VACUUM frees and the heap reuses belongs to a row inserted after the scan's
  * snapshot, which the scan's heap fetch does not see.
+ *
+ * The cleanup pass reclaims the pages of structures a retrain replaced
+ * (ivfpq_reclaim.c) and retrains the index when it is untrained, outgrown or
+ * unbalanced (ivfpq_retrain_auto.c).
  */
 #include "postgres.h"
 
@@ -19,7 +23,10 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "ivfpq.h"
+#include "access/table.h"
+#include "postmaster/autovacuum.h"
+
+#include "ivfpq_retrain.h"
 
 IndexBulkDeleteResult *
 ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
@@ -143,8 +150,32 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 IndexBulkDeleteResult *
 ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
+	Relation	index = info->index;
+	double		rows;
+
 	if (info->analyze_only)
 		return stats;
+
+	/* Pages of replaced structures no scan can read any more go to the FSM */
+	IvfpqSweep(index, info->strategy, NULL);
+
+	rows = stats ? stats->num_index_tuples : info->num_heap_tuples;
+	if (IvfpqRetrainWanted(index, rows))
+	{
+		/* VACUUM holds a ShareUpdateExclusiveLock on the table */
+		Relation	heap = table_open(index->rd_index->indrelid, NoLock);
+		IvfpqRetrainResult res;
+
+		IvfpqRetrain(heap, index, 0, info->strategy, &res);
+		table_close(heap, NoLock);
+		ereport(IsAutoVacuumWorkerProcess() ? LOG : DEBUG1,
+				(errmsg("ivfpq index \"%s\" retrained: %d lists (was %d), " INT64_FORMAT " rows",
+						RelationGetRelationName(index), res.lists, res.oldLists, res.rows)));
+		if (stats == NULL)
+			stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
+		stats->num_index_tuples = res.rows;
+		stats->estimated_count = false;
+	}
 
 	if (stats == NULL)
 	{
@@ -153,6 +184,6 @@ ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		stats->num_index_tuples = info->num_heap_tuples;
 		stats->estimated_count = info->estimated_count;
 	}
-	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	stats->num_pages = RelationGetNumberOfBlocks(index);
 	return stats;
 }

@@ -56,3 +56,12 @@ CREATE FUNCTION pgvq_ivfpq_list_stats(index regclass,
 		END
 	FROM pgvq_ivfpq_lists($1) l
 $$;
+
+-- Retrains an ivfpq index now (new centroids, codebooks and lists, built beside
+-- the live ones and switched to in one WAL record) without blocking writes or
+-- queries; VACUUM does the same by itself when the index needs it (see the
+-- README).  Returns the new list count, the rows indexed and the old list count.
+CREATE FUNCTION pgvq_ivfpq_retrain(index regclass,
+	OUT lists int, OUT tuples bigint, OUT previous_lists int)
+	RETURNS record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;
