@@ -215,7 +215,8 @@ EncodeTids(IvfpqRetrainState *rs, bool drain)
 		Datum		value;
 		bool		isnull;
 
-		if ((i & 1023) == 0)
+		/* no cost-based sleep while inserts wait for the meta page */
+		if ((i & 1023) == 0 && !rs->metaLocked)
 			PgvqVacuumDelayPoint();
 		if (!FetchRow(rs, &rs->tids[i], &value, &isnull) || isnull)
 			continue;
@@ -388,7 +389,9 @@ Switch(IvfpqRetrainState *rs)
 	if (now.buildId != rs->old.buildId)
 		elog(ERROR, "ivfpq index \"%s\" was switched under a retrain",
 			 RelationGetRelationName(rs->index));
+	rs->metaLocked = true;
 	CatchUp(rs);
+	rs->metaLocked = false;
 	rs->meta.flags |= IVFPQ_META_OTHER_GENS;
 	rs->meta.reclaimXid = U64FromFullTransactionId(ReadNextFullTransactionId());
 	rs->meta.buildTuples = rs->copied;

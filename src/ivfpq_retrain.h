@@ -32,6 +32,7 @@ typedef struct IvfpqRetrainState
 	SnapshotData snap;			/* SnapshotNonVacuumable */
 	IvfpqBuildState bs;			/* the model and the entries in memory */
 	int64		copied;			/* entries in the new structure */
+	bool		metaLocked;		/* the last catch-up: inserts wait meanwhile */
 } IvfpqRetrainState;
 
 typedef struct IvfpqRetrainResult
