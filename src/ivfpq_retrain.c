@@ -38,6 +38,7 @@
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_am_d.h"
 #include "commands/defrem.h"
@@ -324,7 +325,7 @@ NewGeneration(const IvfpqMetaPageData *meta, const uint8 *gensInUse)
  * 7 (and the start): writes meta into the exclusively locked meta page as a
  * full-image record, in the current on-disk version.
  */
-static void
+static XLogRecPtr
 WriteMeta(Relation index, Buffer buf, const IvfpqMetaPageData *meta)
 {
 	GenericXLogState *state = GenericXLogStart(index);
@@ -334,7 +335,7 @@ WriteMeta(Relation index, Buffer buf, const IvfpqMetaPageData *meta)
 	memcpy(PageGetContents(page), meta, sizeof(IvfpqMetaPageData));
 	((IvfpqMetaPage) PageGetContents(page))->version = IVFPQ_VERSION;
 	((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData);
-	GenericXLogFinish(state);
+	return GenericXLogFinish(state);
 }
 
 /* Reads the meta page under an exclusive lock: the retrain's starting point. */
@@ -356,6 +357,7 @@ Begin(IvfpqRetrainState *rs, BufferAccessStrategy strategy)
 	uint8	   *gensInUse = palloc(8192);
 	IvfpqCache *cache;
 	Buffer		buf;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
 
 	IvfpqSweep(rs->index, strategy, gensInUse);
 	buf = LockMeta(rs, &rs->old);
@@ -366,10 +368,16 @@ Begin(IvfpqRetrainState *rs, BufferAccessStrategy strategy)
 		IvfpqMetaPageData marked = rs->old;
 
 		marked.flags |= IVFPQ_META_OTHER_GENS;
-		WriteMeta(rs->index, buf, &marked);
+		lsn = WriteMeta(rs->index, buf, &marked);
 	}
 	UnlockReleaseBuffer(buf);
 	pfree(gensInUse);
+	/*
+	 * Durable before any new page: relation extension writes zero pages
+	 * without WAL, and after a crash only this flag makes a sweep free them.
+	 */
+	if (!XLogRecPtrIsInvalid(lsn) && RelationNeedsWAL(rs->index))
+		XLogFlush(lsn);
 
 	cache = IvfpqGetCache(rs->index, CurrentMemoryContext);
 	if (cache->buildId != rs->old.buildId)
