@@ -8,13 +8,17 @@
 # heapallindexed), is the old structure (1, 2) or the new one (3), returns
 # every row once and the exact nearest neighbours; the next VACUUM trains it
 # (1, 2) or reclaims the replaced pages (3), reusing the pages the crashed
-# retrain left behind.
+# retrain left behind.  Also: an index of on-disk version 2 is read, written
+# and retrained; an unknown version asks for a REINDEX.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqPages;
 
 my $KEY = 7100;
 my $LISTS = 16;
@@ -99,5 +103,36 @@ for my $point (1 .. 3)
 		"$LISTS|20500", "point $point: a retrain after the crash");
 	check_index($tbl, "retrain after the crash at point $point", $LISTS);
 }
+
+# On-disk version 2 (before retraining: a 64-byte meta page without the
+# generation fields) is read and written as it is, and a retrain makes it
+# version 3; an unknown version asks for a REINDEX.
+$node->safe_psql('postgres', "CREATE TABLE tv (id int, v vector(16));"
+	  . " INSERT INTO tv SELECT i, vec(i) FROM generate_series(1, 4000) i;"
+	  . " CREATE INDEX tv_idx ON tv USING ivfpq (v) WITH (lists = 4);");
+my $file = $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('tv_idx')");
+my $hdr = 24;
+$node->stop;
+is(unpack('V', peek($file, $hdr + 4, 4)), 3, 'a new build writes version 3');
+patch($file, $hdr + 4, pack('V', 2));
+patch($file, 12, pack('v', $hdr + 64));
+patch($file, $hdr + 64, "\0" x 24);
+$node->start;
+check_index('tv', 'version 2', 4);
+$node->safe_psql('postgres', "INSERT INTO tv SELECT i, vec(i) FROM generate_series(4001, 4500) i");
+check_index('tv', 'version 2 after inserts', 4);
+is($node->safe_psql('postgres', "SELECT lists, tuples FROM pgvq_ivfpq_retrain('tv_idx')"), '4|4500',
+	'version 2: retrained');
+check_index('tv', 'version 2 after a retrain', 4);
+$node->stop;
+is(unpack('V', peek($file, $hdr + 4, 4)), 3, 'the retrain wrote version 3');
+patch($file, $hdr + 4, pack('V', 9));
+$node->start;
+my ($rc, $out, $err) = $node->psql('postgres',
+	"SET enable_seqscan = off; SELECT id FROM tv ORDER BY v <-> vec(0) LIMIT 1");
+like($err, qr/on-disk format version 9, this pgvq reads versions 2 to 3.*\n.*HINT:  REINDEX/s,
+	'an unknown version asks for a REINDEX');
+$node->safe_psql('postgres', 'REINDEX INDEX tv_idx');
+check_index('tv', 'after REINDEX', 4);
 
 done_testing();
