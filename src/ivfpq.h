@@ -309,7 +309,7 @@ extern void IvfpqRetrainInit(void);
 extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
 extern void IvfpqNewConsecutive(Relation index, int n, Buffer *bufs);
 extern void IvfpqLogNewPage(Relation index, Buffer buf, Page content);
-extern int	IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse);
+extern int	IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse, bool all);
 
 /* ivfpq_build.c */
 extern int	IvfpqDefaultLists(double n);

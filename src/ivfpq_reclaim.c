@@ -172,12 +172,14 @@ ClearReclaim(Relation index, uint32 generation)
  * Reclaims the pages of other generations when no scan can read them any
  * more, and puts deleted and abandoned pages in the free space map.  Runs
  * under a ShareUpdateExclusiveLock on the table (VACUUM or a retrain), so no
- * retrain writes pages meanwhile.  gensInUse (8192 bytes, a bit per
- * generation) gets the generations of the pages kept, when not NULL.
- * Returns the pages kept for running scans.
+ * retrain writes pages meanwhile.  Reads every block when the meta page says
+ * other generations may exist, or always when all (a retrain: deleted pages
+ * the free space map lost in a crash or a promotion are found again).
+ * gensInUse (8192 bytes, a bit per generation) gets the generations of the
+ * pages kept, when not NULL.  Returns the pages kept for running scans.
  */
 int
-IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse)
+IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse, bool all)
 {
 	IvfpqMetaPageData meta;
 	bool		removable;
@@ -192,7 +194,7 @@ IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse)
 		MemSet(gensInUse, 0, 8192);
 		gensInUse[(meta.generation & 0xFFFF) / 8] |= 1 << (meta.generation % 8);
 	}
-	if ((meta.flags & IVFPQ_META_OTHER_GENS) == 0)
+	if ((meta.flags & IVFPQ_META_OTHER_GENS) == 0 && !all)
 		return 0;
 	removable = meta.reclaimXid == 0 ||
 		GlobalVisCheckRemovableFullXid(NULL, FullTransactionIdFromU64(meta.reclaimXid));
@@ -243,7 +245,7 @@ IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gensInUse)
 	}
 	if (freed > 0)
 		IndexFreeSpaceMapVacuum(index);
-	if (kept == 0)
+	if (kept == 0 && (meta.flags & IVFPQ_META_OTHER_GENS) != 0)
 		ClearReclaim(index, meta.generation);
 	return kept;
 }

@@ -359,7 +359,7 @@ Begin(IvfpqRetrainState *rs, BufferAccessStrategy strategy)
 	Buffer		buf;
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
 
-	IvfpqSweep(rs->index, strategy, gensInUse);
+	IvfpqSweep(rs->index, strategy, gensInUse, true);
 	buf = LockMeta(rs, &rs->old);
 	rs->meta = rs->old;
 	rs->meta.generation = NewGeneration(&rs->old, gensInUse);

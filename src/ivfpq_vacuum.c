@@ -157,7 +157,7 @@ ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		return stats;
 
 	/* Pages of replaced structures no scan can read any more go to the FSM */
-	IvfpqSweep(index, info->strategy, NULL);
+	IvfpqSweep(index, info->strategy, NULL, false);
 
 	rows = stats ? stats->num_index_tuples : info->num_heap_tuples;
 	if (IvfpqRetrainWanted(index, rows))
