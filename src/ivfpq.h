@@ -291,6 +291,8 @@ extern IvfpqCache *IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta,
 								  MemoryContext parent);
 extern int	IvfpqGetMetric(Relation index);
 extern int	IvfpqDimensions(Relation index);
+extern void IvfpqCheckChainStep(Relation index, int list, BlockNumber blkno,
+								BlockNumber *nblocks, int *hops);
 extern void IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int list,
 							  IvfpqDirEntryData *entry);
 extern void IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, int list,

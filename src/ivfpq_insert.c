@@ -62,12 +62,7 @@ IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int list, const 
 		IvfpqPageOpaque opaque;
 		GenericXLogState *state;
 
-		if (blkno == InvalidBlockNumber || (blkno >= nblocks && blkno >= (nblocks = RelationGetNumberOfBlocks(index))) ||
-			hops++ > (int) nblocks)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-							RelationGetRelationName(index), list, blkno)));
+		IvfpqCheckChainStep(index, list, blkno, &nblocks, &hops);
 
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);

@@ -445,6 +445,23 @@ IvfpqNearestList(const IvfpqCache *cache, const float *x)
 	return best;
 }
 
+/*
+ * Raises index corruption unless blkno is a block a chain of list `list` may
+ * go on to after *hops steps; re-reads the index size into *nblocks when
+ * blkno lies past it (inserts extend the index).
+ */
+void
+IvfpqCheckChainStep(Relation index, int list, BlockNumber blkno, BlockNumber *nblocks, int *hops)
+{
+	if (blkno != InvalidBlockNumber && blkno >= *nblocks)
+		*nblocks = RelationGetNumberOfBlocks(index);
+	if (blkno == InvalidBlockNumber || blkno >= *nblocks || (*hops)++ > (int) *nblocks)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a broken chain for list %d at block %u",
+						RelationGetRelationName(index), list, blkno)));
+}
+
 /* Reads (share lock) the directory entry of one list. */
 void
 IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int list, IvfpqDirEntryData *entry)

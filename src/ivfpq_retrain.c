@@ -131,13 +131,7 @@ CollectNew(IvfpqRetrainState *rs)
 			IvfpqPageOpaque opaque;
 			int			i;
 
-			if (blkno >= nblocks)
-				nblocks = RelationGetNumberOfBlocks(index);
-			if (blkno >= nblocks || hops++ > (int) nblocks)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-								RelationGetRelationName(index), list, blkno)));
+			IvfpqCheckChainStep(index, list, blkno, &nblocks, &hops);
 			if (blkno >= rs->ntaken)
 			{
 				BlockNumber n = Max(nblocks, blkno + 1) + 64;

@@ -73,6 +73,7 @@ ListImbalance(Relation index)
 	IvfpqCache *cache = IvfpqGetCache(index, tmp);
 	double		total = 0;
 	double		squares = 0;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	int			list;
 
 	for (list = 0; list < cache->meta.lists; list++)
@@ -86,11 +87,7 @@ ListImbalance(Relation index)
 			Buffer		buf;
 			Page		page;
 
-			if (hops++ > (int) RelationGetNumberOfBlocks(index))
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a broken chain for list %d",
-								RelationGetRelationName(index), list)));
+			IvfpqCheckChainStep(index, list, blkno, &nblocks, &hops);
 			buf = ReadBuffer(index, blkno);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);

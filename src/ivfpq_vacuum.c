@@ -73,14 +73,7 @@ ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 			PgvqVacuumDelayPoint();
 
-			/* re-read the size only when the chain goes past it (inserts extend it) */
-			if (blkno >= nblocks)
-				nblocks = RelationGetNumberOfBlocks(index);
-			if (blkno >= nblocks || hops++ > (int) nblocks)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-								RelationGetRelationName(index), list, blkno)));
+			IvfpqCheckChainStep(index, list, blkno, &nblocks, &hops);
 
 			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
