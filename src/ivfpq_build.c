@@ -309,12 +309,6 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	int			nworkers;
 	IvfpqParallelBuild *pb = NULL;
 
-	if (indexInfo->ii_IndexAttrNumbers[0] == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ivfpq does not support expression indexes"),
-				 errhint("Index a column; the scan re-ranks with the column's vectors.")));
-
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
@@ -325,6 +319,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.heap = heap;
 	bs.index = index;
 	bs.metric = IvfpqGetMetric(index);
+	bs.colType = IvfpqGetColumnType(index);
 	bs.dims = IvfpqDimensions(index);
 	GetOptions(index, bs.dims, &listsOpt, &bs.m, &bs.nbits);
 	bs.memLimit = (Size) maintenance_work_mem * 1024;

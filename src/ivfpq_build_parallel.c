@@ -71,6 +71,7 @@ typedef struct IvfpqShared
 	int			nsorts;			/* participants planned (tuplesort, memory) */
 	int			dims;
 	int			metric;
+	IvfpqColumnType colType;
 	int			m;
 	int			nbits;
 	int			lists;
@@ -136,6 +137,7 @@ InitPartState(IvfpqBuildState *bs, IvfpqShared *shared, Relation heap, Relation 
 	bs->index = index;
 	bs->dims = shared->dims;
 	bs->metric = shared->metric;
+	bs->colType = shared->colType;
 	bs->m = shared->m;
 	bs->nbits = shared->nbits;
 	bs->lists = shared->lists;
@@ -319,6 +321,7 @@ InitShared(IvfpqParallelBuild *pb, IvfpqBuildState *bs, IndexInfo *indexInfo, in
 	shared->nsorts = pb->pcxt->nworkers + 1;
 	shared->dims = bs->dims;
 	shared->metric = bs->metric;
+	shared->colType = bs->colType;
 	shared->m = bs->m;
 	shared->nbits = bs->nbits;
 	shared->lists = bs->lists;

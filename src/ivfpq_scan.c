@@ -36,6 +36,7 @@
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -79,9 +80,12 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->m = cache->meta.m;
 	so->ksub = cache->ksub;
 	so->lists = cache->meta.lists;
+	so->colType = cache->colType;
 	so->attno = index->rd_index->indkey.values[0];
 
 	so->query = palloc(sizeof(float) * so->d);
+	if (so->colType == IVFPQ_COLUMN_HALFVEC)
+		so->queryHalf = palloc(sizeof(uint16) * so->d);
 	so->pqQuery = palloc(sizeof(float) * so->d);
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
@@ -157,10 +161,9 @@ StartScan(IndexScanDesc scan)
 	else
 	{
 		MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
-		Vector	   *vec = DatumGetVector(scan->orderByData[0].sk_argument);
 
-		IvfpqCheckDims(d, vec->dim);
-		memcpy(so->query, vec->x, sizeof(float) * d);
+		IvfpqReadQuery(so->colType, scan->orderByData[0].sk_argument, d, so->query,
+					   so->queryHalf);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(so->tmpCtx);
 	}
@@ -430,6 +433,8 @@ ivfpqendscan(IndexScanDesc scan)
 		ExecDropSingleTupleTableSlot(so->slot);
 	if (so->fetch != NULL)
 		table_index_fetch_end(so->fetch);
+	if (so->estate != NULL)
+		FreeExecutorState(so->estate);
 	MemoryContextDelete(so->scanCtx);
 	pfree(so);
 	scan->opaque = NULL;

@@ -21,6 +21,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 
+#include "halfvec.h"
 #include "pgvq.h"
 #include "sparsevec.h"
 #include "type_util.h"
@@ -385,6 +386,56 @@ sparsevec_to_vector(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_VECTOR_P(result);
+}
+
+/* halfvec -> sparsevec: exact (the non-zero halves as floats). */
+PGVQ_FUNCTION(halfvec_to_sparsevec);
+Datum
+halfvec_to_sparsevec(PG_FUNCTION_ARGS)
+{
+	HalfVector *v = PG_GETARG_HALFVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	float	   *x;
+	SparseVector *result;
+
+	SparsevecCheckDim(v->dim);
+	VectorCheckExpectedDim(typmod, v->dim);
+
+	x = HalfvecToFloats(v);
+	result = SparsevecFromDense(x, v->dim);
+	pfree(x);
+	PG_RETURN_SPARSEVEC_P(result);
+}
+
+/*
+ * sparsevec -> halfvec: each value rounded to the nearest half, a value past
+ * the halves' range an error (pgvector's "... is out of range for type
+ * halfvec"), values in index order.
+ */
+PGVQ_FUNCTION(sparsevec_to_halfvec);
+Datum
+sparsevec_to_halfvec(PG_FUNCTION_ARGS)
+{
+	SparseVector *sv = PG_GETARG_SPARSEVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	float	   *values = SparsevecValues(sv);
+	HalfVector *result;
+
+	HalfvecCheckDim(sv->dim);
+	VectorCheckExpectedDim(typmod, sv->dim);
+
+	result = InitHalfVector(sv->dim);
+	for (int i = 0; i < sv->nnz; i++)
+	{
+		int32		index = sv->indices[i];
+
+		/* A stored value is valid; do not trust it with a write anyway. */
+		if (index < 0 || index >= sv->dim)
+			elog(ERROR, "sparsevec index %d out of bounds", index);
+		HalfvecFromFloats(&values[i], 1, &result->x[index]);
+	}
+
+	PG_RETURN_HALFVEC_P(result);
 }
 
 /* integer[], real[], double precision[], numeric[] -> sparsevec */

@@ -33,6 +33,23 @@ CREATE OPERATOR CLASS vector_cosine_ops
 	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 pgvq_ivfpq_metric_cosine(internal);
 
+-- halfvec: trained, encoded and scanned on the exact float conversions of the
+-- halves; the re-rank computes the halfvec operators' own values.
+CREATE OPERATOR CLASS halfvec_l2_ops
+	FOR TYPE halfvec USING ivfpq AS
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 pgvq_ivfpq_metric_l2(internal);
+
+CREATE OPERATOR CLASS halfvec_ip_ops
+	FOR TYPE halfvec USING ivfpq AS
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 pgvq_ivfpq_metric_ip(internal);
+
+CREATE OPERATOR CLASS halfvec_cosine_ops
+	FOR TYPE halfvec USING ivfpq AS
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 pgvq_ivfpq_metric_cosine(internal);
+
 -- Per-list sizes of an ivfpq index (walks every list chain).
 CREATE FUNCTION pgvq_ivfpq_lists(index regclass,
 	OUT list int, OUT tuples bigint, OUT pages int)
