@@ -106,6 +106,15 @@ RESET min_parallel_table_scan_size;
 SELECT pg_temp.same($$SELECT id, v <-> '[1,2,3,0.5]' AS d FROM ihv WHERE v IS NOT NULL ORDER BY v <-> '[1,2,3,0.5]'$$);
 SELECT pgvq_index_check('ihv_l2');
 
+-- a NULL query: every indexed row, no order; a zero query under cosine:
+-- every row of the cosine index (all distances NaN; the zero vector is not in
+-- a cosine index, as in pgvector)
+BEGIN;
+SET LOCAL enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM ihv ORDER BY v <-> (SELECT NULL::halfvec)) s;
+SELECT count(*) FROM (SELECT id FROM ihv ORDER BY v <=> '[0,0,0,0]') s;
+ROLLBACK;
+
 -- errors: a query of other dimensions, a column without dimensions
 BEGIN;
 SET LOCAL enable_seqscan = off;
@@ -116,6 +125,16 @@ CREATE INDEX ON ihv_nodim USING ivfpq (v halfvec_l2_ops);
 CREATE INDEX ON ihv_nodim USING ivfpq (v);
 DROP TABLE ihv_nodim;
 DROP TABLE ihv;
+
+-- 16000 dimensions, halfvec's limit
+CREATE TABLE ihv_big (id int, v halfvec(16000));
+INSERT INTO ihv_big SELECT i, (SELECT array_agg(((j * i) % 17) * 0.125 - 1)
+	FROM generate_series(1, 16000) j)::halfvec FROM generate_series(1, 12) i;
+CREATE INDEX ON ihv_big USING ivfpq (v halfvec_l2_ops) WITH (lists = 2);
+SET ivfpq.probes = 2;
+SELECT pg_temp.same($$SELECT id, v <-> (SELECT v FROM ihv_big WHERE id = 5) AS d FROM ihv_big ORDER BY v <-> (SELECT v FROM ihv_big WHERE id = 5)$$);
+SELECT pgvq_index_check('ihv_big_v_idx');
+DROP TABLE ihv_big;
 
 -- pgvector's half-precision indexing recipe: vector storage, a halfvec
 -- expression index
