@@ -128,9 +128,16 @@ IvfpqPrepareDatum(IvfpqColumnType type, int metric, Datum value, int dims, float
 void
 IvfpqReadQuery(IvfpqColumnType type, Datum value, int d, float *qf, uint16 *qh)
 {
-	IvfpqDatumFloats(type, value, d, qf);
 	if (type == IVFPQ_COLUMN_HALFVEC)
-		memcpy(qh, DatumGetHalfVector(value)->x, sizeof(uint16) * d);
+	{
+		HalfVector *h = DatumGetHalfVector(value);
+
+		CheckDims(type, d, h->dim);
+		memcpy(qh, h->x, sizeof(uint16) * d);
+		pgvq_half_to_float_n(qh, (size_t) d, qf);
+	}
+	else
+		IvfpqDatumFloats(type, value, d, qf);
 }
 
 /*

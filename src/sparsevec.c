@@ -362,29 +362,38 @@ vector_to_sparsevec(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(SparsevecFromDense(v->x, v->dim));
 }
 
+/*
+ * The dense form of sv in out (sv->dim floats, zeroed by the caller).  A
+ * stored sparsevec is valid; its indices are not trusted with a write anyway.
+ */
+static void
+SparsevecToDense(SparseVector *sv, float *out)
+{
+	float	   *values = SparsevecValues(sv);
+
+	for (int i = 0; i < sv->nnz; i++)
+	{
+		int32		index = sv->indices[i];
+
+		if (index < 0 || index >= sv->dim)
+			elog(ERROR, "sparsevec index %d out of bounds", index);
+		out[index] = values[i];
+	}
+}
+
 PGVQ_FUNCTION(sparsevec_to_vector);
 Datum
 sparsevec_to_vector(PG_FUNCTION_ARGS)
 {
 	SparseVector *sv = PG_GETARG_SPARSEVEC_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	float	   *values = SparsevecValues(sv);
 	Vector	   *result;
 
 	VectorCheckDim(sv->dim);
 	VectorCheckExpectedDim(typmod, sv->dim);
 
 	result = InitVector(sv->dim);
-	for (int i = 0; i < sv->nnz; i++)
-	{
-		int32		index = sv->indices[i];
-
-		/* A stored value is valid; do not trust it with a write anyway. */
-		if (index < 0 || index >= sv->dim)
-			elog(ERROR, "sparsevec index %d out of bounds", index);
-		result->x[index] = values[i];
-	}
-
+	SparsevecToDense(sv, result->x);
 	PG_RETURN_VECTOR_P(result);
 }
 
@@ -408,9 +417,9 @@ halfvec_to_sparsevec(PG_FUNCTION_ARGS)
 }
 
 /*
- * sparsevec -> halfvec: each value rounded to the nearest half, a value past
- * the halves' range an error (pgvector's "... is out of range for type
- * halfvec"), values in index order.
+ * sparsevec -> halfvec: each value rounded to the nearest half; the first
+ * value (in index order) past the halves' range is an error (pgvector's
+ * "... is out of range for type halfvec").
  */
 PGVQ_FUNCTION(sparsevec_to_halfvec);
 Datum
@@ -418,23 +427,17 @@ sparsevec_to_halfvec(PG_FUNCTION_ARGS)
 {
 	SparseVector *sv = PG_GETARG_SPARSEVEC_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	float	   *values = SparsevecValues(sv);
 	HalfVector *result;
+	float	   *x;
 
 	HalfvecCheckDim(sv->dim);
 	VectorCheckExpectedDim(typmod, sv->dim);
 
+	x = (float *) palloc0(sizeof(float) * sv->dim);
+	SparsevecToDense(sv, x);
 	result = InitHalfVector(sv->dim);
-	for (int i = 0; i < sv->nnz; i++)
-	{
-		int32		index = sv->indices[i];
-
-		/* A stored value is valid; do not trust it with a write anyway. */
-		if (index < 0 || index >= sv->dim)
-			elog(ERROR, "sparsevec index %d out of bounds", index);
-		HalfvecFromFloats(&values[i], 1, &result->x[index]);
-	}
-
+	HalfvecFromFloats(x, sv->dim, result->x);
+	pfree(x);
 	PG_RETURN_HALFVEC_P(result);
 }
 
