@@ -21,7 +21,8 @@
  *
  * A build on no rows writes an untrained index: one list with a zero centroid
  * and zero codebooks.  Rows inserted later all go to that list and scans
- * re-rank every row exactly (see ivfpq_scan.c), until REINDEX trains it.
+ * re-rank every row exactly (see ivfpq_scan.c), until REINDEX trains it; a
+ * scan says so once such an index holds many rows.
  */
 #include "postgres.h"
 
@@ -168,7 +169,7 @@ Train(IvfpqBuildState *bs, float *x, int64 n)
 										   mul_size(mul_size(ksub, dims), sizeof(float)));
 
 	pgvq_kmeans_params_default(&params);
-	params.nthreads = ivfpq_build_threads;
+	params.nthreads = bs->nthreads;
 	params.niter = IVFPQ_KMEANS_NITER;
 	params.should_stop = PgvqShouldStop;
 	params.stop_arg = NULL;
@@ -204,7 +205,7 @@ Train(IvfpqBuildState *bs, float *x, int64 n)
 		int64		i;
 
 		rc = pgvq_assign_l2(n, dims, x, bs->lists, bs->centroids, labels, NULL,
-							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
+							bs->nthreads, PgvqShouldStop, NULL, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq list assignment");
 		for (i = 0; i < n; i++)
 		{
@@ -228,7 +229,6 @@ EncodeRows(IvfpqBuildState *bs, IndexInfo *indexInfo)
 {
 	Size		need = mul_size(Max(bs->rowsTotal, 1024), IvfpqEntryBytes(bs->m));
 
-	bs->nthreads = ivfpq_build_threads;
 	bs->reportProgress = true;
 	IvfpqAllocBatch(bs);
 	if (need > bs->memLimit)
@@ -333,15 +333,21 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.rowsSeen == 0)
 	{
 		IvfpqWriteUntrained(index, MAIN_FORKNUM, bs.dims, bs.m, bs.nbits, bs.metric);
-		ereport(NOTICE,
-				(errmsg("ivfpq index created with no data"),
-				 errdetail("Scans re-rank every row exactly until the index is trained."),
-				 errhint("REINDEX after loading data to train the index.")));
+
+		/*
+		 * Only DEBUG1: an index made before its rows is the usual case
+		 * (migrations, Citus' shells and shards); scans say so once the
+		 * untrained index holds many rows (ivfpq_scan.c).
+		 */
+		ereport(DEBUG1,
+				(errmsg("ivfpq index \"%s\" created with no data", RelationGetRelationName(index)),
+				 errdetail("Scans re-rank every row exactly until the index is trained.")));
 		MemoryContextDelete(bs.tmpCtx);
 		return result;
 	}
 	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
 	bs.rowsTotal = bs.rowsSeen;
+	bs.nthreads = IvfpqBuildThreads();
 	CheckTrainingMemory(&bs, sampleWanted);
 
 	/* Train and encode on the GPU?  The page writing below is the same. */

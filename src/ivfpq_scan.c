@@ -26,7 +26,10 @@
  * scan returns its best re-ranked row without waiting for the bounds.
  *
  * An untrained index (built on no rows) has one list, a zero centroid and
- * zero codebooks: its bounds are ||q| - |x||, still exact.
+ * zero codebooks: its bounds are ||q| - |x||, still exact.  Every scan then
+ * re-ranks every row, so once such an index holds more than
+ * IVFPQ_UNTRAINED_NOTICE_ROWS entries and more than 10 per configured list
+ * (the lists option), its first scan in a backend says so (NoteUntrained).
  */
 #include "postgres.h"
 
@@ -41,11 +44,46 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "ivfpq_scan.h"
+
+/* Entries an untrained index holds before its scans say so (and 10 a list) */
+#define IVFPQ_UNTRAINED_NOTICE_ROWS 10000
+
+/* Untrained indexes this backend has told the user about (TopMemoryContext) */
+static List *untrainedNoted = NIL;
+
+/*
+ * Once per backend and index: a NOTICE when an untrained index holds n
+ * entries, more than IVFPQ_UNTRAINED_NOTICE_ROWS and 10 per configured list.
+ */
+static void
+NoteUntrained(Relation index, int64 n)
+{
+	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
+	int			lists = opts != NULL ? opts->lists : 0;
+	Oid			indexOid = RelationGetRelid(index);
+	MemoryContext old;
+
+	if (n <= IVFPQ_UNTRAINED_NOTICE_ROWS || n <= (int64) lists * 10 ||
+		list_member_oid(untrainedNoted, indexOid))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	untrainedNoted = lappend_oid(untrainedNoted, indexOid);
+	MemoryContextSwitchTo(old);
+	ereport(NOTICE,
+			(errmsg("ivfpq index \"%s\" is not trained and holds " INT64_FORMAT " rows",
+					RelationGetRelationName(index), n),
+			 errdetail("It was created on an empty table: every scan re-ranks every row exactly."),
+			 errhint("REINDEX INDEX %s trains its lists on the rows it holds.",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(index)),
+												RelationGetRelationName(index)))));
+}
 
 
 /* Frees the core's selection heaps with the scan context, on error as well. */
@@ -353,6 +391,8 @@ OpenStage(IndexScanDesc scan)
 		}
 	}
 	pfree(ids);
+	if (!cache->meta.trained && so->probeLo == 0)
+		NoteUntrained(index, so->stN);
 	return true;
 }
 

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgvq;
 
-SELECT plan(37);
+SELECT plan(45);
 
 -- ---- catalogue -------------------------------------------------------------------
 SELECT ok(EXISTS (SELECT FROM pg_am WHERE amname = 'ivfpq' AND amtype = 'i'), 'access method ivfpq exists');
@@ -35,6 +35,14 @@ SELECT ok(bool_and(amvalidate(c.oid)), 'every ivfpq opclass validates')
 	FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod WHERE a.amname = 'ivfpq';
 SELECT has_function('pgvq_ivfpq_lists', ARRAY['regclass'], 'pgvq_ivfpq_lists(regclass) exists');
 SELECT has_function('pgvq_ivfpq_list_stats', ARRAY['regclass'], 'pgvq_ivfpq_list_stats(regclass) exists');
+SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pgvq_ivfpq_list_stats'),
+	'{index,lists,tuples,pages,empty_lists,min_tuples,max_tuples,avg_tuples,imbalance,trained,configured_lists}'::text[],
+	'pgvq_ivfpq_list_stats keeps its columns and adds trained and configured_lists at the end');
+SELECT has_function('pgvq_ivfpq_trained', ARRAY['regclass'], 'pgvq_ivfpq_trained(regclass) exists');
+SELECT function_returns('pgvq_ivfpq_trained', ARRAY['regclass'], 'boolean', 'pgvq_ivfpq_trained returns boolean');
+SELECT function_returns('pgvq_ivfpq_lists_option', ARRAY['regclass'], 'integer', 'pgvq_ivfpq_lists_option returns integer');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.build_threads'), '0',
+	'ivfpq.build_threads defaults to 0 (max_parallel_maintenance_workers + 1, shared among running builds)');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '10', 'ivfpq.probes defaults to 10');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.rerank'), '0', 'ivfpq.rerank defaults to 0 (no cap: exact within the probed lists)');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.max_probes'), '-1', 'ivfpq.max_probes defaults to all lists');
@@ -71,6 +79,10 @@ SELECT throws_ok($$SELECT id FROM ivfpq_tap ORDER BY v <-> '[1,2,3]' LIMIT 1$$, 
 	'different vector dimensions 4 and 3', 'a query vector of the wrong dimensions');
 SELECT throws_ok($$SELECT * FROM pgvq_ivfpq_lists('ivfpq_tap')$$, '42809', NULL, 'lists() of a table');
 SELECT is((SELECT tuples FROM pgvq_ivfpq_list_stats('ivfpq_tap_idx')), 1::bigint, 'list stats count the row');
+SELECT is((SELECT (trained, configured_lists)::text FROM pgvq_ivfpq_list_stats('ivfpq_tap_idx')), '(t,1)',
+	'list stats show a trained index and its lists option');
+SELECT throws_ok($$SELECT pgvq_ivfpq_trained('ivfpq_tap')$$, '42809', NULL, 'trained() of a table');
+SELECT throws_ok($$SELECT pgvq_ivfpq_lists_option('ivfpq_tap')$$, '42809', NULL, 'lists_option() of a table');
 SELECT lives_ok($$SELECT id FROM ivfpq_tap ORDER BY v <-> '[1,2,3,4]' LIMIT 1$$, 'a right query works');
 
 SELECT * FROM finish();
