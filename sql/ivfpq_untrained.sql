@@ -38,6 +38,9 @@ SELECT id FROM iu ORDER BY v <-> '[3,3]' LIMIT 1;
 SET enable_seqscan = off;
 SET client_min_messages = warning;
 SELECT id FROM iu ORDER BY v <-> '[3,3]' LIMIT 1;
+-- and it was not spent: the first scan the user can see it in says so
+SET client_min_messages = notice;
+SELECT id FROM iu ORDER BY v <-> '[3,3]' LIMIT 1;
 
 -- trained by REINDEX: no NOTICE, and list_stats shows it
 SET client_min_messages = notice;
@@ -80,3 +83,5 @@ SET client_min_messages = notice;
 SELECT lists, trained FROM pgvq_ivfpq_list_stats('iu2_idx');
 
 DROP TABLE iu, iu2, iu3;
+-- a relation that does not exist (42P01)
+SELECT pgvq_ivfpq_trained(0::oid::regclass);

@@ -111,9 +111,17 @@ struct IvfpqParallelBuild
 static int
 IndexBuildsRunning(void)
 {
-	int			n = pgstat_fetch_stat_numbackends();
+	int			n;
 	int			builds = 0;
 	int			i;
+
+	/*
+	 * A fresh snapshot: the one cached for this transaction may be from an
+	 * earlier build or pg_stat_activity read in it (Citus builds several
+	 * shard indexes in one transaction).
+	 */
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
 
 	for (i = 1; i <= n; i++)
 	{
@@ -155,7 +163,7 @@ IvfpqBuildThreads(void)
 			(errmsg_plural("ivfpq build uses %d thread", "ivfpq build uses %d threads",
 						   threads, threads),
 			 errdetail_log("ivfpq.build_threads is 0: max_parallel_maintenance_workers + 1 = %d, "
-						   "%ld CPUs, %d index builds running.",
+						   "%ld CPUs, %d index build(s) running.",
 						   max_parallel_maintenance_workers + 1, cpus, builds)));
 	return threads;
 }

@@ -23,33 +23,38 @@
 #include "ivfpq.h"
 #include "vector_util.h"
 
+extern PGDLLEXPORT Datum vector_in(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum halfvec_in(PG_FUNCTION_ARGS);
+
+/*
+ * The type is recognised by its input function being this library's
+ * vector_in or halfvec_in, not by its name: the extension is relocatable
+ * and its types may be renamed, and another schema may hold a type of the
+ * same name.
+ */
 IvfpqColumnType
 IvfpqGetColumnType(Relation index)
 {
 	Oid			typid = index->rd_opcintype[0];
 	HeapTuple	tup;
-	IvfpqColumnType result;
-	bool		known = true;
+	Oid			typinput;
+	FmgrInfo	flinfo;
 
 	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for type %u", typid);
-	if (strcmp(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname), "vector") == 0)
-		result = IVFPQ_COLUMN_VECTOR;
-	else if (strcmp(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname), "halfvec") == 0)
-		result = IVFPQ_COLUMN_HALFVEC;
-	else
-	{
-		result = IVFPQ_COLUMN_VECTOR;
-		known = false;
-	}
+	typinput = ((Form_pg_type) GETSTRUCT(tup))->typinput;
 	ReleaseSysCache(tup);
-	if (!known)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("type %s is not supported by the ivfpq access method",
-						format_type_be(typid))));
-	return result;
+	fmgr_info(typinput, &flinfo);
+	if (flinfo.fn_addr == vector_in)
+		return IVFPQ_COLUMN_VECTOR;
+	if (flinfo.fn_addr == halfvec_in)
+		return IVFPQ_COLUMN_HALFVEC;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("type %s is not supported by the ivfpq access method",
+					format_type_be(typid))));
+	pg_unreachable();
 }
 
 /* The operators' dimension check: "different halfvec dimensions 4 and 3". */

@@ -374,9 +374,18 @@ pgvq_ivfpq_metric_cosine(PG_FUNCTION_ARGS)
 static Relation
 OpenIvfpqIndex(Oid indexoid)
 {
-	Relation	index = relation_open(indexoid, AccessShareLock);
+	Relation	index = try_relation_open(indexoid, AccessShareLock);
 	AclResult	aclresult;
 
+	if (index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", indexoid)));
+	if (index->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partitioned index", RelationGetRelationName(index)),
+				 errhint("Call the function on the index of each partition.")));
 	if (index->rd_rel->relkind != RELKIND_INDEX ||
 		index->rd_rel->relam != get_index_am_oid("ivfpq", false))
 		ereport(ERROR,

@@ -70,8 +70,9 @@ NoteUntrained(Relation index, int64 n)
 	Oid			indexOid = RelationGetRelid(index);
 	MemoryContext old;
 
+	/* remembered only once the user can see it (client_min_messages) */
 	if (n <= IVFPQ_UNTRAINED_NOTICE_ROWS || n <= (int64) lists * 10 ||
-		list_member_oid(untrainedNoted, indexOid))
+		list_member_oid(untrainedNoted, indexOid) || !message_level_is_interesting(NOTICE))
 		return;
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	untrainedNoted = lappend_oid(untrainedNoted, indexOid);
