@@ -167,3 +167,18 @@ CREATE INDEX ON items USING ivfpq ((embedding::halfvec) halfvec_l2_ops);
 DROP TABLE items;
 RESET ivfpq.probes;
 RESET max_parallel_workers_per_gather;
+-- the column's type is known by its input function, not its name: a renamed
+-- halfvec (or one in another schema) still indexes and scans
+CREATE TABLE hr (id int, v halfvec(3));
+INSERT INTO hr SELECT i, ARRAY[i % 7, i % 11, i % 13]::halfvec FROM generate_series(1, 300) i;
+CREATE INDEX hr_idx ON hr USING ivfpq (v halfvec_l2_ops) WITH (lists = 3);
+ALTER TYPE halfvec RENAME TO half_vector;
+\c
+SET enable_seqscan = off;
+SET ivfpq.probes = 3;
+INSERT INTO hr VALUES (301, '[1,2,3]');
+SELECT id FROM hr ORDER BY v <-> '[1,2,3]', id LIMIT 3;
+ALTER TYPE half_vector RENAME TO halfvec;
+DROP TABLE hr;
+RESET ivfpq.probes;
+RESET enable_seqscan;
