@@ -148,5 +148,18 @@ SELECT pgvq_index_check('rc_cos', true), pgvq_index_check('rc_ip', true);
 SELECT id FROM rc ORDER BY v <=> (SELECT v FROM rc WHERE id = 7) LIMIT 3;
 SELECT id FROM rc ORDER BY v <#> (SELECT v FROM rc WHERE id = 7) LIMIT 1;
 
-DROP TABLE rt, rg, rc;
+-- a halfvec column, and an expression index (pgvector's half-precision recipe)
+CREATE TABLE rh (id int, v vector(8), h halfvec(8)) WITH (autovacuum_enabled = off);
+CREATE INDEX rh_expr ON rh USING ivfpq ((v::halfvec(8)) halfvec_l2_ops) WITH (lists = 4, m = 4);
+CREATE INDEX rh_half ON rh USING ivfpq (h halfvec_l2_ops) WITH (lists = 4, m = 4);
+INSERT INTO rh SELECT id, v, v::halfvec(8) FROM pg_temp.rows_of(1, 1500);
+VACUUM rh;
+SELECT lists, tuples FROM pgvq_ivfpq_list_stats('rh_expr');
+SELECT lists, tuples FROM pgvq_ivfpq_list_stats('rh_half');
+SELECT pgvq_index_check('rh_expr', true), pgvq_index_check('rh_half', true);
+SELECT tuples FROM pgvq_ivfpq_retrain('rh_expr');
+SELECT id FROM rh ORDER BY v::halfvec(8) <-> (SELECT v FROM rh WHERE id = 7)::halfvec(8) LIMIT 3;
+SELECT id FROM rh ORDER BY h <-> (SELECT h FROM rh WHERE id = 7) LIMIT 3;
+
+DROP TABLE rt, rg, rc, rh;
 RESET ivfpq.retrain_min_rows;

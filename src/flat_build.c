@@ -5,7 +5,8 @@
  * memory, written to a new buffer when the page is full (MarkBufferDirty
  * only) and the whole index is WAL-logged with log_newpage_range at the end
  * when the relation needs WAL.  NULLs are not indexed.  The dimension count
- * comes from the column's typmod or else from the first vector.
+ * comes from the column's typmod or else from the first value; the element
+ * kind from the operator class's input type.
  */
 #include "postgres.h"
 
@@ -24,6 +25,7 @@ typedef struct FlatBuildState
 {
 	Relation	heap;
 	Relation	index;
+	int			kind;			/* FLAT_KIND_* */
 	int			dims;			/* 0 until known */
 	int			metric;
 	double		indtuples;
@@ -72,7 +74,7 @@ FlatStartPage(FlatBuildState *bs)
 	else
 		bs->first_blkno = blkno;
 
-	FlatInitDataPage(bs->cur.data, bs->dims);
+	FlatInitDataPage(bs->cur.data, bs->kind, bs->dims);
 	bs->curbuf = buf;
 	bs->curblkno = blkno;
 	bs->npages++;
@@ -84,7 +86,7 @@ FlatBuildCallback(Relation index, ItemPointer tid, Datum *values,
 {
 	FlatBuildState *bs = (FlatBuildState *) state;
 	MemoryContext oldCtx;
-	Vector	   *v;
+	FlatValue	v;
 
 	if (isnull[0])
 		return;
@@ -93,21 +95,15 @@ FlatBuildCallback(Relation index, ItemPointer tid, Datum *values,
 	CHECK_FOR_INTERRUPTS();
 
 	oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
-	v = FlatGetVector(values[0]);
-
-	if (bs->dims == 0)
-		bs->dims = FlatCheckDims(index, v->dim);
-	else if (v->dim != bs->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", bs->dims, v->dim),
-				 errdetail("A flat index needs every indexed vector to have the same number of dimensions.")));
+	FlatGetValue(bs->kind, values[0], &v);
+	FlatCheckValue(index, bs->kind, bs->dims, &v, true);
+	bs->dims = v.dims;
 
 	if (!BufferIsValid(bs->curbuf) ||
-		FlatPageGetOpaque(bs->cur.data)->count >= FlatPageCapacity(bs->dims))
+		!FlatPageHasRoom(bs->cur.data, bs->kind, bs->dims, &v))
 		FlatStartPage(bs);
 
-	FlatPageAppend(bs->cur.data, bs->dims, bs->metric, v->x, tid);
+	FlatPageAppend(bs->cur.data, bs->kind, bs->dims, bs->metric, &v, tid);
 	bs->indtuples++;
 
 	if (((int64) bs->indtuples & 255) == 0)
@@ -126,7 +122,7 @@ FlatWriteMeta(FlatBuildState *bs, Buffer metabuf)
 
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(metabuf);
-	FlatInitMetaPage(page, bs->dims, bs->metric);
+	FlatInitMetaPage(page, bs->kind, bs->dims, bs->metric);
 	meta = FlatPageGetMeta(page);
 	meta->first_blkno = bs->first_blkno;
 	meta->last_blkno = bs->first_blkno == InvalidBlockNumber ? InvalidBlockNumber : bs->curblkno;
@@ -134,7 +130,7 @@ FlatWriteMeta(FlatBuildState *bs, Buffer metabuf)
 	meta->ntuples = (int64) bs->indtuples;
 	/* the last page usually has room */
 	if (bs->first_blkno != InvalidBlockNumber &&
-		FlatPageGetOpaque(bs->cur.data)->count < FlatPageCapacity(bs->dims))
+		FlatPageGetOpaque(bs->cur.data)->count < FlatPageCapacity(bs->kind, bs->dims))
 	{
 		meta->free_blkno[0] = bs->curblkno;
 		meta->nfree = 1;
@@ -158,15 +154,16 @@ flatbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.heap = heap;
 	bs.index = index;
 	bs.metric = FlatGetMetric(index);
+	bs.kind = FlatIndexKind(index);
 	bs.curbuf = InvalidBuffer;
 	bs.first_blkno = InvalidBlockNumber;
 	bs.curblkno = InvalidBlockNumber;
 	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "flat build temporary context",
 									  ALLOCSET_DEFAULT_SIZES);
 
-	typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+	typmod = FlatTypmodDims(index);
 	if (typmod > 0)
-		bs.dims = FlatCheckDims(index, typmod);
+		bs.dims = FlatCheckDims(index, bs.kind, typmod);
 
 	/* block 0: the meta page, written once the build is done */
 	metabuf = FlatNewBuffer(index, MAIN_FORKNUM);
@@ -207,14 +204,15 @@ void
 flatbuildempty(Relation index)
 {
 	Buffer		metabuf;
-	int			typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-	int			dims = typmod > 0 ? FlatCheckDims(index, typmod) : 0;
+	int			kind = FlatIndexKind(index);
+	int			typmod = FlatTypmodDims(index);
+	int			dims = typmod > 0 ? FlatCheckDims(index, kind, typmod) : 0;
 	int			metric = FlatGetMetric(index);
 
 	metabuf = FlatNewBuffer(index, INIT_FORKNUM);
 	Assert(BufferGetBlockNumber(metabuf) == FLAT_METAPAGE_BLKNO);
 	START_CRIT_SECTION();
-	FlatInitMetaPage(BufferGetPage(metabuf), dims, metric);
+	FlatInitMetaPage(BufferGetPage(metabuf), kind, dims, metric);
 	MarkBufferDirty(metabuf);
 	log_newpage_buffer(metabuf, true);
 	END_CRIT_SECTION();

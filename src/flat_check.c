@@ -10,8 +10,11 @@
  *  2. every other block in physical order: new (all-zero) pages are allowed
  *     (a relation extension that a crash or a running insert left unlinked);
  *     every initialised page must be a data page whose count, pd_lower and
- *     pd_upper agree with the dimension count, whose link is in range, whose
- *     vectors are finite, whose codes bound them (pgvq_sq_check_entry: the
+ *     pd_upper agree with the dimension count (a sparse page: whose line
+ *     pointers and items are in bounds), whose link is in range, whose
+ *     values are valid for their kind (finite floats and halves, zero pad
+ *     bits of a bit string, ascending indices and finite non-zero values of
+ *     a sparse entry), whose codes bound them (pgvq_sq_check_entry: the
  *     first pass never prunes a row it must return) and whose heap TIDs are
  *     valid (collected here for heapallindexed; VACUUM only moves entries
  *     within a page);
@@ -33,6 +36,7 @@
 
 #include "check.h"
 #include "flat.h"
+#include "pgvq_core_half.h"
 
 /* The meta page's contents, checked; the caller holds a share lock. */
 static void
@@ -67,10 +71,14 @@ FlatCheckMetaPage(Relation index, Page page, BlockNumber nblocks, FlatMetaPageDa
 	if (ph->pd_lower < FLAT_DATA_OFFSET + sizeof(FlatMetaPageData) || ph->pd_lower > ph->pd_upper)
 		PgvqCheckCorrupted(index, FLAT_METAPAGE_BLKNO, "pd_lower %u does not cover the meta data.",
 						   ph->pd_lower);
-	if (meta->dims < 0 || meta->dims > FLAT_MAX_DIM)
+	if (meta->kind != (uint32) FlatIndexKind(index))
+		PgvqCheckCorrupted(index, FLAT_METAPAGE_BLKNO,
+						   "The element kind %u differs from the operator class's %d.",
+						   meta->kind, FlatIndexKind(index));
+	if (meta->dims < 0 || meta->dims > FlatMaxDims(meta->kind))
 		PgvqCheckCorrupted(index, FLAT_METAPAGE_BLKNO, "The dimension count %d is out of range.",
 						   meta->dims);
-	typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+	typmod = FlatTypmodDims(index);
 	if (typmod > 0 && meta->dims != 0 && meta->dims != typmod)
 		PgvqCheckCorrupted(index, FLAT_METAPAGE_BLKNO,
 						   "The dimension count %d differs from the column's %d.", meta->dims, typmod);
@@ -128,7 +136,7 @@ FlatCheckReadMeta(Relation index, FlatMetaPageData *meta)
 
 /* The header and special area of an initialised non-meta page. */
 static void
-FlatCheckDataPageHeader(Relation index, Page page, BlockNumber blkno, int dims,
+FlatCheckDataPageHeader(Relation index, Page page, BlockNumber blkno, int kind, int dims,
 						BlockNumber *nblocks)
 {
 	PageHeader	ph = (PageHeader) page;
@@ -146,19 +154,25 @@ FlatCheckDataPageHeader(Relation index, Page page, BlockNumber blkno, int dims,
 		PgvqCheckCorrupted(index, blkno, "The page is not a data page (flags 0x%X).", opaque->flags);
 	if (dims <= 0)
 		PgvqCheckCorrupted(index, blkno, "A data page exists but the index has no dimension count.");
-	cap = FlatPageCapacity(dims);
+	cap = FlatPageCapacity(kind, dims);
 	if (opaque->count > cap)
 		PgvqCheckCorrupted(index, blkno, "The page holds %u entries, more than its capacity %d.",
 						   opaque->count, cap);
-	if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float))
+	if (kind == FLAT_KIND_SPARSE)
+	{
+		const char *problem = FlatSparsePageProblem(page);
+
+		if (problem != NULL)
+			PgvqCheckCorrupted(index, blkno, "%s", problem);
+	}
+	else if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * FlatElemBytes(kind, dims))
 		PgvqCheckCorrupted(index, blkno,
 						   "pd_lower %u does not match %u entries of %d dimensions (expected %zu).",
 						   ph->pd_lower, opaque->count, dims,
-						   FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float));
-	if (ph->pd_upper != ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)))
+						   FLAT_DATA_OFFSET + (Size) opaque->count * FlatElemBytes(kind, dims));
+	else if (ph->pd_upper != FlatDenseUpper(kind, dims))
 		PgvqCheckCorrupted(index, blkno, "pd_upper %u does not match the capacity %d (expected %zu).",
-						   ph->pd_upper, cap,
-						   ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)));
+						   ph->pd_upper, cap, FlatDenseUpper(kind, dims));
 	next = opaque->nextblkno;
 	if (next != InvalidBlockNumber)
 	{
@@ -199,9 +213,86 @@ FlatCheckCodes(Relation index, BlockNumber blkno, uint32 i, int metric, int dims
 uint32
 FlatCheckFingerprint(Relation index, Datum value)
 {
-	Vector	   *v = DatumGetVector(value);
+	int			kind = FlatIndexKind(index);
+	FlatValue	v;
 
-	return hash_bytes((const unsigned char *) v->x, (int) (v->dim * sizeof(float)));
+	FlatGetValue(kind, value, &v);
+	return hash_bytes((const unsigned char *) v.data, (int) FlatValueSize(kind, &v));
+}
+
+/* Entry i's elements are valid for a dense kind; returns its fingerprint. */
+static uint32
+FlatCheckDenseEntry(PgvqCheckState *state, BlockNumber blkno, uint32 i, const FlatMetaPageData *meta,
+					Page page)
+{
+	Relation	index = state->index;
+	Size		eb = FlatElemBytes(meta->kind, meta->dims);
+	const char *xi = FlatPageGetElems(page) + (Size) i * eb;
+	int			d;
+
+	if (meta->kind == FLAT_KIND_FLOAT)
+	{
+		for (d = 0; d < meta->dims; d++)
+			if (!isfinite(((const float *) xi)[d]))
+				PgvqCheckCorrupted(index, blkno, "Entry %u holds a non-finite value at dimension %d.",
+								   i, d + 1);
+		if (FLAT_HAS_CODES(meta->dims))
+			FlatCheckCodes(index, blkno, i, meta->metric, meta->dims, (const float *) xi,
+						   FlatPageGetCodes(page, meta->dims) +
+						   (Size) i * FlatCodeStride(FLAT_KIND_FLOAT, meta->dims));
+	}
+	else if (meta->kind == FLAT_KIND_HALF)
+	{
+		for (d = 0; d < meta->dims; d++)
+		{
+			uint16		h;
+
+			memcpy(&h, xi + (Size) d * sizeof(uint16), sizeof(uint16));
+			if (PGVQ_HALF_IS_NAN(h) || PGVQ_HALF_IS_INF(h))
+				PgvqCheckCorrupted(index, blkno, "Entry %u holds a non-finite value at dimension %d.",
+								   i, d + 1);
+		}
+	}
+	else if (meta->dims % 8 != 0 &&
+			 (((const unsigned char *) xi)[eb - 1] & (0xFF >> (meta->dims % 8))) != 0)
+		PgvqCheckCorrupted(index, blkno, "Entry %u has pad bits set after its %d bits.",
+						   i, meta->dims);
+	return state->heapallindexed ? hash_bytes((const unsigned char *) xi, (int) eb) : 0;
+}
+
+/* The entries of a data page (share-locked, header checked): step 2. */
+static void
+FlatCheckEntries(PgvqCheckState *state, BlockNumber blkno, const FlatMetaPageData *meta, Page page)
+{
+	int			n = FlatPageGetOpaque(page)->count;
+	uint32		i;
+
+	for (i = 0; i < (uint32) n; i++)
+	{
+		ItemPointer tid;
+		uint32		fp;
+
+		if (meta->kind == FLAT_KIND_SPARSE)
+		{
+			FlatSparseEntry e = FlatSparseGetEntry(state->index, page, blkno,
+												   (OffsetNumber) (i + 1), meta->dims);
+			const char *problem = FlatSparseEntryProblem(e, meta->dims);
+
+			if (problem != NULL)
+				PgvqCheckCorrupted(state->index, blkno, "Entry %u: %s", i, problem);
+			tid = &e->tid;
+			fp = state->heapallindexed
+				? hash_bytes((const unsigned char *) e->indices,
+							 (int) ((sizeof(int32) + sizeof(float)) * (Size) e->nnz))
+				: 0;
+		}
+		else
+		{
+			fp = FlatCheckDenseEntry(state, blkno, i, meta, page);
+			tid = &FlatPageGetTids(page)[i];
+		}
+		PgvqCheckEntryTid(state, blkno, (int) i, tid, fp);
+	}
 }
 
 void
@@ -232,10 +323,6 @@ FlatIndexCheck(PgvqCheckState *state)
 	{
 		Buffer		buf;
 		Page		page;
-		FlatPageOpaque opaque;
-		float	   *x;
-		ItemPointer tids;
-		int			n;
 
 		CHECK_FOR_INTERRUPTS();
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, bas);
@@ -255,30 +342,9 @@ FlatIndexCheck(PgvqCheckState *state)
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
 		}
-		FlatCheckDataPageHeader(index, page, blkno, meta.dims, &nblocks);
+		FlatCheckDataPageHeader(index, page, blkno, meta.kind, meta.dims, &nblocks);
 		PgvqBlockSetAdd(&datapages, blkno);
-
-		opaque = FlatPageGetOpaque(page);
-		n = opaque->count;
-		x = FlatPageGetVectors(page);
-		tids = FlatPageGetTids(page);
-		for (i = 0; i < (uint32) n; i++)
-		{
-			const float *xi = x + (Size) i * meta.dims;
-			int			d;
-
-			for (d = 0; d < meta.dims; d++)
-				if (!isfinite(xi[d]))
-					PgvqCheckCorrupted(index, blkno, "Entry %u holds a non-finite value at dimension %d.",
-									   i, d + 1);
-			if (FLAT_HAS_CODES(meta.dims))
-				FlatCheckCodes(index, blkno, i, meta.metric, meta.dims, xi,
-							   FlatPageGetCodes(page, meta.dims) + (Size) i * FlatCodeStride(meta.dims));
-			PgvqCheckEntryTid(state, blkno, (int) i, &tids[i],
-							  state->heapallindexed
-							  ? hash_bytes((const unsigned char *) xi, (int) (meta.dims * sizeof(float)))
-							  : 0);
-		}
+		FlatCheckEntries(state, blkno, &meta, page);
 		UnlockReleaseBuffer(buf);
 		if (blkno == FLAT_METAPAGE_BLKNO + 1)
 			PgvqCheckPause();
@@ -314,7 +380,7 @@ FlatIndexCheck(PgvqCheckState *state)
 		page = BufferGetPage(buf);
 		if (PageIsNew(page))
 			PgvqCheckCorrupted(index, blkno, "The data page chain links to an uninitialized page.");
-		FlatCheckDataPageHeader(index, page, blkno, meta.dims, &nblocks);
+		FlatCheckDataPageHeader(index, page, blkno, meta.kind, meta.dims, &nblocks);
 		next = FlatPageGetOpaque(page)->nextblkno;
 		UnlockReleaseBuffer(buf);
 		chainlen++;
@@ -353,8 +419,12 @@ ItemPointer
 FlatCheckPageTids(Relation index, Page page, BlockNumber blkno, int dims, int *n,
 				  ptrdiff_t *stride)
 {
-	FlatVerifyDataPage(index, page, blkno, dims);
-	*n = FlatPageGetOpaque(page)->count;
+	int			kind = FlatIndexKind(index);
+
+	FlatVerifyDataPage(index, page, blkno, kind, dims);
 	*stride = sizeof(ItemPointerData);
+	if (kind == FLAT_KIND_SPARSE)
+		return FlatSparsePageTids(index, page, blkno, dims, n);
+	*n = FlatPageGetOpaque(page)->count;
 	return FlatPageGetTids(page);
 }

@@ -17,15 +17,6 @@
 
 #include "flat.h"
 
-static void
-FlatCheckInsertDims(int index_dims, int dims)
-{
-	if (index_dims != 0 && index_dims != dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", index_dims, dims)));
-}
-
 /* Removes the first n hints. */
 static void
 FlatDropHints(FlatMetaPage meta, int n)
@@ -39,14 +30,14 @@ FlatDropHints(FlatMetaPage meta, int n)
 
 /* Appends into a verified, exclusively locked page; true if it had room. */
 static bool
-FlatTryAppend(Relation index, Buffer buf, Buffer metabuf, int nstale, int dims,
-			  int metric, Vector *v, ItemPointer tid)
+FlatTryAppend(Relation index, Buffer buf, Buffer metabuf, int nstale, int kind, int dims,
+			  int metric, const FlatValue *v, ItemPointer tid)
 {
 	Page		page = BufferGetPage(buf);
 	GenericXLogState *state;
 
-	FlatVerifyDataPage(index, page, BufferGetBlockNumber(buf), dims);
-	if (FlatPageGetOpaque(page)->count >= FlatPageCapacity(dims))
+	FlatVerifyDataPage(index, page, BufferGetBlockNumber(buf), kind, dims);
+	if (!FlatPageHasRoom(page, kind, dims, v))
 		return false;
 
 	state = GenericXLogStart(index);
@@ -57,13 +48,13 @@ FlatTryAppend(Relation index, Buffer buf, Buffer metabuf, int nstale, int dims,
 		FlatDropHints(FlatPageGetMeta(metapage), nstale);
 	}
 	page = GenericXLogRegisterBuffer(state, buf, 0);
-	FlatPageAppend(page, dims, metric, v->x, tid);
+	FlatPageAppend(page, kind, dims, metric, v, tid);
 	GenericXLogFinish(state);
 	return true;
 }
 
 static void
-FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
+FlatInsertSlow(Relation index, int kind, const FlatValue *v, ItemPointer tid)
 {
 	Buffer		metabuf;
 	Buffer		buf;
@@ -83,8 +74,8 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	metapage = BufferGetPage(metabuf);
 	FlatVerifyMetaPage(index, metapage);
 	meta = FlatPageGetMeta(metapage);
-	FlatCheckInsertDims(meta->dims, v->dim);
-	dims = v->dim;
+	FlatCheckValue(index, kind, meta->dims, v, false);
+	dims = v->dims;
 
 	/* hinted pages, in order; the full ones are dropped from the hints */
 	nfree = meta->nfree;
@@ -92,7 +83,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	{
 		buf = FlatReadNamedPage(index, meta->free_blkno[i]);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (FlatTryAppend(index, buf, metabuf, i, dims, meta->metric, v, tid))
+		if (FlatTryAppend(index, buf, metabuf, i, kind, dims, meta->metric, v, tid))
 		{
 			UnlockReleaseBuffer(buf);
 			UnlockReleaseBuffer(metabuf);
@@ -106,7 +97,7 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	{
 		lastbuf = FlatReadNamedPage(index, meta->last_blkno);
 		LockBuffer(lastbuf, BUFFER_LOCK_EXCLUSIVE);
-		if (FlatTryAppend(index, lastbuf, metabuf, nfree, dims, meta->metric, v, tid))
+		if (FlatTryAppend(index, lastbuf, metabuf, nfree, kind, dims, meta->metric, v, tid))
 		{
 			UnlockReleaseBuffer(lastbuf);
 			UnlockReleaseBuffer(metabuf);
@@ -130,14 +121,14 @@ FlatInsertSlow(Relation index, Vector *v, ItemPointer tid)
 	else
 		meta->first_blkno = newblkno;
 	newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
-	FlatInitDataPage(newpage, dims);
-	FlatPageAppend(newpage, dims, meta->metric, v->x, tid);
+	FlatInitDataPage(newpage, kind, dims);
+	FlatPageAppend(newpage, kind, dims, meta->metric, v, tid);
 
 	meta->dims = dims;
 	meta->last_blkno = newblkno;
 	meta->npages++;
 	meta->nfree = 0;
-	if (FlatPageCapacity(dims) > 1)
+	if (FlatPageCapacity(kind, dims) > 1)
 		meta->free_blkno[meta->nfree++] = newblkno;
 	GenericXLogFinish(state);
 
@@ -154,7 +145,8 @@ flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 {
 	MemoryContext insertCtx;
 	MemoryContext oldCtx;
-	Vector	   *v;
+	FlatValue	v;
+	int			kind;
 	FlatMetaPageData meta;
 	bool		done = false;
 
@@ -166,11 +158,12 @@ flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 									  ALLOCSET_DEFAULT_SIZES);
 	oldCtx = MemoryContextSwitchTo(insertCtx);
 
-	v = FlatGetVector(values[0]);
-	FlatCheckDims(index, v->dim);
+	kind = FlatIndexKind(index);
+	FlatGetValue(kind, values[0], &v);
+	FlatCheckDims(index, kind, v.dims);
 
 	FlatReadMeta(index, &meta);
-	FlatCheckInsertDims(meta.dims, v->dim);
+	FlatCheckValue(index, kind, meta.dims, &v, false);
 
 	if (meta.dims != 0)
 	{
@@ -181,12 +174,13 @@ flatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			Buffer		buf = FlatReadNamedPage(index, blkno);
 
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			done = FlatTryAppend(index, buf, InvalidBuffer, 0, meta.dims, meta.metric, v, heap_tid);
+			done = FlatTryAppend(index, buf, InvalidBuffer, 0, kind, meta.dims, meta.metric, &v,
+								 heap_tid);
 			UnlockReleaseBuffer(buf);
 		}
 	}
 	if (!done)
-		FlatInsertSlow(index, v, heap_tid);
+		FlatInsertSlow(index, kind, &v, heap_tid);
 
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(insertCtx);

@@ -14,7 +14,7 @@
 #include "flat.h"
 
 void
-FlatInitMetaPage(Page page, int dims, int metric)
+FlatInitMetaPage(Page page, int kind, int dims, int metric)
 {
 	FlatPageOpaque opaque;
 	FlatMetaPage meta;
@@ -31,27 +31,28 @@ FlatInitMetaPage(Page page, int dims, int metric)
 	meta->version = FLAT_VERSION;
 	meta->dims = dims;
 	meta->metric = metric;
+	meta->kind = (uint32) kind;
 	meta->first_blkno = InvalidBlockNumber;
 	meta->last_blkno = InvalidBlockNumber;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(FlatMetaPageData)) - (char *) page;
 }
 
 void
-FlatInitDataPage(Page page, int dims)
+FlatInitDataPage(Page page, int kind, int dims)
 {
 	FlatPageOpaque opaque;
-	int			cap = FlatPageCapacity(dims);
 
-	Assert(dims > 0 && cap > 0);
+	Assert(dims > 0);
 	PageInit(page, BLCKSZ, FLAT_SPECIAL_SIZE);
 	opaque = FlatPageGetOpaque(page);
 	opaque->nextblkno = InvalidBlockNumber;
 	opaque->flags = FLAT_DATA;
 	opaque->count = 0;
 	opaque->page_id = FLAT_PAGE_ID;
+	if (kind == FLAT_KIND_SPARSE)
+		return;					/* an empty slotted page */
 	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET;
-	((PageHeader) page)->pd_upper = ((PageHeader) page)->pd_special -
-		cap * (sizeof(ItemPointerData) + FlatCodeStride(dims));
+	((PageHeader) page)->pd_upper = FlatDenseUpper(kind, dims);
 }
 
 void
@@ -100,7 +101,10 @@ FlatVerifyMetaPage(Relation index, Page page)
 						   FLAT_VERSION),
 				 errhint("Rebuild it with REINDEX INDEX %s.",
 						 quote_identifier(RelationGetRelationName(index)))));
-	if (meta->dims < 0 || meta->dims > FLAT_MAX_DIM || meta->nfree > FLAT_MAX_FREE_HINTS ||
+	if (meta->kind != (uint32) FlatIndexKind(index))
+		FlatCorrupted(index, FLAT_METAPAGE_BLKNO,
+					  "The meta page's element kind does not match the operator class.");
+	if (meta->dims < 0 || meta->dims > FlatMaxDims(meta->kind) || meta->nfree > FLAT_MAX_FREE_HINTS ||
 		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + sizeof(FlatMetaPageData))
 		FlatCorrupted(index, FLAT_METAPAGE_BLKNO, "The meta page has impossible values.");
 	if ((meta->first_blkno == InvalidBlockNumber) != (meta->last_blkno == InvalidBlockNumber) ||
@@ -114,26 +118,36 @@ FlatVerifyMetaPage(Relation index, Page page)
 }
 
 void
-FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int dims)
+FlatVerifyDataPage(Relation index, Page page, BlockNumber blkno, int kind, int dims)
 {
 	PageHeader	ph = (PageHeader) page;
 	FlatPageOpaque opaque;
 	int			cap;
 
 	FlatVerifyCommon(index, page, blkno, FLAT_DATA);
-	if (dims <= 0 || dims > FLAT_MAX_DIM)
+	if (dims <= 0 || dims > FlatMaxDims(kind))
 		FlatCorrupted(index, blkno, "The index has no valid dimension count.");
-	cap = FlatPageCapacity(dims);
+	cap = FlatPageCapacity(kind, dims);
 	opaque = FlatPageGetOpaque(page);
 	if (opaque->count > cap)
 		FlatCorrupted(index, blkno, "The entry count exceeds the page capacity.");
-	if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * dims * sizeof(float))
-		FlatCorrupted(index, blkno, "pd_lower does not match the entry count.");
-	if (ph->pd_upper != ph->pd_special - cap * (sizeof(ItemPointerData) + FlatCodeStride(dims)))
-		FlatCorrupted(index, blkno, "pd_upper does not match the page capacity.");
+	if (kind == FLAT_KIND_SPARSE)
+	{
+		const char *problem = FlatSparsePageProblem(page);
+
+		if (problem != NULL)
+			FlatCorrupted(index, blkno, problem);
+	}
+	else
+	{
+		if (ph->pd_lower != FLAT_DATA_OFFSET + (Size) opaque->count * FlatElemBytes(kind, dims))
+			FlatCorrupted(index, blkno, "pd_lower does not match the entry count.");
+		if (ph->pd_upper != FlatDenseUpper(kind, dims))
+			FlatCorrupted(index, blkno, "pd_upper does not match the page capacity.");
+	}
 	if (opaque->nextblkno == blkno || opaque->nextblkno == FLAT_METAPAGE_BLKNO)
 		FlatCorrupted(index, blkno, "The page links to itself or to the meta page.");
-	/* the code headers are checked where they are read (flat_scan.c) */
+	/* code headers and sparse items are checked where they are read */
 }
 
 /*
@@ -153,30 +167,46 @@ FlatReadMeta(Relation index, FlatMetaPageData *meta)
 	UnlockReleaseBuffer(buf);
 }
 
+/* Whether a (verified) data page has room for v. */
+bool
+FlatPageHasRoom(Page page, int kind, int dims, const FlatValue *v)
+{
+	if (kind == FLAT_KIND_SPARSE)
+		return FlatSparseHasRoom(page, v);
+	return FlatPageGetOpaque(page)->count < FlatPageCapacity(kind, dims);
+}
+
 /*
  * Appends one entry to a (verified) data page that has room, with its codes
- * for the index's metric; keeps pd_lower exact.
+ * for the index's metric (float entries); keeps pd_lower exact.
  */
 void
-FlatPageAppend(Page page, int dims, int metric, const float *x, ItemPointer tid)
+FlatPageAppend(Page page, int kind, int dims, int metric, const FlatValue *v, ItemPointer tid)
 {
 	FlatPageOpaque opaque = FlatPageGetOpaque(page);
 	int			n = opaque->count;
+	Size		eb = FlatElemBytes(kind, dims);
 
-	Assert(n < FlatPageCapacity(dims));
-	memcpy(FlatPageGetVectors(page) + (Size) n * dims, x, sizeof(float) * dims);
+	if (kind == FLAT_KIND_SPARSE)
+	{
+		FlatSparseAppend(page, v, tid);
+		return;
+	}
+	Assert(n < FlatPageCapacity(kind, dims));
+	memcpy(FlatPageGetElems(page) + (Size) n * eb, v->data, eb);
 	FlatPageGetTids(page)[n] = *tid;
-	if (FLAT_HAS_CODES(dims))
-		pgvq_sq_encode(metric, (size_t) dims, x,
-					   FlatPageGetCodes(page, dims) + (Size) n * FlatCodeStride(dims));
-	FlatPageSetCount(page, dims, n + 1);
+	if (FlatCodeStride(kind, dims) > 0)
+		pgvq_sq_encode(metric, (size_t) dims, (const float *) v->data,
+					   FlatPageGetCodes(page, dims) + (Size) n * FlatCodeStride(kind, dims));
+	FlatPageSetCount(page, kind, dims, n + 1);
 }
 
+/* The entry count of a dense page, pd_lower kept exact. */
 void
-FlatPageSetCount(Page page, int dims, int count)
+FlatPageSetCount(Page page, int kind, int dims, int count)
 {
 	FlatPageGetOpaque(page)->count = (uint16) count;
-	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET + (Size) count * dims * sizeof(float);
+	((PageHeader) page)->pd_lower = FLAT_DATA_OFFSET + (Size) count * FlatElemBytes(kind, dims);
 }
 
 int
@@ -192,6 +222,10 @@ FlatMetricFromStrategy(StrategyNumber strategy)
 			return PGVQ_METRIC_COSINE;
 		case FLAT_L1_STRATEGY:
 			return PGVQ_METRIC_L1;
+		case FLAT_HAMMING_STRATEGY:
+			return FLAT_METRIC_HAMMING;
+		case FLAT_JACCARD_STRATEGY:
+			return FLAT_METRIC_JACCARD;
 	}
 	elog(ERROR, "unexpected flat strategy number %d", strategy);
 	return -1;					/* keep compiler quiet */
@@ -219,29 +253,17 @@ FlatGetMetric(Relation index)
 }
 
 /*
- * Checks that a dimension count fits the page layout; returns it.
+ * The dimension count the index column's type modifier fixes, or 0 (no
+ * typmod, or bit varying, whose typmod is only a maximum length).
  */
 int
-FlatCheckDims(Relation index, int dims)
+FlatTypmodDims(Relation index)
 {
-	if (dims > FLAT_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("vector with %d dimensions is too large for a flat index", dims),
-				 errdetail("A flat index stores vectors of at most %d dimensions (one page per vector).",
-						   FLAT_MAX_DIM)));
-	if (dims < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector must have at least 1 dimension")));
-	return dims;
-}
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), 0);
 
-/* A detoasted vector datum. */
-Vector *
-FlatGetVector(Datum value)
-{
-	return DatumGetVector(value);
+	if (att->atttypmod <= 0 || att->atttypid == VARBITOID)
+		return 0;
+	return att->atttypmod;
 }
 
 /*

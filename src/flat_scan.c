@@ -10,7 +10,8 @@
  * exact throughout.  Rows whose distance is NaN (cosine with a zero vector)
  * come last, as in a sort.
  *
- * Each page (share-locked) is scanned in one of two ways:
+ * Each page (share-locked) of a float (vector) index is scanned in one of two
+ * ways:
  *  - while the top-k is not full, the core computes the exact distances of
  *    the page's contiguous vectors in one call (pgvq_distances_1xn_f64);
  *  - once it is full, the first pass: the core computes from each entry's
@@ -22,7 +23,8 @@
  *    distance, while most float vectors are never read.
  * The distances pushed are always the exact float8 values the SQL operators
  * return (pgvq_distance_f64), so ORDER BY values and ties (by TID) do not
- * depend on the first pass.
+ * depend on the first pass.  Half, bit and sparse pages have no codes: the
+ * distances of all their entries are computed (flat_kinds.c).
  *
  * Results are kept across page unlocks, so an MVCC snapshot is required.
  */
@@ -87,8 +89,9 @@ flatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 {
 	FlatScanOpaque so = (FlatScanOpaque) scan->opaque;
 	FlatMetaPageData meta;
-	Vector	   *q;
+	FlatValue	qv;
 	MemoryContext oldCtx;
+	MemoryContext tmpCtx;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -120,21 +123,22 @@ flatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 
 	FlatReadMeta(scan->indexRelation, &meta);
 	so->metric = FlatMetricFromStrategy(scan->orderByData[0].sk_strategy);
+	so->kind = FlatIndexKind(scan->indexRelation);
 
-	oldCtx = MemoryContextSwitchTo(so->ctx);
-	q = FlatGetVector(scan->orderByData[0].sk_argument);
-	if (meta.dims != 0 && q->dim != meta.dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", meta.dims, q->dim)));
-	if (so->query != NULL)
-		pfree(so->query);
-	so->dims = q->dim;
-	so->query = palloc(sizeof(float) * q->dim);
-	memcpy(so->query, q->x, sizeof(float) * q->dim);
-	if ((Pointer) q != DatumGetPointer(scan->orderByData[0].sk_argument))
-		pfree(q);
+	/* detoasted in a short-lived context, the copy kept in the scan's */
+	tmpCtx = AllocSetContextCreate(so->ctx, "flat rescan query", ALLOCSET_SMALL_SIZES);
+	oldCtx = MemoryContextSwitchTo(tmpCtx);
+	FlatGetValue(so->kind, scan->orderByData[0].sk_argument, &qv);
+	if (meta.dims != 0 && qv.dims != meta.dims)
+		FlatDimsMismatch(so->kind, meta.dims, qv.dims);
+	MemoryContextSwitchTo(so->ctx);
+	if (so->qv.data != NULL)
+		pfree((void *) so->qv.data);
+	FlatCopyValue(so->kind, &qv, &so->qv);
+	so->dims = qv.dims;
+	so->query = (float *) so->qv.data;	/* used for the float kind only */
 	MemoryContextSwitchTo(oldCtx);
+	MemoryContextDelete(tmpCtx);
 
 	so->started = true;
 }
@@ -143,7 +147,7 @@ flatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 static void
 FlatPrepareBuffers(FlatScanOpaque so)
 {
-	int			cap = FlatPageCapacity(so->dims);
+	int			cap = FlatPageCapacity(so->kind, so->dims);
 	pgvq_status st;
 
 	if (so->page_alloc < cap)
@@ -188,7 +192,8 @@ FlatPrefetchCodes(Page page, int dims)
 {
 	const char *end = (const char *) page + BLCKSZ;
 	/* where a valid page has them: reads nothing from the page */
-	const char *p = end - FLAT_SPECIAL_SIZE - (Size) FlatPageCapacity(dims) * FlatCodeStride(dims);
+	const char *p = end - FLAT_SPECIAL_SIZE -
+		(Size) FlatPageCapacity(FLAT_KIND_FLOAT, dims) * FlatCodeStride(FLAT_KIND_FLOAT, dims);
 
 	for (; p < end; p += 64)
 		__builtin_prefetch(p);
@@ -210,6 +215,14 @@ FlatScanPage(FlatScanOpaque so, Relation index, BlockNumber blkno, Page page)
 	if (n == 0)
 		return;
 	so->n_entries += n;
+	if (so->kind != FLAT_KIND_FLOAT)
+	{
+		FlatPageDistances(so, index, blkno, page);
+		pgvq_topk_push_many_after_f64(so->topk, (size_t) n, so->page_dist, so->page_id,
+									  so->last_dist, so->last_id);
+		so->n_exact += n;
+		return;
+	}
 	if (!so->use_codes || pgvq_topk_size(so->topk) < so->batch)
 	{
 		/* float8 as the operators compute them: cosine is not rounded */
@@ -225,7 +238,7 @@ FlatScanPage(FlatScanOpaque so, Relation index, BlockNumber blkno, Page page)
 
 	/* the first pass: exact distances only where the bound can still win */
 	if (pgvq_sq_lower_bounds(&so->sqq, (size_t) n, FlatPageGetCodes(page, so->dims),
-							 FlatCodeStride(so->dims), so->page_lb) > 0)
+							 FlatCodeStride(FLAT_KIND_FLOAT, so->dims), so->page_lb) > 0)
 		FlatCorrupted(index, blkno, "An entry's code header holds impossible values.");
 	for (i = 0; i < n; i++)
 	{
@@ -264,12 +277,11 @@ FlatScanPass(IndexScanDesc scan)
 	FlatPrepareBuffers(so);
 
 	if (meta.dims != 0 && meta.dims != so->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", meta.dims, so->dims)));
+		FlatDimsMismatch(so->kind, meta.dims, so->dims);
 
 	/* codes exist for the index's own metric (the opclass has one operator) */
-	so->use_codes = meta.dims > 0 && FLAT_HAS_CODES(meta.dims) && meta.metric == so->metric;
+	so->use_codes = meta.dims > 0 && FlatCodeStride(so->kind, meta.dims) > 0 &&
+		meta.metric == so->metric;
 	if (so->use_codes)
 		pgvq_sq_prepare(so->metric, (size_t) so->dims, so->query, &so->sqq);
 	so->n_entries = 0;
@@ -298,7 +310,7 @@ FlatScanPass(IndexScanDesc scan)
 		ahead = InvalidBuffer;
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		FlatVerifyDataPage(index, page, blkno, so->dims);
+		FlatVerifyDataPage(index, page, blkno, so->kind, so->dims);
 		next = FlatPageGetOpaque(page)->nextblkno;
 
 		/*
@@ -328,15 +340,6 @@ FlatScanPass(IndexScanDesc scan)
 	/* the next pass, if any, keeps twice as many */
 	if (so->batch < FLAT_MAX_BATCH_SIZE)
 		so->batch = Min(so->batch * 2, (size_t) FLAT_MAX_BATCH_SIZE);
-}
-
-/* The value of the ordering operator for a core distance. */
-static double
-FlatOrderValue(int metric, double d)
-{
-	if (metric == PGVQ_METRIC_L2)
-		return sqrt(d);
-	return d;
 }
 
 bool

@@ -3,8 +3,8 @@
  *
  * ambulkdelete walks the data page chain; on each page (exclusively locked,
  * one at a time) the dead entries are removed by compacting the remaining
- * vectors, TIDs and codes towards the start (order kept, pd_lower fixed), one generic
- * WAL record per page.  Pages that now have room become free-space hints in
+ * vectors, TIDs and codes towards the start (order kept, pd_lower fixed), or
+ * on a sparse page with PageIndexMultiDelete, one generic WAL record per page.  Pages that now have room become free-space hints in
  * the meta page (updated last, after every data page lock was released), so
  * later inserts reuse the space.
  */
@@ -17,6 +17,59 @@
 #include "utils/rel.h"
 
 #include "flat.h"
+
+/*
+ * Removes the entries marked dead[i] from data page buf (exclusively locked,
+ * verified, n entries) in one generic WAL record; returns the entries left.
+ * A dense page is compacted towards its start, order kept, pd_lower fixed and
+ * the freed TID and code slots zeroed (they are in the logged range).
+ */
+static int
+FlatVacuumPage(Relation index, Buffer buf, BlockNumber blkno, int kind, int dims,
+			   const bool *dead, int n)
+{
+	GenericXLogState *state = GenericXLogStart(index);
+	Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+	ItemPointer tids;
+	char	   *x;
+	char	   *codes;
+	Size		eb = FlatElemBytes(kind, dims);
+	Size		stride = FlatCodeStride(kind, dims);
+	int			i;
+	int			j;
+
+	if (kind == FLAT_KIND_SPARSE)
+	{
+		j = FlatSparseVacuumPage(index, page, blkno, dims, dead);
+		GenericXLogFinish(state);
+		return j;
+	}
+	tids = FlatPageGetTids(page);
+	x = FlatPageGetElems(page);
+	codes = stride > 0 ? FlatPageGetCodes(page, dims) : NULL;
+	for (i = 0, j = 0; i < n; i++)
+	{
+		if (dead[i])
+			continue;
+		if (j != i)
+		{
+			memmove(x + (Size) j * eb, x + (Size) i * eb, eb);
+			tids[j] = tids[i];
+			if (stride > 0)
+				memmove(codes + j * stride, codes + i * stride, stride);
+		}
+		j++;
+	}
+	if (j < n)
+	{
+		memset(&tids[j], 0, sizeof(ItemPointerData) * (n - j));
+		if (stride > 0)
+			memset(codes + j * stride, 0, stride * (n - j));
+	}
+	FlatPageSetCount(page, kind, dims, j);
+	GenericXLogFinish(state);
+	return j;
+}
 
 /*
  * Walks the chain.  With a callback, removes the entries it reports dead.
@@ -32,13 +85,14 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	BufferAccessStrategy bas = info->strategy;
 	BlockNumber blkno;
 	BlockNumber maxpages = RelationGetNumberOfBlocks(index);
+	int			kind = FlatIndexKind(index);
 	int			dims;
 	int			cap;
 	bool	   *dead;
 
 	FlatReadMeta(index, &meta);
 	dims = meta.dims;
-	cap = dims > 0 ? FlatPageCapacity(dims) : 0;
+	cap = dims > 0 ? FlatPageCapacity(kind, dims) : 0;
 	dead = palloc(sizeof(bool) * Max(cap, 1));
 	*nfree = 0;
 	*ntuples = 0;
@@ -51,7 +105,6 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		Page		page;
 		int			n;
 		int			i;
-		int			j;
 		ItemPointer tids;
 		bool		dead_any = false;
 		BlockNumber next;
@@ -70,59 +123,37 @@ FlatVacuumChain(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, bas);
 		LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		FlatVerifyDataPage(index, page, blkno, dims);
+		FlatVerifyDataPage(index, page, blkno, kind, dims);
 		n = FlatPageGetOpaque(page)->count;
 		next = FlatPageGetOpaque(page)->nextblkno;
 
 		if (callback)
 		{
-			tids = FlatPageGetTids(page);
+			tids = kind == FLAT_KIND_SPARSE
+				? FlatSparsePageTids(index, page, blkno, dims, &n)
+				: FlatPageGetTids(page);
 			for (i = 0; i < n; i++)
 			{
 				dead[i] = callback(&tids[i], callback_state);
 				dead_any |= dead[i];
 			}
+			if (kind == FLAT_KIND_SPARSE)
+				pfree(tids);
 		}
 
 		if (dead_any)
 		{
-			GenericXLogState *state = GenericXLogStart(index);
-			float	   *x;
-			char	   *codes;
-			Size		stride = FlatCodeStride(dims);
+			int			left = FlatVacuumPage(index, buf, blkno, kind, dims, dead, n);
 
-			page = GenericXLogRegisterBuffer(state, buf, 0);
-			tids = FlatPageGetTids(page);
-			x = FlatPageGetVectors(page);
-			codes = FlatPageGetCodes(page, dims);
-			for (i = 0, j = 0; i < n; i++)
-			{
-				if (dead[i])
-				{
-					stats->tuples_removed += 1;
-					continue;
-				}
-				if (j != i)
-				{
-					memmove(x + (Size) j * dims, x + (Size) i * dims, sizeof(float) * dims);
-					tids[j] = tids[i];
-					memmove(codes + j * stride, codes + i * stride, stride);
-				}
-				j++;
-			}
-			/* clear the freed TID and code slots: they are in the logged range */
-			if (j < n)
-			{
-				memset(&tids[j], 0, sizeof(ItemPointerData) * (n - j));
-				memset(codes + j * stride, 0, stride * (n - j));
-			}
-			FlatPageSetCount(page, dims, j);
-			GenericXLogFinish(state);
-			n = j;
+			stats->tuples_removed += n - left;
+			n = left;
 		}
 
 		*ntuples += n;
-		if (n < cap && *nfree < FLAT_MAX_FREE_HINTS)
+		/* a sparse page has room if a one-element entry fits */
+		if (n < cap && *nfree < FLAT_MAX_FREE_HINTS &&
+			(kind != FLAT_KIND_SPARSE ||
+			 PageGetFreeSpace(BufferGetPage(buf)) >= MAXALIGN(FLAT_SPARSE_ENTRY_SIZE(1))))
 			free[(*nfree)++] = blkno;
 
 		blkno = next;

@@ -3,7 +3,8 @@
  *
  * A flat opclass has exactly one member: an ordering operator (FOR ORDER BY a
  * btree float8 opfamily) of signature (opcintype, opcintype) -> float8, whose
- * strategy number names the metric: 1 <->, 2 <#>, 3 <=>, 4 <+>.  No search
+ * strategy number names the metric: 1 <->, 2 <#>, 3 <=>, 4 <+>, and for bit
+ * 5 <~> (hamming) and 6 <%> (jaccard).  No search
  * operators and no support functions.
  */
 #include "postgres.h"
@@ -24,7 +25,7 @@
 #include "flat.h"
 
 static const char *const flat_strategy_names[FLAT_NSTRATEGIES + 1] = {
-	NULL, "<->", "<#>", "<=>", "<+>"
+	NULL, "<->", "<#>", "<=>", "<+>", "<~>", "<%>"
 };
 
 bool

@@ -195,6 +195,13 @@ StaticAssertDecl(sizeof(ItemPointerData) + sizeof(uint16) <= IVFPQ_SLOT_SIZE,
 #define IvfpqListTid(page, i)	((ItemPointer) IvfpqListSlot(page, i))
 #define IvfpqListErr(page, i)	((uint16 *) (IvfpqListSlot(page, i) + sizeof(ItemPointerData)))
 
+/* The indexed column's type (ivfpq_column.c: the only type-aware code) */
+typedef enum IvfpqColumnType
+{
+	IVFPQ_COLUMN_VECTOR,
+	IVFPQ_COLUMN_HALFVEC
+} IvfpqColumnType;
+
 /* ---- options ---------------------------------------------------------------- */
 
 typedef struct IvfpqOptions
@@ -227,6 +234,7 @@ typedef struct IvfpqCache
 	dlist_node	lru;			/* in the backend's list, most recent first */
 
 	IvfpqMetaPageData meta;
+	IvfpqColumnType colType;	/* the indexed column's type */
 	int			dsub;
 	int			ksub;
 	float	   *centroids;		/* (lists, d) */
@@ -297,8 +305,16 @@ extern void IvfpqReadDirEntry(Relation index, const IvfpqMetaPageData *meta, int
 							  IvfpqDirEntryData *entry);
 extern void IvfpqSetInsertPage(Relation index, const IvfpqMetaPageData *meta, int list,
 							   BlockNumber expectOld, BlockNumber newPage, bool force);
-extern bool IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out);
-extern void IvfpqCheckDims(int expected, int actual);
+
+/* ivfpq_column.c */
+extern IvfpqColumnType IvfpqGetColumnType(Relation index);
+extern void IvfpqDatumFloats(IvfpqColumnType type, Datum value, int dims, float *out);
+extern int	IvfpqDatumDims(Datum value);
+extern bool IvfpqPrepareDatum(IvfpqColumnType type, int metric, Datum value, int dims,
+							  float *out);
+extern void IvfpqReadQuery(IvfpqColumnType type, Datum value, int d, float *qf, uint16 *qh);
+extern double IvfpqExactKey(IvfpqColumnType type, int metric, const float *qf,
+							const uint16 *qh, Datum value, int d);
 
 /* ivfpq_insert.c */
 extern void IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int list,

@@ -21,7 +21,8 @@
  *
  * A build on no rows writes an untrained index: one list with a zero centroid
  * and zero codebooks.  Rows inserted later all go to that list and scans
- * re-rank every row exactly (see ivfpq_scan.c), until REINDEX trains it.
+ * re-rank every row exactly (see ivfpq_scan.c), until REINDEX trains it; a
+ * scan says so once such an index holds many rows.
  */
 #include "postgres.h"
 
@@ -188,7 +189,7 @@ IvfpqTrain(IvfpqBuildState *bs, float *x, int64 n)
 										   mul_size(mul_size(ksub, dims), sizeof(float)));
 
 	pgvq_kmeans_params_default(&params);
-	params.nthreads = ivfpq_build_threads;
+	params.nthreads = bs->nthreads;
 	params.niter = IVFPQ_KMEANS_NITER;
 	params.should_stop = PgvqShouldStop;
 	params.stop_arg = NULL;
@@ -224,7 +225,7 @@ IvfpqTrain(IvfpqBuildState *bs, float *x, int64 n)
 		int64		i;
 
 		rc = pgvq_assign_l2(n, dims, x, bs->lists, bs->centroids, labels, NULL,
-							ivfpq_build_threads, PgvqShouldStop, NULL, &st);
+							bs->nthreads, PgvqShouldStop, NULL, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq list assignment");
 		for (i = 0; i < n; i++)
 		{
@@ -248,7 +249,6 @@ EncodeRows(IvfpqBuildState *bs, IndexInfo *indexInfo)
 {
 	Size		need = mul_size(Max(bs->rowsTotal, 1024), IvfpqEntryBytes(bs->m));
 
-	bs->nthreads = ivfpq_build_threads;
 	bs->reportProgress = true;
 	IvfpqAllocBatch(bs);
 	if (need > bs->memLimit)
@@ -329,12 +329,6 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	int			nworkers;
 	IvfpqParallelBuild *pb = NULL;
 
-	if (indexInfo->ii_IndexAttrNumbers[0] == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ivfpq does not support expression indexes"),
-				 errhint("Index a column; the scan re-ranks with the column's vectors.")));
-
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
 
@@ -345,6 +339,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.heap = heap;
 	bs.index = index;
 	bs.metric = IvfpqGetMetric(index);
+	bs.colType = IvfpqGetColumnType(index);
 	bs.dims = IvfpqDimensions(index);
 	GetOptions(index, bs.dims, &listsOpt, &bs.m, &bs.nbits);
 	bs.memLimit = (Size) maintenance_work_mem * 1024;
@@ -358,15 +353,21 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.rowsSeen == 0)
 	{
 		IvfpqWriteUntrained(index, MAIN_FORKNUM, bs.dims, bs.m, bs.nbits, bs.metric);
-		ereport(NOTICE,
-				(errmsg("ivfpq index created with no data"),
-				 errdetail("Scans re-rank every row exactly until the index is trained."),
-				 errhint("REINDEX after loading data to train the index.")));
+
+		/*
+		 * Only DEBUG1: an index made before its rows is the usual case
+		 * (migrations, Citus' shells and shards); scans say so once the
+		 * untrained index holds many rows (ivfpq_scan.c).
+		 */
+		ereport(DEBUG1,
+				(errmsg("ivfpq index \"%s\" created with no data", RelationGetRelationName(index)),
+				 errdetail("Scans re-rank every row exactly until the index is trained.")));
 		MemoryContextDelete(bs.tmpCtx);
 		return result;
 	}
 	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
 	bs.rowsTotal = bs.rowsSeen;
+	bs.nthreads = IvfpqBuildThreads();
 	IvfpqCheckTrainingMemory(&bs, sampleWanted);
 
 	/* Train and encode on the GPU?  The page writing below is the same. */

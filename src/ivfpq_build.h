@@ -56,6 +56,7 @@ typedef struct IvfpqBuildState
 	Relation	index;
 	int			dims;
 	int			metric;
+	IvfpqColumnType colType;	/* the indexed column's type */
 	int			m;
 	int			nbits;
 	int			lists;

@@ -18,8 +18,8 @@
  *          pages are a serial build's
  *
  * Training runs in the leader alone, between the passes, with every thread
- * (ivfpq.build_threads).  In pass 2 each participant encodes with
- * build_threads / participants threads (at least 1), so workers and threads
+ * of the build (IvfpqBuildThreads).  In pass 2 each participant encodes with
+ * those threads / participants (at least 1), so workers and threads
  * together do not oversubscribe the CPUs.  A build on the GPU keeps it: each
  * participant encodes through the GPU module.
  *
@@ -48,10 +48,12 @@
 #include "storage/lwlock.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "ivfpq_build.h"
+#include "pg_compat.h"
 
 #define PARALLEL_KEY_IVFPQ_SHARED	UINT64CONST(0xB000000000000001)
 #define PARALLEL_KEY_TUPLESORT		UINT64CONST(0xB000000000000002)
@@ -71,6 +73,7 @@ typedef struct IvfpqShared
 	int			nsorts;			/* participants planned (tuplesort, memory) */
 	int			dims;
 	int			metric;
+	IvfpqColumnType colType;
 	int			m;
 	int			nbits;
 	int			lists;
@@ -104,16 +107,65 @@ struct IvfpqParallelBuild
 	int			nparticipants;	/* workers launched, and the leader */
 };
 
-/* The core's threads a build uses in all (ivfpq.build_threads; 0: the CPUs). */
+/* Index builds running in the cluster now (pg_stat_progress_create_index), at least 1. */
+static int
+IndexBuildsRunning(void)
+{
+	int			n;
+	int			builds = 0;
+	int			i;
+
+	/*
+	 * A fresh snapshot: the one cached for this transaction may be from an
+	 * earlier build or pg_stat_activity read in it (Citus builds several
+	 * shard indexes in one transaction).
+	 */
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+
+	for (i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = PgvqLocalBackendStatus(i);
+
+		if (local != NULL &&
+			local->backendStatus.st_progress_command == PROGRESS_COMMAND_CREATE_INDEX)
+			builds++;
+	}
+	return Max(builds, 1);
+}
+
+/*
+ * The core's threads a build uses in all: ivfpq.build_threads when set, else
+ * max_parallel_maintenance_workers + 1, no more than the CPUs shared among the
+ * index builds running now (Citus builds many shard indexes at once, each in
+ * its own backend), and at least 1.
+ */
 int
 IvfpqBuildThreads(void)
 {
 	long		cpus;
+	int			builds;
+	int			threads;
 
 	if (ivfpq_build_threads > 0)
+	{
+		ereport(DEBUG1,
+				(errmsg_plural("ivfpq build uses %d thread", "ivfpq build uses %d threads",
+							   ivfpq_build_threads, ivfpq_build_threads),
+				 errdetail_log("ivfpq.build_threads is %d.", ivfpq_build_threads)));
 		return ivfpq_build_threads;
+	}
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	return cpus > 0 ? (int) Min(cpus, 1024) : 1;
+	cpus = cpus > 0 ? Min(cpus, 1024) : 1;
+	builds = IndexBuildsRunning();
+	threads = (int) Max(1, Min(max_parallel_maintenance_workers + 1, cpus / builds));
+	ereport(DEBUG1,
+			(errmsg_plural("ivfpq build uses %d thread", "ivfpq build uses %d threads",
+						   threads, threads),
+			 errdetail_log("ivfpq.build_threads is 0: max_parallel_maintenance_workers + 1 = %d, "
+						   "%ld CPUs, %d index build(s) running.",
+						   max_parallel_maintenance_workers + 1, cpus, builds)));
+	return threads;
 }
 
 static void
@@ -136,6 +188,7 @@ InitPartState(IvfpqBuildState *bs, IvfpqShared *shared, Relation heap, Relation 
 	bs->index = index;
 	bs->dims = shared->dims;
 	bs->metric = shared->metric;
+	bs->colType = shared->colType;
 	bs->m = shared->m;
 	bs->nbits = shared->nbits;
 	bs->lists = shared->lists;
@@ -319,10 +372,11 @@ InitShared(IvfpqParallelBuild *pb, IvfpqBuildState *bs, IndexInfo *indexInfo, in
 	shared->nsorts = pb->pcxt->nworkers + 1;
 	shared->dims = bs->dims;
 	shared->metric = bs->metric;
+	shared->colType = bs->colType;
 	shared->m = bs->m;
 	shared->nbits = bs->nbits;
 	shared->lists = bs->lists;
-	shared->nthreads = Max(1, IvfpqBuildThreads() / shared->nsorts);
+	shared->nthreads = Max(1, bs->nthreads / shared->nsorts);
 	shared->useGpu = bs->gpu != NULL;
 	shared->gpuWork = (double) bs->rowsTotal * bs->dims;
 	shared->tranche = tranche;

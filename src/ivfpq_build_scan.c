@@ -130,7 +130,7 @@ IvfpqSampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull
 	if (prio < bs->sampleTop || bs->sampleTop == PG_UINT64_MAX)
 	{
 		/* a zero vector under cosine is not indexed, nor counted */
-		if (IvfpqPrepareVector(bs->metric, DatumGetVector(values[0]), bs->dims, bs->sampleRow))
+		if (IvfpqPrepareDatum(bs->colType, bs->metric, values[0], bs->dims, bs->sampleRow))
 		{
 			if (bs->sampleLock)
 				LWLockAcquire(bs->sampleLock, LW_EXCLUSIVE);
@@ -142,10 +142,7 @@ IvfpqSampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull
 	}
 	else if (bs->metric == PGVQ_METRIC_COSINE)
 	{
-		Vector	   *vec = DatumGetVector(values[0]);
-
-		IvfpqCheckDims(bs->dims, vec->dim);
-		if (FloatsNormL2(vec->x, bs->dims) > 0)
+		if (IvfpqPrepareDatum(bs->colType, bs->metric, values[0], bs->dims, bs->sampleRow))
 			bs->rowsSeen++;
 	}
 	else
@@ -413,8 +410,8 @@ IvfpqEncodeCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull
 		return;
 
 	old = MemoryContextSwitchTo(bs->tmpCtx);
-	ok = IvfpqPrepareVector(bs->metric, DatumGetVector(values[0]), bs->dims,
-							bs->batch + (Size) bs->batchN * bs->dims);
+	ok = IvfpqPrepareDatum(bs->colType, bs->metric, values[0], bs->dims,
+						   bs->batch + (Size) bs->batchN * bs->dims);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCtx);
 	if (!ok)

@@ -422,12 +422,12 @@ IvfpqCheckPageTids(Relation index, Page page, BlockNumber blkno, int m, int *n,
 bool
 IvfpqCheckIndexable(Relation index, Datum value)
 {
-	Vector	   *v = DatumGetVector(value);
-	float	   *x;
 	int			metric = IvfpqGetMetric(index);
+	int			dims;
 
 	if (metric != PGVQ_METRIC_COSINE)
 		return true;
-	x = palloc(sizeof(float) * v->dim);
-	return IvfpqPrepareVector(metric, v, v->dim, x);
+	dims = IvfpqDatumDims(value);
+	return IvfpqPrepareDatum(IvfpqGetColumnType(index), metric, value, dims,
+							 palloc(sizeof(float) * Max(dims, 1)));
 }

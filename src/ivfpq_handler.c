@@ -84,7 +84,8 @@ IvfpqInit(void)
 							&ivfpq_max_scan_tuples, -1, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.build_threads", "Threads the core uses for k-means, PQ training and encoding",
-							"0 means all hardware threads.",
+							"0 (the default) means max_parallel_maintenance_workers + 1, no more "
+							"than the CPUs divided by the index builds running at the time.",
 							&ivfpq_build_threads, 0, 0, 1024,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.cache_size", "Memory a backend keeps for ivfpq indexes between statements",
@@ -374,6 +375,67 @@ pgvq_ivfpq_metric_cosine(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(PGVQ_METRIC_COSINE);
 }
 
+/* Opens an ivfpq index (AccessShareLock) for a reader with SELECT on its table. */
+static Relation
+OpenIvfpqIndex(Oid indexoid)
+{
+	Relation	index = try_relation_open(indexoid, AccessShareLock);
+	AclResult	aclresult;
+
+	if (index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", indexoid)));
+	if (index->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partitioned index", RelationGetRelationName(index)),
+				 errhint("Call the function on the index of each partition.")));
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		index->rd_rel->relam != get_index_am_oid("ivfpq", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an ivfpq index", RelationGetRelationName(index))));
+	aclresult = pg_class_aclcheck(index->rd_index->indrelid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_TABLE, get_rel_name(index->rd_index->indrelid));
+	return index;
+}
+
+/*
+ * pgvq_ivfpq_trained(regclass) -> bool: false for an index built on no rows
+ * (one list; scans re-rank every row), from its meta page.
+ */
+PGDLLEXPORT PG_FUNCTION_INFO_V1(pgvq_ivfpq_trained);
+Datum
+pgvq_ivfpq_trained(PG_FUNCTION_ARGS)
+{
+	Relation	index = OpenIvfpqIndex(PG_GETARG_OID(0));
+	IvfpqMetaPageData meta;
+
+	IvfpqReadMeta(index, &meta);
+	relation_close(index, AccessShareLock);
+	PG_RETURN_BOOL(meta.trained != 0);
+}
+
+/*
+ * pgvq_ivfpq_lists_option(regclass) -> int: the index's lists option as the
+ * build reads it, NULL when unset (the build chooses from the row count).
+ */
+PGDLLEXPORT PG_FUNCTION_INFO_V1(pgvq_ivfpq_lists_option);
+Datum
+pgvq_ivfpq_lists_option(PG_FUNCTION_ARGS)
+{
+	Relation	index = OpenIvfpqIndex(PG_GETARG_OID(0));
+	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
+	int			lists = opts != NULL ? opts->lists : 0;
+
+	relation_close(index, AccessShareLock);
+	if (lists <= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(lists);
+}
+
 /*
  * pgvq_ivfpq_lists(regclass) -> (list int, tuples bigint, pages int): walks
  * every list chain of an ivfpq index.
@@ -386,22 +448,13 @@ pgvq_ivfpq_lists(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Relation	index;
 	IvfpqCache *cache;
-	AclResult	aclresult;
 	BlockNumber nblocks;
 	int			list;
 	MemoryContext tmp;
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	index = relation_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relkind != RELKIND_INDEX ||
-		index->rd_rel->relam != get_index_am_oid("ivfpq", false))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an ivfpq index", RelationGetRelationName(index))));
-	aclresult = pg_class_aclcheck(index->rd_index->indrelid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_TABLE, get_rel_name(index->rd_index->indrelid));
+	index = OpenIvfpqIndex(indexoid);
 
 	tmp = AllocSetContextCreate(CurrentMemoryContext, "ivfpq lists", ALLOCSET_SMALL_SIZES);
 	cache = IvfpqGetCache(index, tmp);

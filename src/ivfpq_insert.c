@@ -156,7 +156,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	}
 	d = cache->meta.dimensions;
 	x = palloc(sizeof(float) * d);
-	if (IvfpqPrepareVector(cache->meta.metric, DatumGetVector(values[0]), d, x))
+	if (IvfpqPrepareDatum(cache->colType, cache->meta.metric, values[0], d, x))
 	{
 		int64		label;
 

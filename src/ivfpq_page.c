@@ -2,8 +2,7 @@
  * ivfpq_page.c: page helpers of the ivfpq access method: page init and
  * verification on read, relation extension, the meta page, the directory,
  * reading a built index's immutable parts (meta, centroids, codebooks, list
- * start pages) for the backend-local cache (ivfpq_cache.c), and vector
- * preparation.
+ * start pages) for the backend-local cache (ivfpq_cache.c).
  */
 #include "postgres.h"
 
@@ -289,6 +288,7 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 	Size		ncent = (Size) meta->lists * meta->dimensions;
 	Size		ncb;
 	int			i;
+	IvfpqColumnType colType = IvfpqGetColumnType(index);	/* may raise: first */
 
 	cxt = AllocSetContextCreate(parent, "ivfpq cache", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextCopyAndSetIdentifier(cxt, RelationGetRelationName(index));
@@ -298,6 +298,7 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 	c->indexOid = RelationGetRelid(index);
 	c->buildId = meta->buildId;
 	c->meta = *meta;
+	c->colType = colType;
 	c->dsub = meta->dimensions / meta->m;
 	c->ksub = 1 << meta->nbits;
 	ncb = (Size) meta->m * c->ksub * c->dsub;
@@ -387,40 +388,6 @@ IvfpqDimensions(Relation index)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("column cannot have more than %d dimensions for ivfpq index", IVFPQ_MAX_DIM)));
 	return dims;
-}
-
-void
-IvfpqCheckDims(int expected, int actual)
-{
-	if (expected != actual)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", expected, actual)));
-}
-
-/*
- * Copies vec into out (dims floats), normalised for cosine.  Returns false
- * when the vector cannot be indexed (a zero vector under cosine).  The norm
- * is summed and applied in double, so vectors whose float sum of squares
- * would overflow (elements near 1e20) or underflow are indexed too.
- */
-bool
-IvfpqPrepareVector(int metric, const Vector *vec, int dims, float *out)
-{
-	IvfpqCheckDims(dims, vec->dim);
-	if (metric == PGVQ_METRIC_COSINE)
-	{
-		double		norm = FloatsNormL2(vec->x, dims);
-		int			i;
-
-		if (!(norm > 0))
-			return false;
-		for (i = 0; i < dims; i++)
-			out[i] = (float) ((double) vec->x[i] / norm);
-	}
-	else
-		memcpy(out, vec->x, sizeof(float) * dims);
-	return true;
 }
 
 /* The list whose centroid is nearest (L2) to x. */

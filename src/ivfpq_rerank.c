@@ -18,6 +18,8 @@
 
 #include <math.h>
 
+#include "catalog/index.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -261,6 +263,38 @@ IvfpqPopResult(IvfpqScanOpaque so, IvfpqResult *out)
 	return true;
 }
 
+/*
+ * The indexed value of the row in so->slot: its column, or for an expression
+ * index the expression evaluated on it (in the per-row context, reset by the
+ * caller through tmpCtx and ResetExprContext).
+ */
+static Datum
+IndexedValue(IndexScanDesc scan, bool *isnull)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	Datum		values[INDEX_MAX_KEYS];
+	bool		isnulls[INDEX_MAX_KEYS];
+	ExprContext *econtext;
+
+	if (so->attno != 0)
+		return slot_getattr(so->slot, so->attno, isnull);
+
+	if (so->estate == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(so->scanCtx);
+
+		so->indexInfo = BuildIndexInfo(scan->indexRelation);
+		so->estate = CreateExecutorState();
+		MemoryContextSwitchTo(old);
+	}
+	econtext = GetPerTupleExprContext(so->estate);
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = so->slot;
+	FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnulls);
+	*isnull = isnulls[0];
+	return values[0];
+}
+
 /* Fetches the row of entry pos; when the snapshot sees it, adds its value. */
 static void
 FetchRow(IndexScanDesc scan, int64 pos)
@@ -287,21 +321,20 @@ FetchRow(IndexScanDesc scan, int64 pos)
 								&call_again, &all_dead))
 	{
 		bool		isnull;
-		Datum		value = slot_getattr(so->slot, so->attno, &isnull);
+		Datum		value = IndexedValue(scan, &isnull);
 
 		if (!isnull)
 		{
 			MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
-			Vector	   *vec = DatumGetVector(value);
 			double		key;
 
 			/*
-			 * float8 as the operator computes it: cosine's quotient is not
-			 * rounded to float4, so ties and near-ties order as a sequential
-			 * scan orders them.
+			 * float8 as the operator computes it (for the column's type):
+			 * cosine's quotient is not rounded to float4, so ties and
+			 * near-ties order as a sequential scan orders them.
 			 */
-			IvfpqCheckDims(so->d, vec->dim);
-			key = so->nullKey ? 0 : pgvq_distance_f64(so->metric, so->query, vec->x, so->d);
+			key = so->nullKey ? 0 :
+				IvfpqExactKey(so->colType, so->metric, so->query, so->queryHalf, value, so->d);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(so->tmpCtx);
 			PushResult(so, key, so->stIds[pos]);

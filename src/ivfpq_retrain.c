@@ -43,6 +43,7 @@
 #include "catalog/pg_am_d.h"
 #include "commands/defrem.h"
 #include "commands/vacuum.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -76,8 +77,10 @@ RetrainPause(int point)
 }
 
 /*
- * The row of an index entry: the first member of its HOT chain that is not
- * dead to every snapshot; false when there is none.
+ * The indexed value of an index entry's row (the column, or the expression
+ * of an expression index), from the first member of its HOT chain that is
+ * not dead to every snapshot; false when there is none.  The value lives
+ * until the next call.
  */
 static bool
 FetchRow(IvfpqRetrainState *rs, ItemPointer tid, Datum *value, bool *isnull)
@@ -86,10 +89,11 @@ FetchRow(IvfpqRetrainState *rs, ItemPointer tid, Datum *value, bool *isnull)
 	bool		allDead = false;
 	ItemPointerData t = *tid;
 
+	ResetPerTupleExprContext(rs->estate);
 	ExecClearTuple(rs->slot);
 	if (!table_index_fetch_tuple(rs->fetch, &t, &rs->snap, rs->slot, &callAgain, &allDead))
 		return false;
-	*value = slot_getattr(rs->slot, rs->attnum, isnull);
+	FormIndexDatum(rs->indexInfo, rs->slot, rs->estate, value, isnull);
 	return true;
 }
 
@@ -285,7 +289,6 @@ TrainAndEncode(IvfpqRetrainState *rs, int lists)
 	pfree(bs->sample);
 	bs->sample = NULL;
 
-	bs->nthreads = ivfpq_build_threads;
 	IvfpqAllocBatch(bs);
 	bs->entCap = Max(rs->ntids, IVFPQ_ENCODE_BATCH);
 	bs->entLists = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * bs->entCap);
@@ -425,12 +428,13 @@ IvfpqRetrain(Relation heap, Relation index, int lists, BufferAccessStrategy stra
 	MemSet(&rs, 0, sizeof(rs));
 	rs.heap = heap;
 	rs.index = index;
-	rs.attnum = index->rd_index->indkey.values[0];
 	Begin(&rs, strategy);
 
 	rs.bs.heap = heap;
 	rs.bs.index = index;
 	rs.bs.metric = rs.old.metric;
+	rs.bs.colType = IvfpqGetColumnType(index);
+	rs.bs.nthreads = IvfpqBuildThreads();
 	rs.bs.dims = rs.old.dimensions;
 	rs.bs.m = rs.old.m;
 	rs.bs.nbits = rs.old.nbits;
@@ -439,6 +443,9 @@ IvfpqRetrain(Relation heap, Relation index, int lists, BufferAccessStrategy stra
 	InitNonVacuumableSnapshot(rs.snap, GlobalVisTestFor(heap));
 	rs.fetch = table_index_fetch_begin(heap);
 	rs.slot = table_slot_create(heap, NULL);
+	rs.indexInfo = BuildIndexInfo(index);
+	rs.estate = CreateExecutorState();
+	GetPerTupleExprContext(rs.estate)->ecxt_scantuple = rs.slot;
 
 	TrainAndEncode(&rs, lists);
 	RetrainPause(1);
@@ -451,6 +458,7 @@ IvfpqRetrain(Relation heap, Relation index, int lists, BufferAccessStrategy stra
 	res->oldLists = rs.old.lists;
 	res->lists = rs.meta.lists;
 	res->rows = rs.copied;
+	FreeExecutorState(rs.estate);
 	ExecDropSingleTupleTableSlot(rs.slot);
 	table_index_fetch_end(rs.fetch);
 	MemoryContextSwitchTo(old);

@@ -10,6 +10,7 @@
 
 #include "access/relscan.h"
 #include "executor/tuptable.h"
+#include "nodes/execnodes.h"
 #include "utils/snapshot.h"
 
 #include "ivfpq_build.h"
@@ -18,7 +19,8 @@ typedef struct IvfpqRetrainState
 {
 	Relation	heap;
 	Relation	index;
-	AttrNumber	attnum;			/* the indexed column in the heap */
+	IndexInfo  *indexInfo;		/* the indexed column or expression */
+	EState	   *estate;			/* evaluates an expression index's expression */
 	IvfpqMetaPageData old;		/* the live structure */
 	IvfpqMetaPageData meta;		/* the new one */
 	BlockNumber *oldStarts;		/* (old.lists) the live lists' first pages */

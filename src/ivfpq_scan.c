@@ -26,7 +26,10 @@
  * scan returns its best re-ranked row without waiting for the bounds.
  *
  * An untrained index (built on no rows) has one list, a zero centroid and
- * zero codebooks: its bounds are ||q| - |x||, still exact.
+ * zero codebooks: its bounds are ||q| - |x||, still exact.  Every scan then
+ * re-ranks every row, so once such an index holds more than
+ * IVFPQ_UNTRAINED_NOTICE_ROWS entries and more than 10 per configured list
+ * (the lists option), its first scan in a backend says so (NoteUntrained).
  */
 #include "postgres.h"
 
@@ -36,15 +39,52 @@
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "ivfpq_scan.h"
+
+/* Entries an untrained index holds before its scans say so (and 10 a list) */
+#define IVFPQ_UNTRAINED_NOTICE_ROWS 10000
+
+/* Untrained indexes this backend has told the user about (TopMemoryContext) */
+static List *untrainedNoted = NIL;
+
+/*
+ * Once per backend and index: a NOTICE when an untrained index holds n
+ * entries, more than IVFPQ_UNTRAINED_NOTICE_ROWS and 10 per configured list.
+ */
+static void
+NoteUntrained(Relation index, int64 n)
+{
+	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
+	int			lists = opts != NULL ? opts->lists : 0;
+	Oid			indexOid = RelationGetRelid(index);
+	MemoryContext old;
+
+	/* remembered only once the user can see it (client_min_messages) */
+	if (n <= IVFPQ_UNTRAINED_NOTICE_ROWS || n <= (int64) lists * 10 ||
+		list_member_oid(untrainedNoted, indexOid) || !message_level_is_interesting(NOTICE))
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	untrainedNoted = lappend_oid(untrainedNoted, indexOid);
+	MemoryContextSwitchTo(old);
+	ereport(NOTICE,
+			(errmsg("ivfpq index \"%s\" is not trained and holds " INT64_FORMAT " rows",
+					RelationGetRelationName(index), n),
+			 errdetail("It was created on an empty table: every scan re-ranks every row exactly."),
+			 errhint("REINDEX INDEX %s trains its lists on the rows it holds.",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(index)),
+												RelationGetRelationName(index)))));
+}
 
 
 /* Frees the core's selection heaps with the scan context, on error as well. */
@@ -79,9 +119,12 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->m = cache->meta.m;
 	so->ksub = cache->ksub;
 	so->lists = cache->meta.lists;
+	so->colType = cache->colType;
 	so->attno = index->rd_index->indkey.values[0];
 
 	so->query = palloc(sizeof(float) * so->d);
+	if (so->colType == IVFPQ_COLUMN_HALFVEC)
+		so->queryHalf = palloc(sizeof(uint16) * so->d);
 	so->pqQuery = palloc(sizeof(float) * so->d);
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
@@ -157,10 +200,9 @@ StartScan(IndexScanDesc scan)
 	else
 	{
 		MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
-		Vector	   *vec = DatumGetVector(scan->orderByData[0].sk_argument);
 
-		IvfpqCheckDims(d, vec->dim);
-		memcpy(so->query, vec->x, sizeof(float) * d);
+		IvfpqReadQuery(so->colType, scan->orderByData[0].sk_argument, d, so->query,
+					   so->queryHalf);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(so->tmpCtx);
 	}
@@ -350,6 +392,8 @@ OpenStage(IndexScanDesc scan)
 		}
 	}
 	pfree(ids);
+	if (!cache->meta.trained && so->probeLo == 0)
+		NoteUntrained(index, so->stN);
 	return true;
 }
 
@@ -430,6 +474,8 @@ ivfpqendscan(IndexScanDesc scan)
 		ExecDropSingleTupleTableSlot(so->slot);
 	if (so->fetch != NULL)
 		table_index_fetch_end(so->fetch);
+	if (so->estate != NULL)
+		FreeExecutorState(so->estate);
 	MemoryContextDelete(so->scanCtx);
 	pfree(so);
 	scan->opaque = NULL;

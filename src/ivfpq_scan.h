@@ -47,7 +47,9 @@ typedef struct IvfpqScanOpaqueData
 	int			m;
 	int			ksub;
 	int			lists;
-	AttrNumber	attno;			/* heap attribute of the indexed column */
+	IvfpqColumnType colType;	/* the indexed column's type */
+	AttrNumber	attno;			/* heap attribute of the indexed column, or 0
+								 * for an expression (evaluated on the row) */
 
 	/* query */
 	bool		started;
@@ -55,6 +57,7 @@ typedef struct IvfpqScanOpaqueData
 								 * cosine): rows come back as fetched */
 	bool		nullKey;		/* ORDER BY col <op> NULL: no distances */
 	float	   *query;			/* as given (exact distances) */
+	uint16	   *queryHalf;		/* halfvec: as given (exact distances), else NULL */
 	float	   *pqQuery;		/* normalised under cosine */
 	float		pqQueryNorm;	/* |pqQuery| */
 	int		   *listOrder;		/* lists, nearest first */
@@ -93,6 +96,9 @@ typedef struct IvfpqScanOpaqueData
 	/* heap access */
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
+	/* an expression index: the expression evaluated on each fetched row */
+	IndexInfo  *indexInfo;
+	EState	   *estate;
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;

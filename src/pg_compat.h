@@ -108,6 +108,13 @@ extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
 #define PgvqSetCanBuildParallel(am) ((void) 0)
 #endif
 
+/* The i-th (1-based) entry of this backend's snapshot of the backend statuses. */
+#if PG_VERSION_NUM >= 160000
+#define PgvqLocalBackendStatus(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define PgvqLocalBackendStatus(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
 /*
  * The parallel workers an index build asks for (max_parallel_maintenance_workers,
  * the table's size and parallel_workers, ...).  From 17 on index_build plans

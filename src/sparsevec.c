@@ -21,6 +21,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 
+#include "halfvec.h"
 #include "pgvq.h"
 #include "sparsevec.h"
 #include "type_util.h"
@@ -361,30 +362,83 @@ vector_to_sparsevec(PG_FUNCTION_ARGS)
 	PG_RETURN_SPARSEVEC_P(SparsevecFromDense(v->x, v->dim));
 }
 
+/*
+ * The dense form of sv in out (sv->dim floats, zeroed by the caller).  A
+ * stored sparsevec is valid; its indices are not trusted with a write anyway.
+ */
+static void
+SparsevecToDense(SparseVector *sv, float *out)
+{
+	float	   *values = SparsevecValues(sv);
+
+	for (int i = 0; i < sv->nnz; i++)
+	{
+		int32		index = sv->indices[i];
+
+		if (index < 0 || index >= sv->dim)
+			elog(ERROR, "sparsevec index %d out of bounds", index);
+		out[index] = values[i];
+	}
+}
+
 PGVQ_FUNCTION(sparsevec_to_vector);
 Datum
 sparsevec_to_vector(PG_FUNCTION_ARGS)
 {
 	SparseVector *sv = PG_GETARG_SPARSEVEC_P(0);
 	int32		typmod = PG_GETARG_INT32(1);
-	float	   *values = SparsevecValues(sv);
 	Vector	   *result;
 
 	VectorCheckDim(sv->dim);
 	VectorCheckExpectedDim(typmod, sv->dim);
 
 	result = InitVector(sv->dim);
-	for (int i = 0; i < sv->nnz; i++)
-	{
-		int32		index = sv->indices[i];
-
-		/* A stored value is valid; do not trust it with a write anyway. */
-		if (index < 0 || index >= sv->dim)
-			elog(ERROR, "sparsevec index %d out of bounds", index);
-		result->x[index] = values[i];
-	}
-
+	SparsevecToDense(sv, result->x);
 	PG_RETURN_VECTOR_P(result);
+}
+
+/* halfvec -> sparsevec: exact (the non-zero halves as floats). */
+PGVQ_FUNCTION(halfvec_to_sparsevec);
+Datum
+halfvec_to_sparsevec(PG_FUNCTION_ARGS)
+{
+	HalfVector *v = PG_GETARG_HALFVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	float	   *x;
+	SparseVector *result;
+
+	SparsevecCheckDim(v->dim);
+	VectorCheckExpectedDim(typmod, v->dim);
+
+	x = HalfvecToFloats(v);
+	result = SparsevecFromDense(x, v->dim);
+	pfree(x);
+	PG_RETURN_SPARSEVEC_P(result);
+}
+
+/*
+ * sparsevec -> halfvec: each value rounded to the nearest half; the first
+ * value (in index order) past the halves' range is an error (pgvector's
+ * "... is out of range for type halfvec").
+ */
+PGVQ_FUNCTION(sparsevec_to_halfvec);
+Datum
+sparsevec_to_halfvec(PG_FUNCTION_ARGS)
+{
+	SparseVector *sv = PG_GETARG_SPARSEVEC_P(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	HalfVector *result;
+	float	   *x;
+
+	HalfvecCheckDim(sv->dim);
+	VectorCheckExpectedDim(typmod, sv->dim);
+
+	x = (float *) palloc0(sizeof(float) * sv->dim);
+	SparsevecToDense(sv, x);
+	result = InitHalfVector(sv->dim);
+	HalfvecFromFloats(x, sv->dim, result->x);
+	pfree(x);
+	PG_RETURN_HALFVEC_P(result);
 }
 
 /* integer[], real[], double precision[], numeric[] -> sparsevec */

@@ -60,6 +60,16 @@ PGVQ_API float pgvq_hvec_l1(const uint16_t *a, const uint16_t *b, size_t d);
 PGVQ_API void pgvq_hvec_cosine_parts(const uint16_t *a, const uint16_t *b, size_t d,
 									 float *dot, float *norma, float *normb);
 
+/* One query against n rows x (n, d) row-major, in float8 as the halfvec
+ * operators compute them with the row as left argument: out[i] is L2 ->
+ * (double) pgvq_hvec_l2sqr(x_i, q) (squared), IP -> -(double)
+ * pgvq_hvec_inner_product(x_i, q), COSINE -> 1 - cos from
+ * pgvq_hvec_cosine_parts(x_i, q) in double, clamped (NaN for a zero norm),
+ * L1 -> (double) pgvq_hvec_l1(x_i, q).  The kernels of the current level,
+ * looked up once.  Never fails. */
+PGVQ_API void pgvq_hvec_distances_1xn_f64(int metric, const uint16_t *q, size_t n, size_t d,
+										  const uint16_t *x, double *out);
+
 /* ---- binary form of a halfvec ------------------------------------------------------ */
 
 /* Bytes of the binary form of a dim-element halfvec. */

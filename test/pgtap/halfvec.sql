@@ -113,15 +113,17 @@ SELECT results_eq($$
 	WHERE f.opfname = 'halfvec_ops' AND am.amname = 'btree'
 $$, $$ VALUES (1, 'halfvec_cmp') $$, 'halfvec_ops support function 1 is halfvec_cmp');
 
--- ---- casts (pgvector's contexts; the sparsevec casts are not part of this) ------------
+-- ---- casts (pgvector's contexts) -------------------------------------------------------
 SELECT results_eq($$
 	SELECT castsource::regtype::text, casttarget::regtype::text, (SELECT proname::text COLLATE "default" FROM pg_proc WHERE oid = castfunc),
 		castcontext::text FROM pg_cast
 	WHERE castsource = 'halfvec'::regtype OR casttarget = 'halfvec'::regtype ORDER BY 1, 2
 $$, $$ VALUES ('double precision[]', 'halfvec', 'array_to_halfvec', 'a'), ('halfvec', 'halfvec', 'halfvec', 'i'),
-	('halfvec', 'real[]', 'halfvec_to_float4', 'a'), ('halfvec', 'vector', 'halfvec_to_vector', 'a'),
+	('halfvec', 'real[]', 'halfvec_to_float4', 'a'), ('halfvec', 'sparsevec', 'halfvec_to_sparsevec', 'i'),
+	('halfvec', 'vector', 'halfvec_to_vector', 'a'),
 	('integer[]', 'halfvec', 'array_to_halfvec', 'a'), ('numeric[]', 'halfvec', 'array_to_halfvec', 'a'),
-	('real[]', 'halfvec', 'array_to_halfvec', 'a'), ('vector', 'halfvec', 'vector_to_halfvec', 'i') $$,
+	('real[]', 'halfvec', 'array_to_halfvec', 'a'), ('sparsevec', 'halfvec', 'sparsevec_to_halfvec', 'a'),
+	('vector', 'halfvec', 'vector_to_halfvec', 'i') $$,
 	'halfvec casts and their contexts are pgvector''s');
 
 -- ---- values through the contract ----------------------------------------------------

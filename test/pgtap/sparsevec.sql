@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgvq;
 
-SELECT plan(79);
+SELECT plan(81);
 
 -- ---- sparsevec type -----------------------------------------------------------------
 SELECT has_type('sparsevec');
@@ -93,12 +93,18 @@ FROM pg_opclass c WHERE c.opcname = 'sparsevec_ops';
 SELECT results_eq($$
 	SELECT castsource::regtype::text, casttarget::regtype::text, castcontext::text, p.proname::text COLLATE "default"
 	FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc WHERE (castsource = 'sparsevec'::regtype OR casttarget = 'sparsevec'::regtype)
-	  AND castsource::regtype::text <> 'halfvec' AND casttarget::regtype::text <> 'halfvec' ORDER BY 1, 2
+	ORDER BY 1, 2
 $$, $$ VALUES ('double precision[]', 'sparsevec', 'a', 'array_to_sparsevec'),
+	('halfvec', 'sparsevec', 'i', 'halfvec_to_sparsevec'),
 	('integer[]', 'sparsevec', 'a', 'array_to_sparsevec'), ('numeric[]', 'sparsevec', 'a', 'array_to_sparsevec'),
-	('real[]', 'sparsevec', 'a', 'array_to_sparsevec'), ('sparsevec', 'sparsevec', 'i', 'sparsevec'),
+	('real[]', 'sparsevec', 'a', 'array_to_sparsevec'), ('sparsevec', 'halfvec', 'a', 'sparsevec_to_halfvec'),
+	('sparsevec', 'sparsevec', 'i', 'sparsevec'),
 	('sparsevec', 'vector', 'a', 'sparsevec_to_vector'), ('vector', 'sparsevec', 'i', 'vector_to_sparsevec') $$,
 	'sparsevec cast contexts are pgvector''s');
+SELECT throws_ok($$SELECT '{1:65520}/1'::sparsevec::halfvec$$, '22003', '"65520" is out of range for type halfvec',
+	'sparsevec to halfvec: a value past 65504 is out of range');
+SELECT throws_ok($$SELECT '{}/16001'::sparsevec::halfvec$$, '54000', 'halfvec cannot have more than 16000 dimensions',
+	'sparsevec to halfvec: more than 16000 dimensions');
 
 -- ---- values through the contract -------------------------------------------------------------
 SELECT is('{3:2,1:1.5}/5'::sparsevec::text, '{1:1.5,3:2}/5', 'text form: sorted, 1-based');
