@@ -193,11 +193,11 @@ $node->stop;
 # layout for dims 4, lists 1, m 2, nbits 4 (src/ivfpq.h): block 0 meta,
 # 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (815 entries a
 # page: 2400 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
-# u32, list u32, count u16, flags u16, unused u16, page_id u16.  Codes from
+# u32, list u32, count u16, flags u16, gen u16, page_id u16.  Codes from
 # offset 24 (m bytes each); slot i (TID, then the error code) at
 # 8192 - 16 - (i + 1) * 8.
 my $m = 2;
-my @qcases = qw(pageid code count cycle dir magic dup dupdead);
+my @qcases = qw(pageid code count cycle dir magic dup dupdead gen);
 $node->start;
 for my $c (@qcases)
 {
@@ -231,6 +231,8 @@ patch($path{cycle}, special(6), pack('V', 4));
 # the list's start page in the directory points past the end
 patch($path{dir}, page(3) + 24, pack('V', 9999));
 patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
+# block 5 carries another generation (a page a retrain's reclaim reused)
+patch($path{gen}, special(5) + 12, pack('v', 7));
 # entry 1 of block 4 gets entry 0's heap TID (a live row: twice in one page);
 # entry 0 of block 6 gets entry 0 of block 4's (a deleted row)
 $duptid{qdup} = duplicate_tid($path{dup}, ivfpq_tid_at(4, 0), ivfpq_tid_at(4, 1));
@@ -277,6 +279,13 @@ qcheck_fails('cycle', 'false', qr/corrupted at block 4.*reached twice/s, 'the cy
 ($ret, $out, $err) = qscan('cycle');
 isnt($ret, 0, 'ivfpq cycle: a scan fails rather than looping');
 unlike($err, qr/statement timeout/, 'ivfpq cycle: the scan stops by itself');
+
+($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n"
+	  . "SET enable_seqscan = off; SET ivfpq.probes = 1; SET ivfpq.rerank = 5000; "
+	  . "SELECT count(*) FROM (SELECT i FROM q_gen ORDER BY v <-> '[1,1,1,1]' LIMIT 3000) s");
+isnt($ret, 0, 'ivfpq gen: a scan reaching a page of another generation fails');
+like($err, qr/40001.*x_gen" was retrained and block 5 reclaimed/s,
+	'ivfpq gen: serialization failure naming the block, not rows missed');
 
 qcheck_fails('dir', 'false', qr/corrupted at block 3.*List 0 starts at block 9999/s, 'names the directory block');
 ($ret, $out, $err) = qscan('dir');
