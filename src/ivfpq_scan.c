@@ -81,7 +81,8 @@ NoteUntrained(Relation index, int64 n)
 			(errmsg("ivfpq index \"%s\" is not trained and holds " INT64_FORMAT " rows",
 					RelationGetRelationName(index), n),
 			 errdetail("It was created on an empty table: every scan re-ranks every row exactly."),
-			 errhint("REINDEX INDEX %s trains its lists on the rows it holds.",
+			 errhint("SELECT pgvq_ivfpq_retrain('%s') trains its lists without blocking writes; "
+					 "VACUUM of the table does too (reloption auto_retrain).",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(index)),
 												RelationGetRelationName(index)))));
 }
