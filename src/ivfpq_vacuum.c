@@ -161,7 +161,7 @@ ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 
 		IvfpqRetrain(heap, index, 0, info->strategy, &res);
 		table_close(heap, NoLock);
-		ereport(IsAutoVacuumWorkerProcess() ? LOG : DEBUG1,
+		ereport(PgvqIsAutoVacuumWorker() ? LOG : DEBUG1,
 				(errmsg("ivfpq index \"%s\" retrained: %d lists (was %d), " INT64_FORMAT " rows",
 						RelationGetRelationName(index), res.lists, res.oldLists, res.rows)));
 		if (stats == NULL)

@@ -108,6 +108,13 @@ extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
 #define PgvqSetCanBuildParallel(am) ((void) 0)
 #endif
 
+/* Whether this backend is an autovacuum worker (renamed in 17). */
+#if PG_VERSION_NUM >= 170000
+#define PgvqIsAutoVacuumWorker() AmAutoVacuumWorkerProcess()
+#else
+#define PgvqIsAutoVacuumWorker() IsAutoVacuumWorkerProcess()
+#endif
+
 /* The i-th (1-based) entry of this backend's snapshot of the backend statuses. */
 #if PG_VERSION_NUM >= 160000
 #define PgvqLocalBackendStatus(i) pgstat_get_local_beentry_by_index(i)
