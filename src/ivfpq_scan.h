@@ -11,6 +11,13 @@
 
 #include "ivfpq.h"
 
+/*
+ * The rows the first ivfpq.probes lists serve (an unfiltered LIMIT); past
+ * them the reach grows with the square root of the rows returned
+ * (ivfpq_scan.c, ReachTarget; the cost model in ivfpq_handler.c).
+ */
+#define IVFPQ_REACH_ROWS	40
+
 /* A re-ranked row: the operator's exact float8 value (squared for L2). */
 typedef struct IvfpqResult
 {
@@ -67,12 +74,16 @@ typedef struct IvfpqScanOpaqueData
 	uint16	   *pageErr;		/* (page capacity) error codes */
 	float	   *pageLB;			/* (page capacity) lower bounds */
 
-	/* stages: the lists probed so far are listOrder[0 .. probeHi) */
-	int			probeLo;
+	/* reach: the lists probed so far are listOrder[0 .. probeHi) */
 	int			probeHi;
 	int			maxProbes;
+	int64		returned;		/* rows the scan has returned */
 
-	/* the current stage's entries: ADC value, lower bound, heap TID */
+	/*
+	 * The pool: the entries of the lists reached that are not fetched yet
+	 * (and, until the next compaction, those fetched): ADC value, lower
+	 * bound, heap TID
+	 */
 	float	   *stADC;
 	float	   *stLB;
 	int64	   *stIds;
@@ -84,6 +95,8 @@ typedef struct IvfpqScanOpaqueData
 	bool		capped;			/* ivfpq.rerank > 0: fetch in ADC order */
 	int64		fetched;		/* heap fetches since the results were last empty */
 	int64		scanFetched;	/* heap fetches of the whole scan */
+	int64		scanEntries;	/* entries scanned (PQ codes) by the whole scan */
+	int			reaches;		/* times the reach grew */
 
 	/* re-ranked rows not yet returned: a binary min-heap on (key, id) */
 	IvfpqResult *res;
@@ -100,6 +113,7 @@ typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);
 extern void IvfpqStageReset(IvfpqScanOpaque so);
+extern void IvfpqPoolCompact(IvfpqScanOpaque so);
 extern void IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb,
 							 const int64 *ids);
 extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);
