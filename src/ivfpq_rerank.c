@@ -1,7 +1,7 @@
 /*
  * ivfpq_rerank.c: re-ranking in lower-bound order.
  *
- * A stage's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
+ * The pool's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
  * lower bound of the operator's value for the row, and its heap TID
  * (ivfpq_scan.c).  Each entry taken is fetched from the heap with the scan's
  * snapshot and its exact value goes into a min-heap of results.  The first
@@ -109,7 +109,7 @@ OrderTake(IvfpqOrder *ord)
 	ord->next++;
 }
 
-/* Forgets the stage's entries (a new stage starts). */
+/* Forgets the pool's entries (a scan starts). */
 void
 IvfpqStageReset(IvfpqScanOpaque so)
 {
@@ -201,7 +201,7 @@ IvfpqPoolCompact(IvfpqScanOpaque so)
 }
 
 /*
- * The smallest bound of the stage's entries not yet fetched; false when every
+ * The smallest bound of the pool's entries not yet fetched; false when every
  * one has been.
  */
 bool
@@ -353,7 +353,7 @@ FetchRow(IndexScanDesc scan, int64 pos)
 }
 
 /*
- * Fetches the next entry of the stage (by bound, or by ADC value when
+ * Fetches the next entry of the pool (by bound, or by ADC value when
  * capped); false when every entry has been fetched.
  */
 bool

@@ -141,7 +141,7 @@ CompareListScore(const void *a, const void *b, void *arg)
 	return *(const int *) a - *(const int *) b;
 }
 
-/* Reads the query and the settings, ranks the lists, starts the first stage. */
+/* Reads the query and the settings, ranks the lists; the first lists are reached on demand. */
 static void
 StartScan(IndexScanDesc scan)
 {

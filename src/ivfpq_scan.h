@@ -1,6 +1,6 @@
 /*
  * ivfpq_scan.h: the state of an ivfpq ORDER BY scan, shared by ivfpq_scan.c
- * (query, lists, stages: the PQ codes and their lower bounds) and
+ * (query, lists, the reach: the PQ codes and their lower bounds) and
  * ivfpq_rerank.c (heap fetches in lower-bound order, exact results).
  */
 #ifndef IVFPQ_SCAN_H
@@ -26,17 +26,17 @@ typedef struct IvfpqResult
 } IvfpqResult;
 
 /*
- * The entries of a stage in (key, position) order, a chunk at a time: the
+ * The entries of the pool in (key, position) order, a chunk at a time: the
  * core's top-k picks the next chunk after the last entry taken (chunks
- * double, so taking k entries costs about log k passes over the stage).
+ * double, so taking k entries costs about log k passes over the pool).
  */
 typedef struct IvfpqOrder
 {
-	const float **keys;			/* the stage array it orders (stLB or stADC) */
+	const float **keys;			/* the pool array it orders (stLB or stADC) */
 	pgvq_topk  *sel;
 	size_t		selCap;
 	double	   *chunkKey;
-	int64	   *chunkPos;		/* positions in the stage arrays */
+	int64	   *chunkPos;		/* positions in the pool arrays */
 	int			chunkN;
 	int			next;
 	bool		done;			/* every entry after the last chunk is taken */
