@@ -228,6 +228,7 @@ StartScan(IndexScanDesc scan)
 
 	so->maxProbes = (ivfpq_max_probes < 0 || so->nullQuery) ? so->lists :
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
+	so->probeLo = 0;
 	so->probeHi = 0;
 	so->resN = 0;
 	so->returned = 0;
@@ -359,6 +360,7 @@ ReachLists(IndexScanDesc scan, int upto)
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
+	so->probeLo = so->probeHi;
 	so->probeHi = upto;
 	so->reaches++;
 	pfree(ids);

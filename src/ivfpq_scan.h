@@ -74,7 +74,11 @@ typedef struct IvfpqScanOpaqueData
 	uint16	   *pageErr;		/* (page capacity) error codes */
 	float	   *pageLB;			/* (page capacity) lower bounds */
 
-	/* reach: the lists probed so far are listOrder[0 .. probeHi) */
+	/*
+	 * reach: the lists probed so far are listOrder[0 .. probeHi), the latest
+	 * reach added listOrder[probeLo .. probeHi)
+	 */
+	int			probeLo;
 	int			probeHi;
 	int			maxProbes;
 	int64		returned;		/* rows the scan has returned */
