@@ -85,6 +85,9 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		pages;
 	double		tuples;
 	double		passes;
+	double		batch;
+	double		needed;
+	double		neededPasses;
 	Cost		startup;
 
 	if (path->indexorderbys == NIL)
@@ -116,15 +119,22 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/*
 	 * The first pass keeps pgvq.flat_batch_size rows; each later pass (a
 	 * WHERE clause rejected rows, or the LIMIT is larger) reads everything
-	 * again and keeps twice as many.  Returning every row takes
-	 * 1 + log2(rows / batch) passes: the total cost.  A LIMIT takes the share
-	 * of (total - startup) its rows need out of the rows the path returns (the
-	 * table's after its other quals), so a selective WHERE clause costs the
-	 * extra passes it causes.  Heap fetches are added by cost_index.
+	 * again and keeps twice as many.  Returning c rows takes 1 + log2(c /
+	 * batch) passes, rounded up: every row is the total cost.  The rows
+	 * needed come from the WHERE clause's selectivity and the LIMIT
+	 * (PgvqRowsNeeded: k / s), doubled, since a LIMIT filled on average at
+	 * one batch needs the next pass about half the time; the startup cost is
+	 * set so that the planner's LIMIT share of (total - startup) gives the
+	 * passes they take (PgvqStartupForRows).  Heap fetches are added by
+	 * cost_index.
 	 */
-	passes = 1.0 + Max(0.0, ceil(log2(tuples / Max(flat_batch_size, 1))));
-	*indexStartupCost = startup;
+	batch = Max(flat_batch_size, 1);
+	passes = 1.0 + Max(0.0, ceil(log2(tuples / batch)));
+	needed = PgvqRowsNeeded(root, path);
+	neededPasses = 1.0 + Max(0.0, ceil(log2(Min(tuples, 2.0 * needed) / batch)));
 	*indexTotalCost = passes * startup + costs.numIndexTuples * cpu_index_tuple_cost;
+	*indexStartupCost = PgvqStartupForRows(needed, tuples, neededPasses * startup,
+										   *indexTotalCost, startup);
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;
 	*indexPages = pages;

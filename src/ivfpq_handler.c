@@ -36,6 +36,7 @@
 #include "utils/tuplestore.h"
 
 #include "ivfpq.h"
+#include "ivfpq_scan.h"
 
 int			ivfpq_probes = 10;
 int			ivfpq_rerank = 100;
@@ -133,20 +134,56 @@ ivfpqbuildphasename(int64 phasenum)
 }
 
 /*
- * Cost.  The scan ranks the lists, opens a first stage of ivfpq.probes lists
- * (their code pages read in chain order, every entry's ADC value and bound
- * computed) and re-ranks rows from the heap before its first row: that is the
- * startup cost (first fetches: 100, or ivfpq.rerank when lower).  Returning
- * every row would take every list it may probe (ivfpq.max_probes) and a heap
- * fetch and exact distance for every entry in them: that is the total cost.  The heap
- * fetches themselves (I/O, per-tuple CPU, the WHERE clause) are added by
- * cost_index for the rows the path returns.  A LIMIT takes the share of
- * (total - startup) its rows need out of the rows the path returns, and those
- * rows are the table's after its other quals: so a selective WHERE clause
- * makes an ivfpq scan read further for the same LIMIT, and the planner
- * weighs that against a sequential scan + top-N sort or a btree path.
- * Without an ORDER BY the index is useless.  Never raises (see below).
+ * Cost (see README, "Cost model").  The scan ranks the lists, reaches the
+ * nearest ivfpq.probes lists (their code pages read in chain order, every
+ * entry's ADC value and bound computed) and re-ranks rows from the heap in
+ * bound order until the order is proven.  For c rows returned it reaches
+ * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_scan.c) and makes about
+ * phi * (entries of the first probes lists) * (c / 10)^0.57 heap fetches,
+ * phi being the share of those entries the first 10 rows need: it grows with
+ * the dimensions a code byte stands for (looser bounds), 0.15 at 16 (mnist,
+ * 784 dimensions, m 49) and 0.005 at 4 (16 dimensions, m 4), interpolated as
+ * a power of that ratio; the exponent 0.57 is the growth measured on mnist
+ * between 10 and 1,100 rows returned.  With ivfpq.rerank = N the fetches
+ * are about N + c.  The rows the scan returns before the query has what it
+ * needs come from the WHERE clause's selectivity and the LIMIT
+ * (PgvqRowsNeeded); the startup cost is set so that the planner's LIMIT
+ * share of (total - startup) gives this estimate (PgvqStartupForRows).  The
+ * total is every list the scan may probe and a fetch of every entry in them.
+ * The executor's own heap fetch of the rows returned and the WHERE clause
+ * are added by cost_index.  Without an ORDER BY the index is useless.  Never
+ * raises (see below).
  */
+typedef struct IvfpqCostInputs
+{
+	double		tuples;
+	double		lists;
+	double		probes;
+	double		maxProbes;
+	double		perList;		/* scanning one list's codes */
+	double		rank;			/* ranking the lists */
+	double		fetch;			/* one heap fetch and exact distance */
+	double		phi;
+} IvfpqCostInputs;
+
+/* The estimated cost of returning c rows. */
+static double
+IvfpqCostForRows(const IvfpqCostInputs *in, double c)
+{
+	double		reach = in->probes;
+	double		fetches;
+
+	c = Max(c, 1.0);
+	if (c > IVFPQ_REACH_ROWS)
+		reach = Min(in->maxProbes, Max(in->probes, in->probes * sqrt(c / IVFPQ_REACH_ROWS)));
+	if (ivfpq_rerank > 0)
+		fetches = ivfpq_rerank + c;
+	else
+		fetches = in->phi * in->tuples * in->probes / in->lists * pow(c / 10.0, 0.57);
+	fetches = Min(fetches, in->tuples * reach / in->lists);
+	return in->rank + reach * in->perList + fetches * in->fetch;
+}
+
 static void
 ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				  Cost *indexStartupCost, Cost *indexTotalCost,
@@ -155,20 +192,14 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 {
 	GenericCosts costs;
 	IndexOptInfo *info = path->indexinfo;
-	double		lists = 100;
+	IvfpqCostInputs in;
 	double		m = 16;
 	double		dims = 128;
-	double		tuples = Max(info->tuples, 1.0);
 	double		pages = Max((double) info->pages - 1, 1.0);
-	double		probes;
-	double		maxProbes;
-	double		perList;
-	double		first;
-	Cost		rank;
-	Relation	index;
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
-	double		fetch;
+	double		needed;
+	Relation	index;
 
 	if (path->indexorderbys == NIL)
 	{
@@ -188,14 +219,15 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * not raise.  A meta page that cannot be read or verified leaves default
 	 * figures (the scan itself reports the corruption).
 	 */
+	in.lists = 100;
 	index = index_open(info->indexoid, NoLock);
 	{
 		IvfpqMetaPageData meta;
 
 		if (IvfpqTryReadMeta(index, &meta))
 		{
-			lists = meta.lists;
-			m = meta.m;
+			in.lists = Max(meta.lists, 1);
+			m = Max(meta.m, 1);
 			dims = meta.dimensions;
 		}
 	}
@@ -205,26 +237,32 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	genericcostestimate(root, path, loop_count, &costs);
 	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost, &spc_seq_page_cost);
 
-	probes = Min((double) ivfpq_probes, lists);
-	maxProbes = ivfpq_max_probes < 0 ? lists : Min(lists, Max(probes, (double) ivfpq_max_probes));
+	in.tuples = Max(info->tuples, 1.0);
+	in.probes = Min((double) ivfpq_probes, in.lists);
+	in.maxProbes = ivfpq_max_probes < 0 ? in.lists : Min(in.lists, Max(in.probes, (double) ivfpq_max_probes));
 	/* one list: its code pages in chain order, an ADC value and a bound an entry */
-	perList = (pages / lists) * spc_seq_page_cost +
-		(tuples / lists) * (cpu_index_tuple_cost + cpu_operator_cost * (1.0 + m / 16.0));
+	in.perList = (pages / in.lists) * spc_seq_page_cost +
+		(in.tuples / in.lists) * (cpu_index_tuple_cost + cpu_operator_cost * (1.0 + m / 16.0));
 	/* ranking the lists: a distance to every centroid */
-	rank = lists * cpu_operator_cost * (1.0 + dims / 64.0);
-	first = Min(ivfpq_rerank > 0 ? Min(ivfpq_rerank, 100) : 100, tuples * probes / lists);
+	in.rank = in.lists * cpu_operator_cost * (1.0 + dims / 64.0);
 
 	/*
 	 * A re-ranked row: the scan's own heap fetch (a random page, mostly
-	 * cached) and its exact distance; the executor fetches the rows the scan
-	 * returns once more, which cost_index adds.
+	 * cached, but a row it reads whole: measured at about three quarters of
+	 * random_page_cost against a sequential scan's cost per page) and its
+	 * exact distance; the executor fetches the rows the scan returns once
+	 * more, which cost_index adds.
 	 */
-	fetch = spc_random_page_cost * 0.25 + cpu_operator_cost * (1.0 + dims / 16.0);
-	*indexStartupCost = rank + probes * perList + first * fetch;
-	*indexTotalCost = rank + maxProbes * perList + tuples * (maxProbes / lists) * fetch;
+	in.fetch = spc_random_page_cost * 0.75 + cpu_tuple_cost + cpu_operator_cost * (1.0 + dims / 16.0);
+	in.phi = Min(1.0, 0.15 * pow(Max(dims / m, 1.0) / 16.0, 2.45));
+
+	needed = PgvqRowsNeeded(root, path);
+	*indexTotalCost = IvfpqCostForRows(&in, in.tuples);
+	*indexStartupCost = PgvqStartupForRows(needed, in.tuples, IvfpqCostForRows(&in, needed),
+										   *indexTotalCost, IvfpqCostForRows(&in, 1.0));
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;
-	*indexPages = pages * maxProbes / lists;
+	*indexPages = pages * in.maxProbes / in.lists;
 }
 
 /* Checks an opclass of the ivfpq access method (amvalidate). */

@@ -1,7 +1,7 @@
 /*
  * ivfpq_rerank.c: re-ranking in lower-bound order.
  *
- * A stage's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
+ * The pool's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
  * lower bound of the operator's value for the row, and its heap TID
  * (ivfpq_scan.c).  Each entry taken is fetched from the heap with the scan's
  * snapshot and its exact value goes into a min-heap of results.  The first
@@ -111,7 +111,7 @@ OrderTake(IvfpqOrder *ord)
 	ord->next++;
 }
 
-/* Forgets the stage's entries (a new stage starts). */
+/* Forgets the pool's entries (a scan starts). */
 void
 IvfpqStageReset(IvfpqScanOpaque so)
 {
@@ -160,8 +160,50 @@ Fetched(IvfpqScanOpaque so, int64 pos)
 	return adc < so->byADC.lastKey || (adc == so->byADC.lastKey && pos <= so->byADC.lastPos);
 }
 
+/* Entry pos is at or before the bound-order cursor (fetched, or skipped as fetched). */
+static inline bool
+TakenByLB(IvfpqScanOpaque so, int64 pos)
+{
+	double		lb = so->stLB[pos];
+
+	return lb < so->byLB.lastKey || (lb == so->byLB.lastKey && pos <= so->byLB.lastPos);
+}
+
 /*
- * The smallest bound of the stage's entries not yet fetched; false when every
+ * Drops the entries fetched already and restarts both orders, before the
+ * entries of further lists join the pool: the pool then orders the entries of
+ * every list reached, and each entry is fetched at most once.  Costs one pass
+ * over the pool; the reach grows geometrically, so a scan makes few.
+ */
+void
+IvfpqPoolCompact(IvfpqScanOpaque so)
+{
+	int64		w = 0;
+
+	for (int64 pos = 0; pos < so->stN; pos++)
+	{
+		if (TakenByLB(so, pos) || Fetched(so, pos))
+			continue;
+		so->stADC[w] = so->stADC[pos];
+		so->stLB[w] = so->stLB[pos];
+		so->stIds[w] = so->stIds[pos];
+		w++;
+	}
+	so->stN = w;
+	/* the chunks go on at the size they had: the pool is as deep as before */
+	{
+		size_t		capLB = so->byLB.selCap;
+		size_t		capADC = so->byADC.selCap;
+
+		OrderReset(&so->byLB, (const float **) &so->stLB);
+		OrderReset(&so->byADC, (const float **) &so->stADC);
+		so->byLB.selCap = capLB;
+		so->byADC.selCap = capADC;
+	}
+}
+
+/*
+ * The smallest bound of the pool's entries not yet fetched; false when every
  * one has been.
  */
 bool
@@ -344,7 +386,7 @@ FetchRow(IndexScanDesc scan, int64 pos)
 }
 
 /*
- * Fetches the next entry of the stage (by bound, or by ADC value when
+ * Fetches the next entry of the pool (by bound, or by ADC value when
  * capped); false when every entry has been fetched.
  */
 bool

@@ -1,29 +1,36 @@
 /*
  * ivfpq_scan.c: ORDER BY scans of an ivfpq index.
  *
- * A scan ranks the lists by their centroid's distance to the query and works
- * in stages: the first stage covers the nearest ivfpq.probes lists, each
- * later one the next ivfpq.probes lists, up to ivfpq.max_probes lists (all by
- * default).  A stage scans the PQ codes of its lists (one share lock per
+ * A scan ranks the lists by their centroid's distance to the query and
+ * reaches them nearest first: the first ivfpq.probes lists before its first
+ * row, more as the executor takes rows (below), up to ivfpq.max_probes lists
+ * (all by default).  Reaching a list scans its PQ codes (one share lock per
  * page, the page's codes scanned as one contiguous array by the core) and
  * turns each entry's ADC value and error code into a lower bound of the
  * operator's value for its row (pgvq_pq_lower_bounds: never above the float8
- * the operator computes, float rounding included).  Entries are then
- * re-ranked in bound order (ivfpq_rerank.c: heap fetch with the scan's
- * snapshot, exact value), and a row is returned once its exact value is not
- * above the smallest bound still waiting (xs_recheckorderby = false: the
- * values are exact).  So within the lists probed so far the rows come back
- * in exact order, however many the executor asks for, and the number of heap
- * fetches adapts to the query: probes = lists is an exact search.
+ * the operator computes, float rounding included); the entry joins one pool
+ * with those of every list reached before.  Entries are re-ranked in bound
+ * order (ivfpq_rerank.c: heap fetch with the scan's snapshot, exact value),
+ * and a row is returned once its exact value is not above the smallest bound
+ * still waiting in the pool (xs_recheckorderby = false: the values are
+ * exact).  So every row returned is the nearest not yet returned among the
+ * lists reached when it is returned, however many the executor asks for, and
+ * the number of heap fetches adapts to the query: probes = lists is an exact
+ * search.
  *
- * A further stage opens only when every row of the earlier ones has been
- * returned (a WHERE clause rejected rows, or the LIMIT is large).  Its rows
- * are exactly ordered among themselves and against what is still waiting,
- * but one of them can be nearer than rows already returned: the lists not
- * yet probed are not bounded.
+ * The reach grows with the rows returned: before row r, probes * sqrt(r /
+ * IVFPQ_REACH_ROWS) lists (ReachTarget), at least twofold each time, and
+ * twofold when every row of the lists reached has been returned.  A WHERE
+ * clause that rejects most rows makes the executor take many, and the rows
+ * that pass are then the nearest of a growing part of the data instead of
+ * those of the nearest lists.  Each list is scanned once; a growing reach
+ * drops the entries fetched already from the pool, so no row is fetched
+ * twice.  A list reached late can still hold a row nearer than rows already
+ * returned: the lists not reached are not bounded.
  *
- * ivfpq.rerank (0 = no limit) caps the heap fetches of a stage: past it the
- * scan returns its best re-ranked row without waiting for the bounds.
+ * ivfpq.rerank (0 = no limit) caps the heap fetches made while rows wait:
+ * past it the scan returns its best re-ranked row without waiting for the
+ * bounds.
  *
  * An untrained index (built on no rows) has one list, a zero centroid and
  * zero codebooks: its bounds are ||q| - |x||, still exact.  Every scan then
@@ -178,7 +185,7 @@ CompareListScore(const void *a, const void *b, void *arg)
 	return *(const int *) a - *(const int *) b;
 }
 
-/* Reads the query and the settings, ranks the lists, starts the first stage. */
+/* Reads the query and the settings, ranks the lists; the first lists are reached on demand. */
 static void
 StartScan(IndexScanDesc scan)
 {
@@ -267,8 +274,11 @@ StartScan(IndexScanDesc scan)
 	so->probeLo = 0;
 	so->probeHi = 0;
 	so->resN = 0;
+	so->returned = 0;
 	so->scanFetched = 0;
-	IvfpqStageReset(so);		/* no stage yet: the first opens on demand */
+	so->scanEntries = 0;
+	so->reaches = 0;
+	IvfpqStageReset(so);		/* nothing reached yet: the first lists on demand */
 	so->started = true;
 }
 
@@ -352,12 +362,13 @@ ListTable(IvfpqScanOpaque so, int list)
 }
 
 /*
- * Opens the next stage: scans the PQ codes of its lists and keeps every
- * entry with the lower bound of its row's value.  False when every list the
- * scan may probe has been.
+ * Reaches further lists, up to listOrder[upto - 1]: scans their PQ codes and
+ * adds every entry, with the lower bound of its row's value, to the pool of
+ * entries waiting (after dropping those fetched already).  False when every
+ * list the scan may probe has been reached.
  */
 static bool
-OpenStage(IndexScanDesc scan)
+ReachLists(IndexScanDesc scan, int upto)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	IvfpqCache *cache = so->cache;
@@ -369,18 +380,17 @@ OpenStage(IndexScanDesc scan)
 	float	   *lb = so->pageLB;
 	int64	   *ids;
 
-	if (so->probeHi >= so->maxProbes)
+	upto = Min(upto, so->maxProbes);
+	if (so->probeHi >= upto)
 		return false;
-	so->probeLo = so->probeHi;
-	so->probeHi = Min(so->probeLo + ivfpq_probes, so->maxProbes);
-	IvfpqStageReset(so);
+	IvfpqPoolCompact(so);
 	ids = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
 
 	bp.metric = so->metric;
 	bp.d = so->d;
 	bp.qnorm = so->pqQueryNorm;
 	bp.rmax = cache->rmax;
-	for (idx = so->probeLo; idx < so->probeHi; idx++)
+	for (idx = so->probeHi; idx < upto; idx++)
 	{
 		int			list = so->listOrder[idx];
 		BlockNumber blkno = cache->startPages[list];
@@ -417,11 +427,15 @@ OpenStage(IndexScanDesc scan)
 				else
 					pgvq_pq_lower_bounds(&bp, n, so->pageDist, so->pageErr, lb);
 				IvfpqStageAppend(so, n, so->pageDist, lb, ids);
+				so->scanEntries += n;
 			}
 			/* per page: one list can hold every row (untrained index) */
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
+	so->probeLo = so->probeHi;
+	so->probeHi = upto;
+	so->reaches++;
 	pfree(ids);
 	if (!cache->meta.trained && so->probeLo == 0)
 		NoteUntrained(index, so->stN);
@@ -429,9 +443,41 @@ OpenStage(IndexScanDesc scan)
 }
 
 /*
- * The next row to return, in exact order within the lists probed: the first
+ * The reach.  The first ivfpq.probes lists serve the first IVFPQ_REACH_ROWS
+ * rows returned, the LIMIT of an unfiltered query.  A WHERE clause that
+ * rejects rows makes the executor ask for more, and the nearest rows that
+ * pass it then lie further out: before it returns row r the scan has reached
+ * probes * sqrt(r / IVFPQ_REACH_ROWS) lists, so that the rows returned are
+ * the nearest of a part of the data that grows with them (measured on mnist:
+ * a square root keeps recall@10 at 0.99 to 1.0 under filters keeping 10% and
+ * 1%, where linear growth costs a third more heap fetches for the same
+ * recall, and no growth gives 0.70 at 1%).  The reach grows at least twofold
+ * each time, so a scan scans few times and compacts its pool few times.
+ */
+static int
+ReachTarget(IvfpqScanOpaque so)
+{
+	double		r = (double) (so->returned + 1) / IVFPQ_REACH_ROWS;
+
+	if (so->nullQuery || r <= 1)
+		return ivfpq_probes;
+	return (int) Min(ceil(ivfpq_probes * sqrt(r)), (double) so->lists);
+}
+
+/* Grows the reach to at least target lists, and twofold; false at the end. */
+static bool
+GrowReach(IndexScanDesc scan, int target)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			upto = Max(target, Max(ivfpq_probes, Min(so->lists, 2 * so->probeHi)));
+
+	return ReachLists(scan, upto);
+}
+
+/*
+ * The next row to return, in exact order within the lists reached: the first
  * re-ranked row once no entry still waiting can be nearer; else re-rank the
- * entry with the smallest bound; else open the next stage.
+ * entry with the smallest bound; else reach further lists.
  */
 static bool
 NextResult(IndexScanDesc scan, IvfpqResult *out)
@@ -443,10 +489,17 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 		double		lb = 0;
 		bool		waiting;
 		IvfpqResult first;
+		int			target;
 
 		/* ivfpq.max_scan_tuples: what is re-ranked comes back, then the end */
 		if (ivfpq_max_scan_tuples >= 0 && so->scanFetched >= ivfpq_max_scan_tuples)
 			return IvfpqPopResult(so, out);
+		target = ReachTarget(so);
+		if (so->probeHi < Min(target, so->maxProbes))
+		{
+			GrowReach(scan, target);
+			continue;
+		}
 		waiting = IvfpqWaitingBound(so, &lb);
 
 		if (IvfpqPeekResult(so, &first) &&
@@ -459,7 +512,7 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			if (!IvfpqFetchNext(scan))
 				elog(ERROR, "ivfpq scan: an entry waits but none is left to fetch");
 		}
-		else if (!OpenStage(scan))
+		else if (!GrowReach(scan, so->probeHi + 1))
 			return false;
 	}
 }
@@ -474,6 +527,7 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		StartScan(scan);
 	if (!NextResult(scan, &r))
 		return false;
+	so->returned++;
 
 	scan->xs_heaptid = IvfpqIdToTid(r.id);
 	scan->xs_recheck = false;
@@ -500,7 +554,10 @@ ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
-
+	if (so->started)
+		elog(DEBUG1, "ivfpq scan: " INT64_FORMAT " rows returned, %d lists reached in %d steps, "
+			 INT64_FORMAT " entries scanned, " INT64_FORMAT " heap fetches",
+			 so->returned, so->probeHi, so->reaches, so->scanEntries, so->scanFetched);
 	if (so->slot != NULL)
 		ExecDropSingleTupleTableSlot(so->slot);
 	if (so->fetch != NULL)

@@ -1,6 +1,6 @@
 /*
  * ivfpq_scan.h: the state of an ivfpq ORDER BY scan, shared by ivfpq_scan.c
- * (query, lists, stages: the PQ codes and their lower bounds) and
+ * (query, lists, the reach: the PQ codes and their lower bounds) and
  * ivfpq_rerank.c (heap fetches in lower-bound order, exact results).
  */
 #ifndef IVFPQ_SCAN_H
@@ -11,6 +11,13 @@
 
 #include "ivfpq.h"
 
+/*
+ * The rows the first ivfpq.probes lists serve (an unfiltered LIMIT); past
+ * them the reach grows with the square root of the rows returned
+ * (ivfpq_scan.c, ReachTarget; the cost model in ivfpq_handler.c).
+ */
+#define IVFPQ_REACH_ROWS	40
+
 /* A re-ranked row: the operator's exact float8 value (squared for L2). */
 typedef struct IvfpqResult
 {
@@ -19,17 +26,17 @@ typedef struct IvfpqResult
 } IvfpqResult;
 
 /*
- * The entries of a stage in (key, position) order, a chunk at a time: the
+ * The entries of the pool in (key, position) order, a chunk at a time: the
  * core's top-k picks the next chunk after the last entry taken (chunks
- * double, so taking k entries costs about log k passes over the stage).
+ * double, so taking k entries costs about log k passes over the pool).
  */
 typedef struct IvfpqOrder
 {
-	const float **keys;			/* the stage array it orders (stLB or stADC) */
+	const float **keys;			/* the pool array it orders (stLB or stADC) */
 	pgvq_topk  *sel;
 	size_t		selCap;
 	double	   *chunkKey;
-	int64	   *chunkPos;		/* positions in the stage arrays */
+	int64	   *chunkPos;		/* positions in the pool arrays */
 	int			chunkN;
 	int			next;
 	bool		done;			/* every entry after the last chunk is taken */
@@ -70,12 +77,20 @@ typedef struct IvfpqScanOpaqueData
 	uint16	   *pageErr;		/* (page capacity) error codes */
 	float	   *pageLB;			/* (page capacity) lower bounds */
 
-	/* stages: the lists probed so far are listOrder[0 .. probeHi) */
+	/*
+	 * reach: the lists probed so far are listOrder[0 .. probeHi), the latest
+	 * reach added listOrder[probeLo .. probeHi)
+	 */
 	int			probeLo;
 	int			probeHi;
 	int			maxProbes;
+	int64		returned;		/* rows the scan has returned */
 
-	/* the current stage's entries: ADC value, lower bound, heap TID */
+	/*
+	 * The pool: the entries of the lists reached that are not fetched yet
+	 * (and, until the next compaction, those fetched): ADC value, lower
+	 * bound, heap TID
+	 */
 	float	   *stADC;
 	float	   *stLB;
 	int64	   *stIds;
@@ -87,6 +102,8 @@ typedef struct IvfpqScanOpaqueData
 	bool		capped;			/* ivfpq.rerank > 0: fetch in ADC order */
 	int64		fetched;		/* heap fetches since the results were last empty */
 	int64		scanFetched;	/* heap fetches of the whole scan */
+	int64		scanEntries;	/* entries scanned (PQ codes) by the whole scan */
+	int			reaches;		/* times the reach grew */
 
 	/* re-ranked rows not yet returned: a binary min-heap on (key, id) */
 	IvfpqResult *res;
@@ -106,6 +123,7 @@ typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);
 extern void IvfpqStageReset(IvfpqScanOpaque so);
+extern void IvfpqPoolCompact(IvfpqScanOpaque so);
 extern void IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb,
 							 const int64 *ids);
 extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);

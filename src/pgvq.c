@@ -124,6 +124,51 @@ PgvqOrderByParallelSafety(PlannerInfo *root, IndexPath *path)
 		path->path.parallel_safe = false;
 }
 
+/*
+ * For amcostestimate of the ordering indexes: how many rows the index scan
+ * must return before the query has what it needs.  The path returns the
+ * table's rows in distance order and the executor applies the other quals (a
+ * share s of the rows pass: the planner's own estimate, rel->rows /
+ * rel->tuples, from clauselist_selectivity on the restrictions), so a
+ * LIMIT k takes about k / s of them; without a LIMIT (or in a join, where
+ * the LIMIT does not bound one relation's rows) the first row that passes,
+ * 1 / s.  At most every row.
+ */
+double
+PgvqRowsNeeded(PlannerInfo *root, IndexPath *path)
+{
+	RelOptInfo *rel = path->indexinfo->rel;
+	double		tuples = Max(rel->tuples, 1.0);
+	double		s = Min(1.0, Max(rel->rows, 1.0) / tuples);
+	double		k = 1.0;
+
+	if (root->limit_tuples > 0 && bms_membership(root->all_baserels) == BMS_SINGLETON)
+		k = root->limit_tuples;
+	return Min(tuples, k / s);
+}
+
+/*
+ * The planner charges a LIMIT startup + (total - startup) x its share of the
+ * path's rows: linear in the rows taken.  An ordering index's cost is not
+ * (a scan's reach and heap fetches grow slower than the rows it returns, a
+ * flat scan's passes in steps), so the startup cost is set so that the
+ * planner's interpolation at the rows needed (out of rows) gives costNeeded,
+ * the AM's own estimate for them; never below minStartup (the first row's
+ * cost), nor above total.
+ */
+double
+PgvqStartupForRows(double needed, double rows, double costNeeded, double total,
+				   double minStartup)
+{
+	double		f = rows > 0 ? Min(1.0, needed / rows) : 1.0;
+	double		startup;
+
+	if (f >= 1.0)
+		return Min(total, Max(minStartup, costNeeded));
+	startup = (costNeeded - total * f) / (1.0 - f);
+	return Min(total, Max(minStartup, startup));
+}
+
 #ifndef PgvqNewBuffer			/* pg_compat.h: a function before 16 */
 Buffer
 PgvqNewBuffer(Relation index, ForkNumber forknum)

@@ -80,6 +80,9 @@ extern void PgvqSetOrderingAmFlags(struct IndexAmRoutine *amroutine);
 struct PlannerInfo;
 struct IndexPath;
 extern void PgvqOrderByParallelSafety(struct PlannerInfo *root, struct IndexPath *path);
+extern double PgvqRowsNeeded(struct PlannerInfo *root, struct IndexPath *path);
+extern double PgvqStartupForRows(double needed, double rows, double costNeeded, double total,
+								 double minStartup);
 
 /* Each access method registers its GUCs and reloptions from _PG_init. */
 extern void FlatInit(void);
