@@ -323,6 +323,9 @@ extern void IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int 
 /* ivfpq_retrain_auto.c */
 extern void IvfpqRetrainInit(void);
 
+/* ivfpq_retrain.c */
+extern bool IvfpqMetaLockedHere(Relation index, bool raise);
+
 /* ivfpq_reclaim.c */
 extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
 extern void IvfpqNewConsecutive(Relation index, int n, Buffer *bufs);
