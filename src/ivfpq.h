@@ -327,6 +327,7 @@ extern void IvfpqRetrainInit(void);
 extern bool IvfpqMetaLockedHere(Relation index, bool raise);
 
 /* ivfpq_reclaim.c */
+extern bool IvfpqPageIsFree(Page page);
 extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
 extern void IvfpqNewConsecutive(Relation index, int n, Buffer *bufs);
 extern void IvfpqLogNewPage(Relation index, Buffer buf, Page content);
