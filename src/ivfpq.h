@@ -323,7 +323,11 @@ extern void IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int 
 /* ivfpq_retrain_auto.c */
 extern void IvfpqRetrainInit(void);
 
+/* ivfpq_retrain.c */
+extern bool IvfpqMetaLockedHere(Relation index, bool raise);
+
 /* ivfpq_reclaim.c */
+extern bool IvfpqPageIsFree(Page page);
 extern Buffer IvfpqNewBuffer(Relation index, ForkNumber forkNum);
 extern void IvfpqNewConsecutive(Relation index, int n, Buffer *bufs);
 extern void IvfpqLogNewPage(Relation index, Buffer buf, Page content);

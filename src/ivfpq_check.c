@@ -285,6 +285,7 @@ IvfpqIndexCheck(PgvqCheckState *state)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The index has no meta page.");
 
 	/* 1: the meta page (only a retrain switches it to another structure) */
+	IvfpqMetaLockedHere(index, true);
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	nblocks = RelationGetNumberOfBlocks(index);

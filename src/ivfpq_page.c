@@ -208,6 +208,7 @@ IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta)
 
 	if (RelationGetNumberOfBlocks(index) == 0)
 		IvfpqCorrupt(index, IVFPQ_METAPAGE_BLKNO, "The index has no meta page.");
+	IvfpqMetaLockedHere(index, true);
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
@@ -231,7 +232,7 @@ IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta)
 	char		detail[160];
 	bool		ok;
 
-	if (RelationGetNumberOfBlocks(index) == 0)
+	if (RelationGetNumberOfBlocks(index) == 0 || IvfpqMetaLockedHere(index, false))
 		return false;
 	buf = ReadBufferExtended(index, MAIN_FORKNUM, IVFPQ_METAPAGE_BLKNO, RBM_ZERO_ON_ERROR, NULL);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);

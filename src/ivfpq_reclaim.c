@@ -41,6 +41,13 @@ IsDeletedPage(Page page)
 		IvfpqPageGetOpaque(page)->flags == IVFPQ_PAGE_DELETED;
 }
 
+/* Whether a locked page is free to take: all zeros or deleted. */
+bool
+IvfpqPageIsFree(Page page)
+{
+	return PageIsNew(page) || IsDeletedPage(page);
+}
+
 /*
  * A new page, exclusively locked: a free one from the free space map, or a
  * new block.  The caller initialises it (a full-image WAL record).  A page
@@ -63,7 +70,7 @@ IvfpqNewBuffer(Relation index, ForkNumber forkNum)
 			{
 				Page		page = BufferGetPage(buf);
 
-				if (PageIsNew(page) || IsDeletedPage(page))
+				if (IvfpqPageIsFree(page))
 					return buf;
 				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			}

@@ -63,6 +63,31 @@ int			ivfpq_retrain_min_rows = 10000;
 double		ivfpq_retrain_imbalance = 3.0;
 int			ivfpq_retrain_pause_lock = 0;
 
+/* The index whose meta page this backend's retrain holds exclusively, if any */
+static Oid	switchingIndex = InvalidOid;
+
+/*
+ * Whether this backend's retrain holds the index's meta page exclusively (its
+ * last catch-up evaluates the indexed expression, which may read the index):
+ * waiting for the meta page would then wait for ourselves, uninterruptibly,
+ * and block every insert and scan of the index.  With raise, an error instead
+ * of true.
+ */
+bool
+IvfpqMetaLockedHere(Relation index, bool raise)
+{
+	if (switchingIndex != RelationGetRelid(index))
+		return false;
+	if (raise)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("ivfpq index \"%s\" cannot be read while its retrain switches structures",
+						RelationGetRelationName(index)),
+				 errdetail("The index expression reads or writes the index it defines."),
+				 errhint("Use REINDEX INDEX CONCURRENTLY for this index.")));
+	return true;
+}
+
 /* Test only: waits for advisory lock ivfpq.retrain_pause_lock + point, if set. */
 static void
 RetrainPause(int point)
@@ -395,7 +420,16 @@ Switch(IvfpqRetrainState *rs)
 		elog(ERROR, "ivfpq index \"%s\" was switched under a retrain",
 			 RelationGetRelationName(rs->index));
 	rs->metaLocked = true;
-	CatchUp(rs);
+	switchingIndex = RelationGetRelid(rs->index);
+	PG_TRY();
+	{
+		CatchUp(rs);
+	}
+	PG_FINALLY();
+	{
+		switchingIndex = InvalidOid;
+	}
+	PG_END_TRY();
 	rs->metaLocked = false;
 	rs->meta.flags |= IVFPQ_META_OTHER_GENS;
 	rs->meta.reclaimXid = U64FromFullTransactionId(ReadNextFullTransactionId());

@@ -5,7 +5,8 @@
  * standby has each of them before it replays the switch.  Nothing points at
  * them until the switch, and no sweep runs while the retrain holds its table
  * lock, so a page may be unlocked (to poll for interrupts) between the
- * allocation and the write.
+ * allocation and the write; it is checked to be still free once locked again
+ * (the free space map may hand the same page to an insert).
  */
 #include "postgres.h"
 
@@ -16,16 +17,26 @@
 
 #include "ivfpq_retrain.h"
 
-/* A locked new page: unlocked for an interrupt poll, locked again. */
+/*
+ * A locked new page: unlocked for an interrupt poll, locked again, and taken
+ * only if still free.  GetFreeIndexPage finds a free page and marks it used
+ * in two steps, so two backends may get the same page: an insert may have
+ * taken it (linked it into a live list) while it was unlocked.
+ */
 static Buffer
 NextPage(Relation index)
 {
-	Buffer		buf = IvfpqNewBuffer(index, MAIN_FORKNUM);
+	for (;;)
+	{
+		Buffer		buf = IvfpqNewBuffer(index, MAIN_FORKNUM);
 
-	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-	CHECK_FOR_INTERRUPTS();
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	return buf;
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		if (IvfpqPageIsFree(BufferGetPage(buf)))
+			return buf;
+		UnlockReleaseBuffer(buf);
+	}
 }
 
 /* A chain of stream pages holding nfloats floats; returns its first block. */
