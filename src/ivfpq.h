@@ -60,6 +60,7 @@
 #include "access/amapi.h"
 #include "access/genam.h"
 #include "access/generic_xlog.h"
+#include "access/transam.h"
 #include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
@@ -153,6 +154,9 @@ typedef struct IvfpqMetaPageData
 								 * reclaimed; 0 when none wait */
 	float4		trainImbalance; /* the lists' imbalance right after training */
 	uint32		unused;
+	uint64		switchHorizon;	/* FullTransactionId: the primary's removal
+								 * horizon at the last retrain's switch (rows
+								 * dead before it were left out); 0: none */
 } IvfpqMetaPageData;
 
 #define IVFPQ_META_V2_SIZE		offsetof(IvfpqMetaPageData, generation)
@@ -292,6 +296,7 @@ extern const char *IvfpqPageKindName(uint16 kind);
 extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
 extern void IvfpqSetPageGen(Page page, uint32 gen);
+extern FullTransactionId IvfpqFullXid(TransactionId xid);
 extern void IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta);
 extern void IvfpqReadMeta(Relation index, IvfpqMetaPageData *meta);
 extern bool IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "access/transam.h"
 #include "access/generic_xlog.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -498,4 +499,22 @@ IvfpqTidToId(ItemPointer tid)
 {
 	return ((int64) ItemPointerGetBlockNumberNoCheck(tid) << 16) |
 		ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+/*
+ * xid as a FullTransactionId, for a recent xid (not after the next one): in
+ * the next full transaction id's epoch, or the one before when it is
+ * numerically above the next one's low 32 bits.
+ */
+FullTransactionId
+IvfpqFullXid(TransactionId xid)
+{
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+
+	if (!TransactionIdIsNormal(xid))
+		return FullTransactionIdFromEpochAndXid(0, FirstNormalTransactionId);
+	if (xid > XidFromFullTransactionId(next) && epoch > 0)
+		epoch--;
+	return FullTransactionIdFromEpochAndXid(epoch, xid);
 }

@@ -433,6 +433,8 @@ Switch(IvfpqRetrainState *rs)
 	rs->metaLocked = false;
 	rs->meta.flags |= IVFPQ_META_OTHER_GENS;
 	rs->meta.reclaimXid = U64FromFullTransactionId(ReadNextFullTransactionId());
+	rs->meta.switchHorizon =
+		U64FromFullTransactionId(IvfpqFullXid(GetOldestNonRemovableTransactionId(rs->bs.heap)));
 	rs->meta.buildTuples = rs->copied;
 	WriteMeta(rs->index, buf, &rs->meta);
 	UnlockReleaseBuffer(buf);

@@ -43,6 +43,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "access/xlog.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
@@ -185,6 +186,26 @@ CompareListScore(const void *a, const void *b, void *arg)
 	return *(const int *) a - *(const int *) b;
 }
 
+/*
+ * A retrain leaves out rows dead to every snapshot of the primary (deleted by
+ * transactions before its removal horizon).  A standby query whose snapshot
+ * is older than that horizon may still see such rows, and generic WAL raises
+ * no recovery conflict to cancel it: it is refused rather than answered
+ * without them.  Snapshots taken after the switch was replayed are newer.
+ */
+static void
+CheckStandbySnapshot(Relation index, Snapshot snapshot, FullTransactionId horizon)
+{
+	if (!FullTransactionIdPrecedes(IvfpqFullXid(snapshot->xmin), horizon))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("ivfpq index \"%s\" was retrained after this query's snapshot was taken",
+					RelationGetRelationName(index)),
+			 errdetail("The retrain left out rows the primary no longer keeps; this snapshot may still see them."),
+			 errhint("Run the query again in a new transaction.")));
+}
+
 /* Reads the query and the settings, ranks the lists; the first lists are reached on demand. */
 static void
 StartScan(IndexScanDesc scan)
@@ -196,6 +217,9 @@ StartScan(IndexScanDesc scan)
 
 	if (scan->xs_snapshot == NULL || !IsMVCCSnapshot(scan->xs_snapshot))
 		elog(ERROR, "non-MVCC snapshots are not supported with ivfpq");
+	if (cache->meta.switchHorizon != 0 && RecoveryInProgress())
+		CheckStandbySnapshot(scan->indexRelation, scan->xs_snapshot,
+							 FullTransactionIdFromU64(cache->meta.switchHorizon));
 	if (scan->numberOfOrderBys != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Recall@10 of ivfpq on the first 20,000 rows of mnist-784-euclidean (L2) with
 # 200 of its queries; the exact answers over those rows come from a sequential
-# scan.  Settings: lists = 20 (the default for 20k rows), m = 49 (the default
-# for 784 dims: 16 dims a code byte), nbits = 8; ivfpq.probes = 6,
+# scan.  Settings: lists = 20 (the default for 20k rows), m = 196 (the default
+# for 784 dims: 4 dims a code byte), nbits = 8; ivfpq.probes = 6,
 # ivfpq.rerank = 100.  Needs a running server (PGHOST/PGPORT/PGUSER),
 # $PGVQ_DATA and $PGVQ_TOOLS/pgvq_vecs; prints SKIP and succeeds when the data
 # is absent.

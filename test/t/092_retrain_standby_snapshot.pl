@@ -1,12 +1,8 @@
-# Review: a retrain leaves out the entries of rows dead to every snapshot *of
-# the primary*.  A standby query (hot_standby_feedback off) whose snapshot still
-# sees such a row then misses it in an index scan after the switch is replayed,
-# with no recovery conflict (generic WAL carries none), while a sequential
-# scan of the same transaction returns it.
-#
-# A reproduction for review, not part of the suite (scripts/test.sh runs
-# test/t/*.pl only): its last test FAILS on main as of dba0bc0.  Run it with
-# test/t/ on the include path, e.g. copied into test/t/.
+# A retrain leaves out the entries of rows dead to every snapshot *of the
+# primary*.  A standby query (hot_standby_feedback off) whose snapshot still
+# sees such a row gets no recovery conflict (generic WAL carries none): its
+# index scan must fail with 40001 rather than miss the row, while snapshots
+# taken after the switch was replayed scan normally.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -49,7 +45,7 @@ my $seq = q{SET enable_seqscan = on; SET enable_indexscan = off; SET enable_bitm
 	SELECT id FROM t ORDER BY v <-> '[1,1,1,1,1,1,1,1]' LIMIT 1;};
 
 # A standby transaction whose snapshot sees row 0
-my $s = $standby->background_psql('postgres');
+my $s = $standby->background_psql('postgres', on_error_stop => 0);
 $s->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 is($s->query_safe($q), '0', 'standby, before: the index finds row 0');
 
@@ -62,7 +58,13 @@ note "retrained: $r lists";
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 
 is($s->query_safe($seq), '0', 'standby, after: a sequential scan still returns row 0');
-is($s->query_safe($q), '0', 'standby, after: the index scan returns row 0 too');
+$s->query_safe('\\set VERBOSITY verbose');
+$s->query($q);
+like($s->{stderr}, qr/40001.*was retrained after this query's snapshot/s,
+	'standby, after: the old snapshot\'s index scan fails with 40001 instead of missing row 0');
 $s->quit;
+my $after = $standby->safe_psql('postgres', $q);
+isnt($after, '0', 'standby, a new snapshot: the index scan works and no longer sees row 0');
+is($after, $primary->safe_psql('postgres', $seq), 'standby, a new snapshot: the sequential scan\'s answer');
 
 done_testing();
