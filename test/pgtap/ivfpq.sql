@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgvq;
 
-SELECT plan(45);
+SELECT plan(53);
 
 -- ---- catalogue -------------------------------------------------------------------
 SELECT ok(EXISTS (SELECT FROM pg_am WHERE amname = 'ivfpq' AND amtype = 'i'), 'access method ivfpq exists');
@@ -41,6 +41,13 @@ SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pgvq_ivfpq_list_stat
 SELECT has_function('pgvq_ivfpq_trained', ARRAY['regclass'], 'pgvq_ivfpq_trained(regclass) exists');
 SELECT function_returns('pgvq_ivfpq_trained', ARRAY['regclass'], 'boolean', 'pgvq_ivfpq_trained returns boolean');
 SELECT function_returns('pgvq_ivfpq_lists_option', ARRAY['regclass'], 'integer', 'pgvq_ivfpq_lists_option returns integer');
+SELECT has_function('pgvq_ivfpq_retrain', ARRAY['regclass'], 'pgvq_ivfpq_retrain(regclass) exists');
+SELECT is((SELECT proargnames FROM pg_proc WHERE proname = 'pgvq_ivfpq_retrain'),
+	'{index,lists,tuples,previous_lists}'::text[], 'pgvq_ivfpq_retrain returns lists, tuples, previous_lists');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.retrain_min_rows'), '10000',
+	'ivfpq.retrain_min_rows defaults to 10000');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.retrain_imbalance'), '3',
+	'ivfpq.retrain_imbalance defaults to 3');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.build_threads'), '0',
 	'ivfpq.build_threads defaults to 0 (max_parallel_maintenance_workers + 1, shared among running builds)');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '10', 'ivfpq.probes defaults to 10');
@@ -83,6 +90,13 @@ SELECT is((SELECT (trained, configured_lists)::text FROM pgvq_ivfpq_list_stats('
 	'list stats show a trained index and its lists option');
 SELECT throws_ok($$SELECT pgvq_ivfpq_trained('ivfpq_tap')$$, '42809', NULL, 'trained() of a table');
 SELECT throws_ok($$SELECT pgvq_ivfpq_lists_option('ivfpq_tap')$$, '42809', NULL, 'lists_option() of a table');
+SELECT throws_ok($$SELECT pgvq_ivfpq_retrain('ivfpq_tap')$$, '42809', NULL, 'retrain() of a table');
+SELECT is((SELECT (lists, tuples, previous_lists)::text FROM pgvq_ivfpq_retrain('ivfpq_tap_idx')), '(1,1,1)',
+	'retrain() of a one-row, one-list index');
+SELECT throws_ok('CREATE INDEX ON ivfpq_tap USING ivfpq (v) WITH (auto_retrain = maybe)', '22023', NULL,
+	'auto_retrain takes a boolean');
+SELECT lives_ok('CREATE INDEX ivfpq_tap_noauto ON ivfpq_tap USING ivfpq (v) WITH (auto_retrain = off)',
+	'auto_retrain = off');
 SELECT lives_ok($$SELECT id FROM ivfpq_tap ORDER BY v <-> '[1,2,3,4]' LIMIT 1$$, 'a right query works');
 
 SELECT * FROM finish();
