@@ -381,6 +381,16 @@ SparsevecToDense(SparseVector *sv, float *out)
 	}
 }
 
+/* The dense form of sv as sv->dim palloc'd floats (HalfvecToFloats' mirror). */
+static float *
+SparsevecToFloats(SparseVector *sv)
+{
+	float	   *x = (float *) palloc0(sizeof(float) * sv->dim);
+
+	SparsevecToDense(sv, x);
+	return x;
+}
+
 PGVQ_FUNCTION(sparsevec_to_vector);
 Datum
 sparsevec_to_vector(PG_FUNCTION_ARGS)
@@ -433,8 +443,7 @@ sparsevec_to_halfvec(PG_FUNCTION_ARGS)
 	HalfvecCheckDim(sv->dim);
 	VectorCheckExpectedDim(typmod, sv->dim);
 
-	x = (float *) palloc0(sizeof(float) * sv->dim);
-	SparsevecToDense(sv, x);
+	x = SparsevecToFloats(sv);
 	result = InitHalfVector(sv->dim);
 	HalfvecFromFloats(x, sv->dim, result->x);
 	pfree(x);
