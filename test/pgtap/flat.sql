@@ -38,16 +38,7 @@ CREATE INDEX tap_flat_cos ON tap_flat USING flat (v vector_cosine_ops);
 CREATE INDEX tap_flat_l1 ON tap_flat USING flat (v vector_l1_ops);
 ANALYZE tap_flat;
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
-	RETURN plan;
-END $$;
+\ir include/plan_of.sql
 
 SELECT index_is_type('tap_flat', 'tap_flat_l2', 'flat');
 SELECT matches(pg_temp.plan_of($$SELECT id FROM tap_flat ORDER BY v <-> '[1,2,3,4]' LIMIT 10$$),

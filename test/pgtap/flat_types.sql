@@ -50,16 +50,7 @@ CREATE INDEX tap_ft_b ON tap_ft USING flat (b bit_hamming_ops);
 CREATE INDEX tap_ft_s ON tap_ft USING flat (s sparsevec_cosine_ops);
 ANALYZE tap_ft;
 
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
-	RETURN plan;
-END $$;
+\ir include/plan_of.sql
 SELECT matches(pg_temp.plan_of($$SELECT id FROM tap_ft ORDER BY h <-> '[1,2,3]' LIMIT 10$$),
 	'Index Scan using tap_ft_h', 'ORDER BY halfvec <-> LIMIT uses the flat index');
 SELECT matches(pg_temp.plan_of($$SELECT id FROM tap_ft ORDER BY b <~> B'1010' LIMIT 10$$),
