@@ -11,6 +11,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::Bin;
 use PgvqPages;
+use PgvqTest;
 
 my $node = PostgreSQL::Test::Cluster->new('check');
 # pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
@@ -109,15 +110,7 @@ is($duptid{dupdead}, $dupdead{flat}, 'dupdead: the shared TID is the deleted row
 
 $node->start;
 
-sub check_fails
-{
-	my ($case, $heapall, $re, $what) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('f_$case', $heapall)");
-	isnt($ret, 0, "$case: check fails ($what)");
-	like($err, qr/XX002/, "$case: SQLSTATE index_corrupted");
-	like($err, $re, "$case: $what");
-}
+sub check_fails { my ($case, $heapall, @rest) = @_; index_check_fails($node, 'f_', $heapall, $case, @rest) }
 
 sub scan
 {
@@ -240,15 +233,7 @@ $duptid{qdupdead} = duplicate_tid($path{dupdead}, ivfpq_tid_at(4, 0), ivfpq_tid_
 is($duptid{qdupdead}, $dupdead{ivfpq}, 'ivfpq dupdead: the shared TID is the deleted row\'s');
 $node->start;
 
-sub qcheck_fails
-{
-	my ($case, $heapall, $re, $what) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('x_$case', $heapall)");
-	isnt($ret, 0, "ivfpq $case: check fails ($what)");
-	like($err, qr/XX002/, "ivfpq $case: SQLSTATE index_corrupted");
-	like($err, $re, "ivfpq $case: $what");
-}
+sub qcheck_fails { my ($case, $heapall, @rest) = @_; index_check_fails($node, 'x_', $heapall, $case, @rest) }
 
 sub qscan
 {

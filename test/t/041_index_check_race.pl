@@ -11,6 +11,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqTest;
 
 my $node = PostgreSQL::Test::Cluster->new('check_race');
 $node->init;
@@ -22,19 +25,7 @@ my $KEY = 4242;
 my $timer = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
 
 # A session that stays open and holds the advisory lock the check pauses on.
-my ($hin, $hout, $herr) = ('', '', '');
-my $holder = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $node->connstr('postgres') ],
-	'<', \$hin, '>', \$hout, '2>', \$herr, $timer);
-
-sub holder_run
-{
-	my ($sql) = @_;
-	$hout = '';
-	$hin .= "$sql\n\\echo __done__\n";
-	$holder->pump until $hout =~ /__done__/ || $timer->is_expired;
-	die "holder session timed out: $herr" if $timer->is_expired;
-	return $hout;
-}
+my $holder = psql_session($node, $timer);
 
 # Runs the check with the pause while the holder has the lock, lets $during
 # change the table once the check waits at the pause, then lets the check go
@@ -43,7 +34,7 @@ sub check_with_pause
 {
 	my ($index, $during) = @_;
 	my ($out, $err) = ('', '');
-	holder_run("SELECT pg_advisory_lock($KEY);");
+	$holder->run("SELECT pg_advisory_lock($KEY);");
 	my $check = IPC::Run::start(
 		[
 			'psql', '-X', '-A', '-t', '-d', $node->connstr('postgres'),
@@ -57,7 +48,7 @@ sub check_with_pause
 		"SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND objid = $KEY AND NOT granted")
 	  or die "the check never reached the pause";
 	$during->();
-	holder_run("SELECT pg_advisory_unlock($KEY);");
+	$holder->run("SELECT pg_advisory_unlock($KEY);");
 	$check->finish;
 	return ($check->result(0), $err);
 }
@@ -133,7 +124,6 @@ my $all = $node->safe_psql('postgres', "SELECT '[1]'::vector; SHOW ALL");
 like($all, qr/pgvq\.flat_batch_size/, 'SHOW ALL lists the settings of pgvq');
 unlike($all, qr/check_pause_lock/, 'but not the test-only one');
 
-$hin .= "\\q\n";
 $holder->finish;
 $node->stop;
 done_testing();

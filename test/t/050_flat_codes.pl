@@ -11,6 +11,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::Bin;
 use PgvqPages;
+use PgvqTest;
 
 my $node = PostgreSQL::Test::Cluster->new('flatcodes');
 # pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
@@ -59,15 +60,7 @@ patch($path{version}, 28, pack('V', 1));
 
 $node->start;
 
-sub check_fails
-{
-	my ($case, $re, $what) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('f_$case', false)");
-	isnt($ret, 0, "$case: check fails ($what)");
-	like($err, qr/XX002/, "$case: SQLSTATE index_corrupted");
-	like($err, $re, "$case: $what");
-}
+sub check_fails { index_check_fails($node, 'f_', 'false', @_) }
 
 # a scan in passes of 2: every page after the first goes through the codes
 sub scan

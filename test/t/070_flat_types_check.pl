@@ -10,6 +10,7 @@ use Test::More;
 use FindBin;
 use lib $FindBin::Bin;
 use PgvqPages;
+use PgvqTest;
 
 my $node = PostgreSQL::Test::Cluster->new('flat_types');
 $node->init(extra => [$node->pg_version >= 18 ? ('--no-data-checksums') : ()]);
@@ -65,15 +66,7 @@ my $b = unpack('C', peek($path{b_pad}, page(1) + 24 + 4 * 2 + 1, 1));
 patch($path{b_pad}, page(1) + 24 + 4 * 2 + 1, pack('C', $b | 0x01));
 $node->start;
 
-sub check_fails
-{
-	my ($case, $re, $what) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres',
-		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('f_$case', false)");
-	isnt($ret, 0, "$case: check fails ($what)");
-	like($err, qr/XX002/, "$case: SQLSTATE index_corrupted");
-	like($err, $re, "$case: $what");
-}
+sub check_fails { index_check_fails($node, 'f_', 'false', @_) }
 
 sub scan
 {

@@ -16,6 +16,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqTest;
 
 my $KEY = 7000;
 my $timer = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
@@ -77,25 +80,11 @@ ok($primary->safe_psql('postgres', 'SELECT last_value > 1000001 FROM bg_seq') eq
 	'the background inserter is running');
 
 # A session holding the pause locks, one with a transaction open throughout
-my ($hin, $hout, $herr) = ('', '', '');
-my $holder = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $primary->connstr('postgres') ],
-	'<', \$hin, '>', \$hout, '2>', \$herr, $timer);
-sub holder_run
-{
-	my ($sql) = @_;
-	$hout = '';
-	$hin .= "$sql\n\\echo __done__\n";
-	$holder->pump until $hout =~ /__done__/ || $timer->is_expired;
-	die "holder session timed out: $herr" if $timer->is_expired;
-	return $hout;
-}
-my ($oin, $oout, $oerr) = ('', '', '');
-my $open = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $primary->connstr('postgres') ],
-	'<', \$oin, '>', \$oout, '2>', \$oerr, $timer);
-$oin .= "BEGIN;\nINSERT INTO t SELECT i, vec(i) FROM generate_series(3000001, 3000200) i;\n\\echo __done__\n";
-$open->pump until $oout =~ /__done__/ || $timer->is_expired;
+my $holder = psql_session($primary, $timer);
+my $open = psql_session($primary, $timer);
+$open->run("BEGIN;\nINSERT INTO t SELECT i, vec(i) FROM generate_series(3000001, 3000200) i;");
 
-holder_run("SELECT pg_advisory_lock($KEY + 1), pg_advisory_lock($KEY + 2);");
+$holder->run("SELECT pg_advisory_lock($KEY + 1), pg_advisory_lock($KEY + 2);");
 my ($vout, $verr) = ('', '');
 my $vacuum = IPC::Run::start(
 	[
@@ -114,17 +103,16 @@ sub wait_pause
 }
 wait_pause(1);
 $primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(2000001, 2000300) i');
-holder_run("SELECT pg_advisory_unlock($KEY + 1);");
+$holder->run("SELECT pg_advisory_unlock($KEY + 1);");
 wait_pause(2);
 $primary->safe_psql('postgres', 'INSERT INTO t SELECT i, vec(i) FROM generate_series(2000301, 2000600) i');
-holder_run("SELECT pg_advisory_unlock($KEY + 2);");
+$holder->run("SELECT pg_advisory_unlock($KEY + 2);");
 $vacuum->finish;
 is($vacuum->result(0), 0, 'VACUUM with the retrain succeeds');
 like($verr, qr/ivfpq index "ti" retrained: \d+ lists \(was 1\)/, 'VACUUM retrained the index');
 
 # the open transaction commits after the switch; the background sessions stop
-$oin .= "COMMIT;\n\\echo __done2__\n";
-$open->pump until $oout =~ /__done2__/ || $timer->is_expired;
+$open->run('COMMIT;');
 $open->finish;
 $primary->safe_psql('postgres', 'INSERT INTO stop VALUES (1)');
 for my $b (@bg)

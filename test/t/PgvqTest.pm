@@ -1,0 +1,55 @@
+# Helpers shared by the TAP tests:
+#   index_check_fails(NODE, PREFIX, HEAPALL, CASE, RE, WHAT): pgvq_index_check
+#     of index PREFIX.CASE fails with SQLSTATE XX002 and a message matching RE
+#     (three tests, named "CASE: ...", or "ivfpq CASE: ..." for PREFIX x_).
+#   psql_session(NODE, TIMER): a psql session kept open (IPC::Run); its
+#     ->run(SQL) sends SQL, waits until it has run and returns what it
+#     printed (dies once TIMER expires); ->finish ends it.
+package PgvqTest;
+use strict;
+use warnings;
+use Exporter 'import';
+use IPC::Run;
+use Test::More;
+our @EXPORT = qw(index_check_fails psql_session);
+
+sub index_check_fails
+{
+	my ($node, $prefix, $heapall, $case, $re, $what) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT pgvq_index_check('$prefix$case', $heapall)");
+	my $name = $prefix eq 'x_' ? "ivfpq $case" : $case;
+	isnt($ret, 0, "$name: check fails ($what)");
+	like($err, qr/XX002/, "$name: SQLSTATE index_corrupted");
+	like($err, $re, "$name: $what");
+}
+
+sub psql_session
+{
+	my ($node, $timer) = @_;
+	my $s = bless { in => '', out => '', err => '', timer => $timer }, 'PgvqTest::Session';
+	$s->{h} = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $node->connstr('postgres') ],
+		'<', \$s->{in}, '>', \$s->{out}, '2>', \$s->{err}, $timer);
+	return $s;
+}
+
+package PgvqTest::Session;
+
+sub run
+{
+	my ($s, $sql) = @_;
+	$s->{out} = '';
+	$s->{in} .= "$sql\n\\echo __done__\n";
+	$s->{h}->pump until $s->{out} =~ /__done__/ || $s->{timer}->is_expired;
+	die "psql session timed out: $s->{err}" if $s->{timer}->is_expired;
+	return $s->{out};
+}
+
+sub finish
+{
+	my ($s) = @_;
+	$s->{in} .= "\\q\n";
+	$s->{h}->finish;
+}
+
+1;
