@@ -5,6 +5,18 @@
 SET client_min_messages = warning;
 SELECT setseed(0.13);
 
+-- the EXPLAIN (COSTS OFF) of query sql as one text, a line each
+CREATE FUNCTION ft_plan(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	plan text := '';
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || sql LOOP
+		plan := plan || line || E'\n';
+	END LOOP;
+	RETURN plan;
+END $$;
+
 -- "id:distance ..." of the k nearest rows of tbl by v <op> q.  By index: the
 -- plan must be an index scan of a flat index (checked); sequentially: index
 -- scans off, ties broken by ctid as the index breaks them (by heap TID).
@@ -12,8 +24,7 @@ CREATE FUNCTION ft_knn(tbl text, op text, q text, k int, by_index bool) RETURNS 
 LANGUAGE plpgsql AS $$
 DECLARE
 	sql text;
-	plan text := '';
-	line text;
+	plan text;
 	r text;
 BEGIN
 	PERFORM set_config('enable_seqscan', CASE WHEN by_index THEN 'off' ELSE 'on' END, true);
@@ -21,9 +32,7 @@ BEGIN
 	PERFORM set_config('enable_bitmapscan', 'off', true);
 	sql := format('SELECT id, v %1$s %2$L AS d FROM %3$I ORDER BY v %1$s %2$L %4$s LIMIT %5$s',
 				  op, q, tbl, CASE WHEN by_index THEN '' ELSE ', ctid' END, k);
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || sql LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
+	plan := ft_plan(sql);
 	IF by_index <> (plan LIKE '%Index Scan using%') THEN
 		RAISE EXCEPTION 'unexpected plan for %: %', sql, plan;
 	END IF;
@@ -49,6 +58,19 @@ BEGIN
 			n := array_length(string_to_array(a, ' '), 1);
 			RETURN NEXT;
 		END LOOP;
+	END LOOP;
+END $$;
+
+-- for every opclass of tbl: the plan of ORDER BY v <op> q LIMIT 5 (its flat index)
+CREATE FUNCTION ft_plans(tbl text, q text) RETURNS TABLE (opclass text, plan text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	o record;
+BEGIN
+	FOR o IN EXECUTE format('SELECT opc, op FROM ft_ops WHERE tbl = %L ORDER BY opc', tbl) LOOP
+		opclass := o.opc;
+		plan := rtrim(ft_plan(format('SELECT id FROM %I ORDER BY v %s %L LIMIT 5', tbl, o.op, q)), E'\n');
+		RETURN NEXT;
 	END LOOP;
 END $$;
 
@@ -84,10 +106,7 @@ INSERT INTO ft_h
 	FROM generate_series(305, 1000) i;
 INSERT INTO ft_h VALUES (1001, NULL);
 
-EXPLAIN (COSTS OFF) SELECT id FROM ft_h ORDER BY v <-> '[1,2,3,4,5,6]' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_h ORDER BY v <#> '[1,2,3,4,5,6]' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_h ORDER BY v <=> '[1,2,3,4,5,6]' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_h ORDER BY v <+> '[1,2,3,4,5,6]' LIMIT 5;
+SELECT * FROM ft_plans('ft_h', '[1,2,3,4,5,6]');
 SELECT * FROM ft_compare('ft_h', 'ft_hq');
 -- known values: the operators' float8 results
 SET enable_seqscan = off;
@@ -140,8 +159,7 @@ INSERT INTO ft_b
 	SELECT i, (SELECT string_agg(CASE WHEN random() < 0.4 THEN '1' ELSE '0' END, '')
 			   FROM generate_series(1, 37) WHERE i > 0)::bit(37)
 	FROM generate_series(303, 1000) i;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_b ORDER BY v <~> repeat('1', 37)::bit(37) LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_b ORDER BY v <%> repeat('1', 37)::bit(37) LIMIT 5;
+SELECT * FROM ft_plans('ft_b', repeat('1', 37));
 SELECT * FROM ft_compare('ft_b', 'ft_bq');
 SET enable_seqscan = off;
 SELECT id, v <~> (SELECT v FROM ft_b WHERE id = 7) AS hamming
@@ -197,10 +215,7 @@ CREATE INDEX ft_s_ip ON ft_s USING flat (v sparsevec_ip_ops);
 CREATE INDEX ft_s_cos ON ft_s USING flat (v sparsevec_cosine_ops);
 CREATE INDEX ft_s_l1 ON ft_s USING flat (v sparsevec_l1_ops);
 INSERT INTO ft_s SELECT i, ft_rand_sparse(40, 1 + i % 9, i) FROM generate_series(304, 1000) i;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_s ORDER BY v <-> '{1:1}/40' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_s ORDER BY v <#> '{1:1}/40' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_s ORDER BY v <=> '{1:1}/40' LIMIT 5;
-EXPLAIN (COSTS OFF) SELECT id FROM ft_s ORDER BY v <+> '{1:1}/40' LIMIT 5;
+SELECT * FROM ft_plans('ft_s', '{1:1}/40');
 SELECT * FROM ft_compare('ft_s', 'ft_sq');
 SET enable_seqscan = off;
 SELECT id, v, v <-> '{1:1,40:1}/40' AS l2 FROM ft_s ORDER BY v <-> '{1:1,40:1}/40' LIMIT 1;
@@ -350,4 +365,4 @@ DROP TABLE ft_p;
 DROP OPERATOR FAMILY ft_bad_ops USING flat;
 
 DROP TABLE ft_h, ft_hq, ft_h3k, ft_v3k, ft_b, ft_bq, items, ft_s, ft_sq, ft_e, ft_big, ft_max, ft_ops;
-DROP FUNCTION ft_knn, ft_compare, ft_rand_sparse;
+DROP FUNCTION ft_plan, ft_plans, ft_knn, ft_compare, ft_rand_sparse;
