@@ -35,13 +35,7 @@ $standby->init_from_backup($primary, 'bk', has_streaming => 1);
 $standby->start;
 
 # 32 dimensions around 50 centres, with pseudo-random noise
-$primary->safe_psql('postgres', q{
-	CREATE FUNCTION vec(i int) RETURNS vector LANGUAGE sql IMMUTABLE AS $$
-		SELECT ARRAY(SELECT ((abs(i) % 50) * 7919 + j * 104729) % 1000 / 100.0
-			+ 10 * ((sin(i * 12.9898 + j * 78.233) * 43758.5453)
-				- floor(sin(i * 12.9898 + j * 78.233) * 43758.5453))
-			FROM generate_series(1, 32) j)::real[]::vector
-	$$;
+$primary->safe_psql('postgres', clustered_vec_sql(50, 32, 10) . q{
 	CREATE TABLE t (id int, v vector(32));
 	CREATE TABLE stop (x int);
 	CREATE SEQUENCE bg_seq START 1000001;

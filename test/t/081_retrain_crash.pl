@@ -19,6 +19,7 @@ use IPC::Run;
 use FindBin;
 use lib $FindBin::Bin;
 use PgvqPages;
+use PgvqTest;
 
 my $KEY = 7100;
 my $LISTS = 16;
@@ -31,13 +32,7 @@ $node->append_conf('postgresql.conf',
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION pgvq;
-	CREATE FUNCTION vec(i int) RETURNS vector LANGUAGE sql IMMUTABLE AS $$
-		SELECT ARRAY(SELECT ((abs(i) % 16) * 7919 + j * 104729) % 1000 / 100.0
-			+ 4 * ((sin(i * 12.9898 + j * 78.233) * 43758.5453)
-				- floor(sin(i * 12.9898 + j * 78.233) * 43758.5453))
-			FROM generate_series(1, 16) j)::real[]::vector
-	$$;
-});
+} . clustered_vec_sql(16, 16, 4));
 
 sub check_index
 {
@@ -65,11 +60,8 @@ for my $point (1 .. 3)
 		  . " INSERT INTO $tbl SELECT i, vec(i) FROM generate_series(1, 20000) i;");
 
 	my $timer = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
-	my ($hin, $hout, $herr) = ('', '', '');
-	my $holder = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $node->connstr('postgres') ],
-		'<', \$hin, '>', \$hout, '2>', \$herr, $timer);
-	$hin .= "SELECT pg_advisory_lock($KEY + $point);\n\\echo __done__\n";
-	$holder->pump until $hout =~ /__done__/ || $timer->is_expired;
+	my $holder = psql_session($node, $timer);
+	$holder->run("SELECT pg_advisory_lock($KEY + $point);");
 
 	my ($vout, $verr) = ('', '');
 	my $vacuum = IPC::Run::start(

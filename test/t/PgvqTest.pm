@@ -5,13 +5,16 @@
 #   psql_session(NODE, TIMER): a psql session kept open (IPC::Run); its
 #     ->run(SQL) sends SQL, waits until it has run and returns what it
 #     printed (dies once TIMER expires); ->finish ends it.
+#   clustered_vec_sql(CENTRES, DIM, NOISE): SQL creating vec(i int), an
+#     IMMUTABLE function giving row i a DIM-dimension vector near one of
+#     CENTRES centres (i % CENTRES), with pseudo-random noise up to NOISE.
 package PgvqTest;
 use strict;
 use warnings;
 use Exporter 'import';
 use IPC::Run;
 use Test::More;
-our @EXPORT = qw(index_check_fails psql_session);
+our @EXPORT = qw(index_check_fails psql_session clustered_vec_sql);
 
 sub index_check_fails
 {
@@ -31,6 +34,19 @@ sub psql_session
 	$s->{h} = IPC::Run::start([ 'psql', '-X', '-A', '-t', '-q', '-d', $node->connstr('postgres') ],
 		'<', \$s->{in}, '>', \$s->{out}, '2>', \$s->{err}, $timer);
 	return $s;
+}
+
+sub clustered_vec_sql
+{
+	my ($centres, $dim, $noise) = @_;
+	return qq{
+	CREATE FUNCTION vec(i int) RETURNS vector LANGUAGE sql IMMUTABLE AS \$\$
+		SELECT ARRAY(SELECT ((abs(i) % $centres) * 7919 + j * 104729) % 1000 / 100.0
+			+ $noise * ((sin(i * 12.9898 + j * 78.233) * 43758.5453)
+				- floor(sin(i * 12.9898 + j * 78.233) * 43758.5453))
+			FROM generate_series(1, $dim) j)::real[]::vector
+	\$\$;
+};
 }
 
 package PgvqTest::Session;
