@@ -35,9 +35,7 @@ for my $c (@cases)
 		  . "CREATE INDEX f_$c ON t_$c USING flat (v);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes before damage");
 }
-my %path = map {
-	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('f_$_')")
-} @cases;
+my %path = map { $_ => relation_file($node, "f_$_") } @cases;
 # dupdead: the rows of the two entries that will share a TID are deleted (and
 # not vacuumed), so no row the check's snapshot sees has that TID
 my %dupdead;
@@ -200,9 +198,7 @@ for my $c (@qcases)
 		  . "CREATE INDEX x_$c ON q_$c USING ivfpq (v) WITH (lists = 1, m = $m, nbits = 4);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes before damage");
 }
-%path = map {
-	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('x_$_')")
-} @qcases;
+%path = map { $_ => relation_file($node, "x_$_") } @qcases;
 $dupdead{ivfpq} = delete_rows_of('q_dupdead', $path{dupdead}, ivfpq_tid_at(4, 0), ivfpq_tid_at(6, 0));
 $node->stop;
 

@@ -30,9 +30,7 @@ $node->safe_psql('postgres',
 	"CREATE TABLE f_hint (i int, v vector(4)); "
 	  . "INSERT INTO f_hint SELECT i, ARRAY[i, 1, 2, 3]::vector FROM generate_series(1, 10) i; "
 	  . "CREATE INDEX y_hint ON f_hint USING flat (v);");
-my %path = map {
-	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$_')")
-} qw(x_magic x_header y_hint);
+my %path = map { $_ => relation_file($node, $_) } qw(x_magic x_header y_hint);
 $node->stop;
 
 

@@ -38,9 +38,7 @@ for my $c (@cases)
 		  . "CREATE INDEX f_$c ON t_$c USING flat (v);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes before damage");
 }
-my %path = map {
-	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('f_$_')")
-} @cases;
+my %path = map { $_ => relation_file($node, "f_$_") } @cases;
 $node->stop;
 
 

@@ -38,9 +38,7 @@ for my $c (sort keys %cases)
 		  . "CREATE INDEX f_$c ON t_$c USING flat (v $opc);");
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('f_$c', true)"), '', "f_$c passes before damage");
 }
-my %path = map {
-	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('f_$_')")
-} keys %cases;
+my %path = map { $_ => relation_file($node, "f_$_") } keys %cases;
 $node->stop;
 
 # a sparse page's item i (1-based): its line pointer's offset

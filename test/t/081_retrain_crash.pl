@@ -103,7 +103,7 @@ for my $point (1 .. 3)
 $node->safe_psql('postgres', "CREATE TABLE tv (id int, v vector(16));"
 	  . " INSERT INTO tv SELECT i, vec(i) FROM generate_series(1, 4000) i;"
 	  . " CREATE INDEX tv_idx ON tv USING ivfpq (v) WITH (lists = 4);");
-my $file = $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('tv_idx')");
+my $file = relation_file($node, 'tv_idx');
 my $hdr = 24;
 $node->stop;
 is(unpack('V', peek($file, $hdr + 4, 4)), 3, 'a new build writes version 3');

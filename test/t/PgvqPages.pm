@@ -1,11 +1,12 @@
 # Byte-level access to relation files for the corruption TAP tests (the
 # server stopped): patch(FILE, OFFSET, BYTES) overwrites, peek(FILE, OFFSET,
-# LEN) reads.
+# LEN) reads; relation_file(NODE, REL) is the path of relation REL's main
+# fork (ask while the server runs).
 package PgvqPages;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT = qw(patch peek);
+our @EXPORT = qw(patch peek relation_file);
 
 sub patch
 {
@@ -26,6 +27,12 @@ sub peek
 	read($fh, my $buf, $len) == $len or die "read: $!";
 	close $fh;
 	return $buf;
+}
+
+sub relation_file
+{
+	my ($node, $rel) = @_;
+	return $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$rel')");
 }
 
 1;
