@@ -141,9 +141,14 @@ ivfpqbuildphasename(int64 phasenum)
  * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_scan.c) and makes about
  * phi * (entries of the first probes lists) * (c / 10)^0.57 heap fetches,
  * phi being the share of those entries the first 10 rows need: it grows with
- * the dimensions a code byte stands for (looser bounds), 0.15 at 16 (mnist,
- * 784 dimensions, m 49) and 0.005 at 4 (16 dimensions, m 4), interpolated as
- * a power of that ratio; the exponent 0.57 is the growth measured on mnist
+ * the dimensions a code byte stands for (looser bounds), 0.14 at 16 and
+ * 0.011 at 4 on mnist (784 dimensions, m 49 and m 196: 1,471 and 119 heap
+ * blocks a LIMIT 10 query, 10,810 entries scanned), interpolated as a power of
+ * that ratio (a 16-dimension table with m 4 measured 0.005: overpriced, the
+ * safe side); an entry's code costs m operator costs, one a table lookup
+ * (mnist with m 196 and every list reached under a 1% filter: 60,000 entries'
+ * codes took about 60% of the query, and the sequential scan was faster);
+ * the exponent 0.57 is the growth measured on mnist
  * between 10 and 1,100 rows returned.  With ivfpq.rerank = N the fetches
  * are about N + c.  The rows the scan returns before the query has what it
  * needs come from the WHERE clause's selectivity and the LIMIT
@@ -242,7 +247,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	in.maxProbes = ivfpq_max_probes < 0 ? in.lists : Min(in.lists, Max(in.probes, (double) ivfpq_max_probes));
 	/* one list: its code pages in chain order, an ADC value and a bound an entry */
 	in.perList = (pages / in.lists) * spc_seq_page_cost +
-		(in.tuples / in.lists) * (cpu_index_tuple_cost + cpu_operator_cost * (1.0 + m / 16.0));
+		(in.tuples / in.lists) * (cpu_index_tuple_cost + cpu_operator_cost * (1.0 + m));
 	/* ranking the lists: a distance to every centroid */
 	in.rank = in.lists * cpu_operator_cost * (1.0 + dims / 64.0);
 
@@ -254,7 +259,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * more, which cost_index adds.
 	 */
 	in.fetch = spc_random_page_cost * 0.75 + cpu_tuple_cost + cpu_operator_cost * (1.0 + dims / 16.0);
-	in.phi = Min(1.0, 0.15 * pow(Max(dims / m, 1.0) / 16.0, 2.45));
+	in.phi = Min(1.0, 0.15 * pow(Max(dims / m, 1.0) / 16.0, 1.9));
 
 	needed = PgvqRowsNeeded(root, path);
 	*indexTotalCost = IvfpqCostForRows(&in, in.tuples);
