@@ -428,6 +428,8 @@ IvfpqCheckIndexable(Relation index, Datum value)
 
 	if (metric != PGVQ_METRIC_COSINE)
 		return true;
+	/* detoasted once here, not by each reader below */
+	value = PointerGetDatum(PG_DETOAST_DATUM(value));
 	dims = IvfpqDatumDims(value);
 	return IvfpqPrepareDatum(IvfpqGetColumnType(index), metric, value, dims,
 							 palloc(sizeof(float) * Max(dims, 1)));
