@@ -23,16 +23,21 @@
 #include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "commands/defrem.h"
 #include "commands/vacuum.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 
 #include "ivfpq_retrain.h"
@@ -106,6 +111,59 @@ ListImbalance(Relation index)
 	return total > 0 ? squares * list / (total * total) : 1.0;
 }
 
+/* check_functions_in_node: a function written in SQL or a procedural language */
+static bool
+RunsQueries(Oid func, void *context)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(func));
+	bool		queries = true;		/* unknown: assume it may */
+
+	if (HeapTupleIsValid(tup))
+	{
+		Oid			lang = ((Form_pg_proc) GETSTRUCT(tup))->prolang;
+
+		queries = lang != INTERNALlanguageId && lang != ClanguageId;
+		ReleaseSysCache(tup);
+	}
+	if (queries)
+		*(Oid *) context = func;
+	return queries;
+}
+
+static bool
+CallsQueryFunction(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, RunsQueries, context))
+		return true;
+	return expression_tree_walker(node, CallsQueryFunction, context);
+}
+
+/*
+ * An index expression that calls a function written in SQL or a procedural
+ * language may read or write the index itself, and the retrain's last
+ * catch-up evaluates it under the exclusive meta lock: pgvq_ivfpq_retrain
+ * then fails with 55006, which from VACUUM would fail the whole VACUUM.
+ * VACUUM leaves such indexes alone (LOG); the function retrains them.
+ */
+static bool
+ExpressionRunsQueries(Relation index)
+{
+	List	   *exprs = RelationGetIndexExpressions(index);
+	Oid			func = InvalidOid;
+
+	if (exprs == NIL || !CallsQueryFunction((Node *) exprs, &func))
+		return false;
+	ereport(LOG,
+			(errmsg("ivfpq index \"%s\" is not retrained by VACUUM: its expression calls %s, written in SQL or a procedural language",
+					RelationGetRelationName(index), format_procedure(func)),
+			 errhint("SELECT pgvq_ivfpq_retrain('%s') retrains it.",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(index)),
+												RelationGetRelationName(index)))));
+	return true;
+}
+
 /* Whether VACUUM retrains the index, whose table holds about rows rows. */
 bool
 IvfpqRetrainWanted(Relation index, double rows)
@@ -133,6 +191,8 @@ IvfpqRetrainWanted(Relation index, double rows)
 			return false;
 	}
 
+	if (ExpressionRunsQueries(index))
+		return false;
 	need = (Size) (rows * (IvfpqEntryBytes(meta.m) + sizeof(ItemPointerData)));
 	if (need > (Size) maintenance_work_mem * 1024)
 	{

@@ -65,6 +65,35 @@ class TopK {
     template <typename T>
     void push_many_after(size_t n, const T *distances, const int64_t *ids, double after_distance,
                          int64_t after_id) noexcept {
+        size_t i = 0;
+        /*
+         * Blocks of kBlock: once the heap is full most candidates lie outside
+         * [after_distance, threshold] and a block without one is skipped by a
+         * branch-free test (NaN, after or threshold, is always "inside", so
+         * the exact per-element path decides it).
+         */
+        for (; i + kBlock <= n; i += kBlock) {
+            const double lo = after_distance, hi = threshold();
+            unsigned inside = 0;
+            for (size_t j = 0; j < kBlock; j++) {
+                const double d = distances[i + j];
+                inside |= (unsigned)(!(d < lo) & !(d > hi));
+            }
+            if (inside)
+                push_each_after(kBlock, distances + i, ids + i, after_distance, after_id);
+        }
+        push_each_after(n - i, distances + i, ids + i, after_distance, after_id);
+    }
+
+    /* Writes the contents in ascending order and empties the heap. */
+    size_t extract_sorted(double *distances, int64_t *ids) noexcept;
+
+  private:
+    static constexpr size_t kBlock = 16;
+
+    template <typename T>
+    void push_each_after(size_t n, const T *distances, const int64_t *ids, double after_distance,
+                         int64_t after_id) noexcept {
         for (size_t i = 0; i < n; i++) {
             const double d = distances[i];
             const int64_t id = ids[i];
@@ -73,10 +102,6 @@ class TopK {
         }
     }
 
-    /* Writes the contents in ascending order and empties the heap. */
-    size_t extract_sorted(double *distances, int64_t *ids) noexcept;
-
-  private:
     static bool less(const Entry &a, const Entry &b) noexcept {
         return pair_less(a.distance, a.id, b.distance, b.id);
     }

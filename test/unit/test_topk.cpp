@@ -206,6 +206,38 @@ TEST(TopK, ResumeAfterCursorYieldsFullOrder) {
     }
 }
 
+/* The same over many blocks of the skip test, NaN and infinities anywhere
+ * (the chunked re-rank order of ivfpq: one call over the whole pool a round). */
+TEST(TopK, ResumeAfterCursorOverManyBlocks) {
+    for (size_t k : {32, 64, 1000}) {
+        auto c = make_candidates(5003, 7, true);
+        std::shuffle(c.begin(), c.end(), std::mt19937(k));
+        auto sorted = c;
+        std::sort(sorted.begin(), sorted.end(), ref_less);
+        std::vector<float> d(c.size());
+        std::vector<int64_t> ids(c.size());
+        for (size_t i = 0; i < c.size(); i++) {
+            d[i] = c[i].d;
+            ids[i] = c[i].id;
+        }
+        Heap heap(k);
+        std::vector<Cand> all;
+        float after_d = -std::numeric_limits<float>::infinity();
+        int64_t after_id = INT64_MIN;
+        for (;;) {
+            pgvq_topk_push_many_after(heap.h, c.size(), d.data(), ids.data(), after_d, after_id);
+            auto got = heap.extract();
+            if (got.empty())
+                break;
+            all.insert(all.end(), got.begin(), got.end());
+            after_d = got.back().d;
+            after_id = got.back().id;
+        }
+        SCOPED_TRACE("k " + std::to_string(k));
+        expect_same(all, sorted);
+    }
+}
+
 TEST(TopK, AfterCursorIsStrict) {
     Heap heap(10);
     const float d[5] = {1.0f, 1.0f, 1.0f, 0.5f, 2.0f};
