@@ -64,7 +64,7 @@
 #                        ivfpq all lists) has recall below 1 or an unfilled LIMIT
 # Environment: PGHOST/PGPORT (use that cluster; the bench creates and drops the
 # database pgvq_fbench there), PGVQ_DATA, PG_CONFIG, PGVQ_BENCH_CLUSTER
-# (/tmp/pgvq-fbench-run), PGVQ_BENCH_PORT (54405).
+# (/tmp/pgvq-fbench-run), PGVQ_BENCH_PORT (54405), PGVQ_BENCH_SHARED_BUFFERS (2GB).
 source "$(dirname "$0")/../scripts/common.sh"
 source "$(dirname "$0")/lib.sh"
 BENCH_PROG=filtered.sh

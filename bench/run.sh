@@ -50,7 +50,7 @@
 #                        exact kind (flat, seq scans) has recall below 1
 # Environment: PGHOST/PGPORT (use that cluster; the bench creates and drops the
 # database pgvq_bench there), PGVQ_DATA, PG_CONFIG, PGVQ_BENCH_CLUSTER
-# (/tmp/pgvq-bench), PGVQ_BENCH_PORT (54404).
+# (/tmp/pgvq-bench), PGVQ_BENCH_PORT (54404), PGVQ_BENCH_SHARED_BUFFERS (2GB).
 source "$(dirname "$0")/../scripts/common.sh"
 source "$(dirname "$0")/lib.sh"
 BENCH_PROG=run.sh

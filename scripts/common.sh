@@ -80,7 +80,8 @@ as_pg() {
 		runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 
-# start_cluster DIR PORT: a throwaway cluster listening only on a Unix socket in DIR.
+# start_cluster DIR PORT: a throwaway cluster listening only on a Unix socket in DIR
+# (shared_buffers: PGVQ_SHARED_BUFFERS, 512MB by default).
 start_cluster() {
 	local dir=$1 port=$2
 	rm -rf "$dir"
@@ -92,7 +93,7 @@ listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
 fsync = off
-shared_buffers = 512MB
+shared_buffers = ${PGVQ_SHARED_BUFFERS:-512MB}
 maintenance_work_mem = 1GB
 max_wal_size = 4GB
 max_parallel_maintenance_workers = 2
