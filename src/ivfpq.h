@@ -295,6 +295,7 @@ extern void ivfpqendscan(IndexScanDesc scan);
 extern const char *IvfpqPageKindName(uint16 kind);
 extern void IvfpqInitPage(Page page, uint16 kind, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m);
+extern void IvfpqCheckPageGeneration(Relation index, Page page, BlockNumber blkno, uint32 gen);
 extern void IvfpqSetPageGen(Page page, uint32 gen);
 extern FullTransactionId IvfpqFullXid(TransactionId xid);
 extern void IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta);

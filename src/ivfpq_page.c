@@ -245,9 +245,38 @@ IvfpqTryReadMeta(Relation index, IvfpqMetaPageData *meta)
 	return ok;
 }
 
+/*
+ * A page (list, centroid, codebook or directory) of another generation than
+ * the structure a scan or a cache load started on, or one already reclaimed:
+ * a retrain switched structures and a VACUUM reclaimed the old pages while
+ * this query still read them.  On a primary the
+ * reclaim waits for every snapshot from before the switch, so only a standby
+ * query (without hot_standby_feedback) sees it; it is refused rather than
+ * read, so rows are never missed silently.
+ */
+void
+IvfpqCheckPageGeneration(Relation index, Page page, BlockNumber blkno, uint32 gen)
+{
+	IvfpqPageOpaque opaque;
+
+	if (PageIsNew(page) || PageGetSpecialSize(page) != IVFPQ_SPECIAL_SIZE)
+		return;					/* IvfpqCheckPage reports it */
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->page_id != IVFPQ_PAGE_ID ||
+		(opaque->flags != IVFPQ_PAGE_DELETED && opaque->gen == (uint16) gen))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("ivfpq index \"%s\" was retrained and block %u reclaimed while this query read it",
+					RelationGetRelationName(index), blkno),
+			 errhint("Run the query again. On a standby, hot_standby_feedback = on keeps the old "
+					 "pages until such queries end.")));
+}
+
 /* Reads a chain of stream pages holding nfloats floats into out. */
 static void
-IvfpqReadStream(Relation index, BlockNumber blkno, uint16 kind, Size nfloats, float *out)
+IvfpqReadStream(Relation index, BlockNumber blkno, uint16 kind, uint32 gen, Size nfloats,
+				float *out)
 {
 	Size		done = 0;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
@@ -263,6 +292,7 @@ IvfpqReadStream(Relation index, BlockNumber blkno, uint16 kind, Size nfloats, fl
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
+		IvfpqCheckPageGeneration(index, page, blkno, gen);
 		IvfpqCheckPage(index, page, blkno, kind, 0);
 		opaque = IvfpqPageGetOpaque(page);
 		if (opaque->count == 0 || done + opaque->count > nfloats)
@@ -306,7 +336,8 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 	ncb = (Size) meta->m * c->ksub * c->dsub;
 
 	c->centroids = MemoryContextAllocHuge(cxt, ncent * sizeof(float));
-	IvfpqReadStream(index, meta->centroidStart, IVFPQ_PAGE_CENTROID, ncent, c->centroids);
+	IvfpqReadStream(index, meta->centroidStart, IVFPQ_PAGE_CENTROID, meta->generation, ncent,
+					c->centroids);
 	c->centroidNorms = palloc(sizeof(float) * meta->lists);
 	for (i = 0; i < meta->lists; i++)
 	{
@@ -315,7 +346,8 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 		CHECK_FOR_INTERRUPTS();
 	}
 	c->codebooks = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
-	IvfpqReadStream(index, meta->codebookStart, IVFPQ_PAGE_CODEBOOK, ncb, c->codebooks);
+	IvfpqReadStream(index, meta->codebookStart, IVFPQ_PAGE_CODEBOOK, meta->generation, ncb,
+					c->codebooks);
 	c->codebooksT = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
 	pgvq_pq_transpose_codebooks(meta->dimensions, meta->m, meta->nbits, c->codebooks,
 								c->codebooksT);
@@ -343,6 +375,7 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 			buf = ReadBuffer(index, blkno);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
+			IvfpqCheckPageGeneration(index, page, blkno, meta->generation);
 			IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DIRECTORY, 0);
 			if (IvfpqPageGetOpaque(page)->count != n)
 				IvfpqCorrupt(index, blkno, "A directory page holds the wrong number of entries.");

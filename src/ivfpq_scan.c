@@ -306,33 +306,6 @@ StartScan(IndexScanDesc scan)
 	so->started = true;
 }
 
-/*
- * A list page of another generation than the structure the scan started on,
- * or one already reclaimed: a retrain switched structures and a VACUUM
- * reclaimed the old pages while this scan still read them.  On a primary the
- * reclaim waits for every snapshot from before the switch, so only a standby
- * query (without hot_standby_feedback) sees it; it is refused rather than
- * read, so rows are never missed silently.
- */
-static void
-CheckListPageGeneration(Relation index, Page page, BlockNumber blkno, uint32 gen)
-{
-	IvfpqPageOpaque opaque;
-
-	if (PageIsNew(page) || PageGetSpecialSize(page) != IVFPQ_SPECIAL_SIZE)
-		return;					/* IvfpqCheckPage reports it */
-	opaque = IvfpqPageGetOpaque(page);
-	if (opaque->page_id != IVFPQ_PAGE_ID ||
-		(opaque->flags != IVFPQ_PAGE_DELETED && opaque->gen == (uint16) gen))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-			 errmsg("ivfpq index \"%s\" was retrained and block %u reclaimed while this query read it",
-					RelationGetRelationName(index), blkno),
-			 errhint("Run the query again. On a standby, hot_standby_feedback = on keeps the old "
-					 "pages until such queries end.")));
-}
-
 /* Reads a list page for the scan: share-locked, verified, in the right list. */
 static Buffer
 ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
@@ -351,7 +324,7 @@ ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	CheckListPageGeneration(index, page, blkno, gen);
+	IvfpqCheckPageGeneration(index, page, blkno, gen);
 	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
 	if (IvfpqPageGetOpaque(page)->list != (uint32) list)
 		ereport(ERROR,

@@ -188,7 +188,7 @@ $node->stop;
 # offset 24 (m bytes each); slot i (TID, then the error code) at
 # 8192 - 16 - (i + 1) * 8.
 my $m = 2;
-my @qcases = qw(pageid code count cycle dir magic dup dupdead gen);
+my @qcases = qw(pageid code count cycle dir magic dup dupdead gen cgen);
 $node->start;
 for my $c (@qcases)
 {
@@ -222,6 +222,8 @@ patch($path{dir}, page(3) + 24, pack('V', 9999));
 patch($path{magic}, page(0) + 24, pack('V', 0xDEADBEEF));
 # block 5 carries another generation (a page a retrain's reclaim reused)
 patch($path{gen}, special(5) + 12, pack('v', 7));
+# so does the centroid page (block 1), read when a backend loads the index
+patch($path{cgen}, special(1) + 12, pack('v', 7));
 # entry 1 of block 4 gets entry 0's heap TID (a live row: twice in one page);
 # entry 0 of block 6 gets entry 0 of block 4's (a deleted row)
 $duptid{qdup} = duplicate_tid($path{dup}, ivfpq_tid_at(4, 0), ivfpq_tid_at(4, 1));
@@ -267,6 +269,12 @@ unlike($err, qr/statement timeout/, 'ivfpq cycle: the scan stops by itself');
 isnt($ret, 0, 'ivfpq gen: a scan reaching a page of another generation fails');
 like($err, qr/40001.*x_gen" was retrained and block 5 reclaimed/s,
 	'ivfpq gen: serialization failure naming the block, not rows missed');
+($ret, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n"
+	  . "SET enable_seqscan = off; "
+	  . "SELECT count(*) FROM (SELECT i FROM q_cgen ORDER BY v <-> '[1,1,1,1]' LIMIT 3) s");
+isnt($ret, 0, 'ivfpq cgen: loading a centroid page of another generation fails');
+like($err, qr/40001.*x_cgen" was retrained and block 1 reclaimed/s,
+	'ivfpq cgen: serialization failure naming the centroid block, not XX002');
 
 qcheck_fails('dir', 'false', qr/corrupted at block 3.*List 0 starts at block 9999/s, 'names the directory block');
 ($ret, $out, $err) = qscan('dir');
