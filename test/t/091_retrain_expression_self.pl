@@ -19,20 +19,27 @@ my $node = PostgreSQL::Test::Cluster->new('retrain_self');
 $node->init;
 $node->append_conf('postgresql.conf', "autovacuum = off\njit = off\n");
 $node->start;
-$node->safe_psql('postgres', q{
-	CREATE EXTENSION pgvq;
-	CREATE TABLE e (id serial, v vector(4));
-	CREATE FUNCTION grow() RETURNS void LANGUAGE sql VOLATILE AS
-		$$ INSERT INTO e(v) VALUES ('[42,1,1,1]') $$;
-	CREATE FUNCTION f(x vector) RETURNS vector LANGUAGE plpgsql IMMUTABLE AS $$
+# Table TABLE and the expression function FUNC(vector): with test.grow on, it
+# inserts a row starting with 42 into TABLE for each such row it evaluates.
+sub growing_table
+{
+	my ($table, $func) = @_;
+	return qq{
+	CREATE TABLE $table (id serial, v vector(4));
+	CREATE FUNCTION ${func}_grow() RETURNS void LANGUAGE sql VOLATILE AS
+		\$\$ INSERT INTO $table(v) VALUES ('[42,1,1,1]') \$\$;
+	CREATE FUNCTION $func(x vector) RETURNS vector LANGUAGE plpgsql IMMUTABLE AS \$\$
 	BEGIN
 		IF current_setting('test.grow', true) = 'on' AND (x::real[])[1] = 42 THEN
-			PERFORM set_config('test.grow', 'off', false);	-- not for grow's own insert
-			PERFORM grow();
+			PERFORM set_config('test.grow', 'off', false);	-- not for the insert's own row
+			PERFORM ${func}_grow();
 			PERFORM set_config('test.grow', 'on', false);
 		END IF;
 		RETURN x;
-	END $$;
+	END \$\$;};
+}
+
+$node->safe_psql('postgres', 'CREATE EXTENSION pgvq; ' . growing_table('e', 'f') . q{
 	INSERT INTO e(v) VALUES ('[42,1,1,1]');
 	INSERT INTO e(v) SELECT ARRAY[i % 10, i % 7, i % 3, i % 11]::real[]::vector
 		FROM generate_series(1, 2000) i;
@@ -63,19 +70,7 @@ is($node->safe_psql('postgres', "SELECT lists FROM pgvq_ivfpq_retrain('ei')"), '
 # VACUUM does not retrain an index whose expression runs queries (here it
 # would fail the whole VACUUM with 55006): it says so in the log, the VACUUM
 # succeeds, and pgvq_ivfpq_retrain still trains the index.
-$node->safe_psql('postgres', q{
-	CREATE TABLE e2 (id serial, v vector(4));
-	CREATE FUNCTION grow2() RETURNS void LANGUAGE sql VOLATILE AS
-		$$ INSERT INTO e2(v) VALUES ('[42,1,1,1]') $$;
-	CREATE FUNCTION g(x vector) RETURNS vector LANGUAGE plpgsql IMMUTABLE AS $$
-	BEGIN
-		IF current_setting('test.grow', true) = 'on' AND (x::real[])[1] = 42 THEN
-			PERFORM set_config('test.grow', 'off', false);
-			PERFORM grow2();
-			PERFORM set_config('test.grow', 'on', false);
-		END IF;
-		RETURN x;
-	END $$;
+$node->safe_psql('postgres', growing_table('e2', 'g') . q{
 	CREATE INDEX e2i ON e2 USING ivfpq ((g(v)::vector(4)) vector_l2_ops) WITH (lists = 4, m = 2);
 	INSERT INTO e2(v) VALUES ('[42,1,1,1]');
 	INSERT INTO e2(v) SELECT ARRAY[i % 10, i % 7, i % 3, i % 11]::real[]::vector

@@ -167,75 +167,64 @@ TEST(TopK, ZeroCapacityKeepsNothing) {
     EXPECT_EQ(heap.extract().size(), 0u);
 }
 
-/* Resuming after the last returned pair, round after round, yields exactly the
- * full sorted order: nothing lost, nothing repeated, ties and NaN included. */
-TEST(TopK, ResumeAfterCursorYieldsFullOrder) {
-    for (size_t k : {1, 3, 7, 50}) {
-        auto c = make_candidates(400, 99, true);
-        auto sorted = c;
-        std::sort(sorted.begin(), sorted.end(), ref_less);
-        std::vector<float> d(c.size());
-        std::vector<int64_t> ids(c.size());
-        for (size_t i = 0; i < c.size(); i++) {
-            d[i] = c[i].d;
-            ids[i] = c[i].id;
-        }
-        Heap heap(k);
-        std::vector<Cand> all;
-        float after_d = -std::numeric_limits<float>::infinity();
-        int64_t after_id = INT64_MIN;
-        size_t rounds = 0;
-        for (;;) {
-            /* Feed in two batches, as a scan over two pages would. */
-            size_t half = c.size() / 2;
-            pgvq_topk_push_many_after(heap.h, half, d.data(), ids.data(), after_d, after_id);
-            pgvq_topk_push_many_after(heap.h, c.size() - half, d.data() + half, ids.data() + half,
-                                      after_d, after_id);
-            auto got = heap.extract();
-            if (got.empty())
-                break;
-            rounds++;
-            EXPECT_LE(got.size(), k);
-            all.insert(all.end(), got.begin(), got.end());
-            after_d = got.back().d;
-            after_id = got.back().id;
-        }
-        SCOPED_TRACE("k " + std::to_string(k));
-        EXPECT_EQ(rounds, (c.size() + k - 1) / k);
-        expect_same(all, sorted);
+/*
+ * Drains c from a heap of k in rounds, each resuming after the last pair the
+ * previous round returned and feeding c in `batches` calls (as a scan over
+ * pages would); returns everything returned, in order, and counts the rounds.
+ */
+static std::vector<Cand> drain_after_cursor(size_t k, const std::vector<Cand> &c, size_t batches,
+                                            size_t *rounds) {
+    std::vector<float> d(c.size());
+    std::vector<int64_t> ids(c.size());
+    for (size_t i = 0; i < c.size(); i++) {
+        d[i] = c[i].d;
+        ids[i] = c[i].id;
     }
+    Heap heap(k);
+    std::vector<Cand> all;
+    float after_d = -std::numeric_limits<float>::infinity();
+    int64_t after_id = INT64_MIN;
+    *rounds = 0;
+    for (;;) {
+        for (size_t b = 0; b < batches; b++) {
+            size_t lo = c.size() * b / batches, hi = c.size() * (b + 1) / batches;
+            pgvq_topk_push_many_after(heap.h, hi - lo, d.data() + lo, ids.data() + lo, after_d, after_id);
+        }
+        auto got = heap.extract();
+        if (got.empty())
+            break;
+        (*rounds)++;
+        EXPECT_LE(got.size(), k);
+        all.insert(all.end(), got.begin(), got.end());
+        after_d = got.back().d;
+        after_id = got.back().id;
+    }
+    return all;
 }
 
-/* The same over many blocks of the skip test, NaN and infinities anywhere
- * (the chunked re-rank order of ivfpq: one call over the whole pool a round). */
-TEST(TopK, ResumeAfterCursorOverManyBlocks) {
-    for (size_t k : {32, 64, 1000}) {
-        auto c = make_candidates(5003, 7, true);
-        std::shuffle(c.begin(), c.end(), std::mt19937(k));
-        auto sorted = c;
-        std::sort(sorted.begin(), sorted.end(), ref_less);
-        std::vector<float> d(c.size());
-        std::vector<int64_t> ids(c.size());
-        for (size_t i = 0; i < c.size(); i++) {
-            d[i] = c[i].d;
-            ids[i] = c[i].id;
+/* Resuming after the last returned pair, round after round, yields exactly the
+ * full sorted order: nothing lost, nothing repeated, ties and NaN included;
+ * also over many blocks of the skip test with NaN and infinities anywhere
+ * (ivfpq's chunked re-rank order: one call over the whole pool a round). */
+TEST(TopK, ResumeAfterCursorYieldsFullOrder) {
+    struct Case {
+        size_t n, batches;
+        bool shuffle;
+        std::vector<size_t> ks;
+    } cases[] = {{400, 2, false, {1, 3, 7, 50}}, {5003, 1, true, {32, 64, 1000}}};
+    for (const Case &cs : cases)
+        for (size_t k : cs.ks) {
+            auto c = make_candidates(cs.n, 99, true);
+            if (cs.shuffle)
+                std::shuffle(c.begin(), c.end(), std::mt19937(k));
+            auto sorted = c;
+            std::sort(sorted.begin(), sorted.end(), ref_less);
+            size_t rounds;
+            auto all = drain_after_cursor(k, c, cs.batches, &rounds);
+            SCOPED_TRACE("n " + std::to_string(cs.n) + " k " + std::to_string(k));
+            EXPECT_EQ(rounds, (c.size() + k - 1) / k);
+            expect_same(all, sorted);
         }
-        Heap heap(k);
-        std::vector<Cand> all;
-        float after_d = -std::numeric_limits<float>::infinity();
-        int64_t after_id = INT64_MIN;
-        for (;;) {
-            pgvq_topk_push_many_after(heap.h, c.size(), d.data(), ids.data(), after_d, after_id);
-            auto got = heap.extract();
-            if (got.empty())
-                break;
-            all.insert(all.end(), got.begin(), got.end());
-            after_d = got.back().d;
-            after_id = got.back().id;
-        }
-        SCOPED_TRACE("k " + std::to_string(k));
-        expect_same(all, sorted);
-    }
 }
 
 TEST(TopK, AfterCursorIsStrict) {
