@@ -191,6 +191,12 @@ typedef IvfpqDirEntryData *IvfpqDirEntry;
 #define IVFPQ_SLOT_SIZE			12
 StaticAssertDecl(sizeof(ItemPointerData) + sizeof(uint16) + sizeof(float4) <= IVFPQ_SLOT_SIZE,
 				 "a TID, an error code and a term fit a slot");
+/*
+ * The largest m a build accepts (with IVFPQ_MAX_M): PAGE_CAPACITY / 9 = 905,
+ * the bound of versions 2 and 3 (IvfpqListCapacity(1) with 8-byte slots),
+ * kept as it was so that the wider slots of version 4 refuse no m they took.
+ */
+#define IVFPQ_MAX_CODE_M		((int) (IVFPQ_PAGE_CAPACITY / 9))
 /* Entries per list page for m-byte codes. */
 #define IvfpqListCapacity(m)	((int) Min(IVFPQ_PAGE_CAPACITY / ((m) + IVFPQ_SLOT_SIZE), PG_UINT16_MAX))
 /* Bytes of an entry in a build's memory and spill files: code, error code, term */
