@@ -90,7 +90,7 @@ SELECT c.relname, c.reltuples FROM pg_class c WHERE c.relname IN ('vt', 'vt_ivfp
 RESET maintenance_work_mem;
 DROP TABLE vt;
 
--- m: a code and its 8-byte slot must fit a list page; 905 is the largest
+-- m: 905 is the largest (IVFPQ_MAX_CODE_M, the bound before 12-byte slots)
 CREATE TABLE mm (v vector(905));
 INSERT INTO mm SELECT array_fill(1.0::real, ARRAY[905])::vector FROM generate_series(1, 3);
 CREATE INDEX mm_ok ON mm USING ivfpq (v) WITH (lists = 1, m = 905);

@@ -19,13 +19,18 @@
  *                        ...free...
  *   pd_upper -> [slot n-1]...[slot 1][slot 0][special]
  *
- * A slot is 8 bytes: the heap TID (6) and the entry's error code (uint16): e =
+ * A slot is 12 bytes: the heap TID (6), the entry's error code (uint16): e =
  * |x - x^| between the indexed vector and its reconstruction (centroid plus
- * decoded residual), rounded up to a log-scale code (pgvq_err_encode).  Scans
- * turn a code's ADC value and e into a lower bound of the operator's value
- * and re-rank in bound order (ivfpq_scan.c).
+ * decoded residual), rounded up to a log-scale code (pgvq_err_encode), and
+ * (version 4) the entry's term T = |r^|^2 + 2 <c, r^> (float4, native byte
+ * order, unaligned: read with memcpy) of its decoded residual r^ and list
+ * centroid c, so that an L2 or cosine scan needs one table per query,
+ * |q - x^|^2 = |q - c|^2 + T - 2 <q, r^> (pgvq_pq_entry_terms; inner-product
+ * indexes store it too, and their scans ignore it).  Scans turn a code's ADC
+ * value and e into a lower bound of the operator's value and re-rank in bound
+ * order (ivfpq_scan.c).
  *
- * pd_lower = header + count * m and pd_upper = special - count * 8 are kept
+ * pd_lower = header + count * m and pd_upper = special - count * 12 are kept
  * exact, so generic WAL (which logs [0, pd_lower) and [pd_upper, BLCKSZ)) and
  * the full-page-image hole both see every byte that matters.
  *
@@ -47,9 +52,9 @@
  * Metrics: L2 and inner product index the raw vectors; cosine indexes the
  * normalised vectors (zero vectors are not indexed, like pgvector).  Coarse
  * lists are always trained and assigned by L2 (balanced lists); residuals
- * r = x - c are product-quantized.  L2 scans use a per-list table for
- * (q - c); inner product scans use one list-independent table for q plus the
- * bias -<q, c>, and probe the lists with the largest <q, c> (the expected
+ * r = x - c are product-quantized.  Scans use one list-independent table for
+ * q: L2 and cosine add the list's bias |q - c|^2 and each entry's T, inner
+ * product the list's bias -<q, c>; inner product scans probe the lists with the largest <q, c> (the expected
  * inner product of a list's members).
  */
 #ifndef IVFPQ_H
@@ -74,8 +79,9 @@
 /* ---- constants ---------------------------------------------------------- */
 
 #define IVFPQ_MAGIC_NUMBER		0x49565051	/* "IVFQ" */
-#define IVFPQ_VERSION			3	/* 2: error codes in the slots; 3: retraining */
-#define IVFPQ_VERSION_MIN		2	/* the oldest version read (no retrain fields) */
+/* 2: error codes in the slots; 3: retraining; 4: a term T in the slots.  The
+ * only version read: older list pages have no T (REINDEX them). */
+#define IVFPQ_VERSION			4
 #define IVFPQ_PAGE_ID			0xFF8A	/* last two bytes of every page */
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -146,7 +152,7 @@ typedef struct IvfpqMetaPageData
 	BlockNumber directoryStart; /* first directory page */
 	int32		ndirPages;		/* directory pages (consecutive blocks) */
 	int64		buildTuples;	/* rows indexed by the build (or retrain) */
-	/* version 3: a version 2 meta page ends here (these read as zeros) */
+	/* retraining fields (since version 3) */
 	uint32		generation;		/* pages of the live structure carry it */
 	uint32		flags;			/* IVFPQ_META_* */
 	uint64		reclaimXid;		/* FullTransactionId of the last switch while
@@ -159,7 +165,6 @@ typedef struct IvfpqMetaPageData
 								 * dead before it were left out); 0: none */
 } IvfpqMetaPageData;
 
-#define IVFPQ_META_V2_SIZE		offsetof(IvfpqMetaPageData, generation)
 /* IvfpqMetaPageData.flags: pages of other generations may exist (a sweep frees them) */
 #define IVFPQ_META_OTHER_GENS	1
 
@@ -182,22 +187,30 @@ typedef IvfpqDirEntryData *IvfpqDirEntry;
 #define IVFPQ_DIR_PER_PAGE		((int) (IVFPQ_PAGE_CAPACITY / sizeof(IvfpqDirEntryData)))
 /* Floats per stream page (centroids, codebooks). */
 #define IVFPQ_FLOATS_PER_PAGE	((int) (IVFPQ_PAGE_CAPACITY / sizeof(float)))
-/* A list entry's slot: heap TID and error code */
-#define IVFPQ_SLOT_SIZE			8
-StaticAssertDecl(sizeof(ItemPointerData) + sizeof(uint16) <= IVFPQ_SLOT_SIZE,
-				 "a TID and an error code fit a slot");
+/* A list entry's slot: heap TID, error code, term T */
+#define IVFPQ_SLOT_SIZE			12
+StaticAssertDecl(sizeof(ItemPointerData) + sizeof(uint16) + sizeof(float4) <= IVFPQ_SLOT_SIZE,
+				 "a TID, an error code and a term fit a slot");
+/*
+ * The largest m a build accepts (with IVFPQ_MAX_M): PAGE_CAPACITY / 9 = 905,
+ * the bound of versions 2 and 3 (IvfpqListCapacity(1) with 8-byte slots),
+ * kept as it was so that the wider slots of version 4 refuse no m they took.
+ */
+#define IVFPQ_MAX_CODE_M		((int) (IVFPQ_PAGE_CAPACITY / 9))
 /* Entries per list page for m-byte codes. */
 #define IvfpqListCapacity(m)	((int) Min(IVFPQ_PAGE_CAPACITY / ((m) + IVFPQ_SLOT_SIZE), PG_UINT16_MAX))
-/* Bytes of an entry in a build's memory and spill files: code, then error code */
-#define IvfpqEntryCodeSize(m)	((m) + (int) sizeof(uint16))
+/* Bytes of an entry in a build's memory and spill files: code, error code, term */
+#define IvfpqEntryCodeSize(m)	((m) + (int) sizeof(uint16) + (int) sizeof(float4))
 
 /* Pointers into a list page */
 #define IvfpqListCodes(page)	((uint8 *) (page) + IVFPQ_PAGE_HEADER)
-/* Slot i sits just below the special area, growing downwards: TID, error code. */
+/* Slot i sits just below the special area, growing downwards: TID, error code, T. */
 #define IvfpqListSlot(page, i) \
 	((char *) (page) + BLCKSZ - IVFPQ_SPECIAL_SIZE - ((i) + 1) * IVFPQ_SLOT_SIZE)
 #define IvfpqListTid(page, i)	((ItemPointer) IvfpqListSlot(page, i))
 #define IvfpqListErr(page, i)	((uint16 *) (IvfpqListSlot(page, i) + sizeof(ItemPointerData)))
+/* the term's bytes (unaligned: memcpy a float4) */
+#define IvfpqListTerm(page, i)	(IvfpqListSlot(page, i) + sizeof(ItemPointerData) + sizeof(uint16))
 
 /* The indexed column's type (ivfpq_column.c: the only type-aware code) */
 typedef enum IvfpqColumnType
@@ -245,21 +258,8 @@ typedef struct IvfpqCache
 	float	   *centroidNorms;	/* (lists) |c|^2 */
 	float	   *codebooks;		/* (m, ksub, dsub) */
 	float	   *codebooksT;		/* (m, dsub, ksub): the same, transposed */
-	float	   *codebookNorms;	/* (m, ksub) |cb_j_k|^2 */
 	float		rmax;			/* >= |r^| of every code (error bounds) */
 	BlockNumber *startPages;	/* (lists) */
-
-	/*
-	 * L2 and cosine scans: per list the query-independent part of the PQ
-	 * table, terms[l][j][k] = 2 <c_l_j, cb_j_k> + |cb_j_k|^2, so a list's table
-	 * is 2 * (-<q_j, cb_j_k>) + terms[l][j][k] with bias |q - c_l|^2.  Layout
-	 * (lists, m, ksub).  Built by IvfpqCacheListTerms once scans have made
-	 * the terms of as many lists themselves (termsRent) and when they fit the
-	 * cache budget, then kept as long as the entry; NULL before (scans then
-	 * make the terms of each list they probe, IvfpqListTerms).
-	 */
-	float	   *listTerms;
-	uint64		termsRent;
 } IvfpqCache;
 
 /* ---- GUCs ---------------------------------------------------------------------- */
@@ -350,13 +350,12 @@ extern void IvfpqPackEntries(int n, int d, const float *x, const float *centroid
 extern void IvfpqEncodeEntries(int n, int d, const float *x, const float *centroids,
 							   const int64 *labels, int m, int nbits, const float *codebooks,
 							   uint8 *entries, int nthreads);
+extern void IvfpqSetListEntry(Page page, int i, int m, const uint8 *entry, ItemPointer tid);
 extern int	IvfpqNearestList(const IvfpqCache *cache, const float *x);
 extern ItemPointerData IvfpqIdToTid(int64 id);
 extern int64 IvfpqTidToId(ItemPointer tid);
 
 /* ivfpq_cache.c */
 extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
-extern const float *IvfpqCacheListTerms(IvfpqCache *cache);
-extern void IvfpqListTerms(const IvfpqCache *cache, int list, float *out);
 
 #endif							/* IVFPQ_H */

@@ -87,7 +87,7 @@ IvfpqImbalance(const int64 *offsets, int lists)
  * The default m for d dimensions: the divisor of d nearest (in log scale) to
  * d / 4 code bytes, i.e. sub-vectors of 4 dimensions, preferring the larger
  * sub-vector on ties, within the largest m that GetOptions accepts
- * (IVFPQ_MAX_M and IvfpqListCapacity(1)).  Scans re-rank exactly from the
+ * (IVFPQ_MAX_M and IVFPQ_MAX_CODE_M).  Scans re-rank exactly from the
  * heap every row whose error-bounded distance can still beat the LIMIT's
  * last one, so their cost is the heap fetches, and finer codes (smaller
  * errors) fetch fewer rows: at the same probes (the same recall) mnist-784
@@ -103,7 +103,7 @@ IvfpqDefaultM(int d)
 	int			best = 1;
 	double		bestScore = 1e30;
 	double		target = d / 4.0;
-	int			maxM = Min(Min(d, IVFPQ_MAX_M), IvfpqListCapacity(1));
+	int			maxM = Min(Min(d, IVFPQ_MAX_M), IVFPQ_MAX_CODE_M);
 	int			m;
 
 	for (m = 1; m <= maxM; m++)
@@ -150,7 +150,7 @@ GetOptions(Relation index, int dims, int *lists, int *m, int *nbits)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ivfpq option m must divide the number of dimensions"),
 				 errdetail("m is %d and the column has %d dimensions.", *m, dims)));
-	if (*m > IvfpqListCapacity(1) || IvfpqListCapacity(*m) < 1)
+	if (*m > IVFPQ_MAX_CODE_M || IvfpqListCapacity(*m) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ivfpq option m is too large: %d", *m)));

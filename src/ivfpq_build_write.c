@@ -69,20 +69,21 @@ WriteStream(Relation index, ForkNumber fork, uint16 kind, const float *data, Siz
 
 /*
  * Entry k (in list order, expected in list `list`) of src into slot i of a
- * list page: the code, the TID and the error code.
+ * list page: the code, the TID, the error code and the term.
  */
 static void
 NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, Page page, int i)
 {
 	const uint8 *entry;
 	int			cs = IvfpqEntryCodeSize(m);
+	ItemPointerData tid;
 
 	if (src->sort == NULL)
 	{
 		int64		e = src->perm[k];
 
 		entry = src->codes + (Size) e * cs;
-		*IvfpqListTid(page, i) = src->tids[e];
+		tid = src->tids[e];
 	}
 	else
 	{
@@ -94,14 +95,13 @@ NextEntry(IvfpqEntrySource *src, int64 k, int list, int m, Page page, int i)
 			elog(ERROR, "ivfpq build: the sorted entries ended early");
 		if (DatumGetInt32(slot_getattr(slot, 1, &isnull)) != list)
 			elog(ERROR, "ivfpq build: sorted entry %lld is not in list %d", (long long) k, list);
-		IvfpqInt8ToTid(DatumGetInt64(slot_getattr(slot, 2, &isnull)), IvfpqListTid(page, i));
+		IvfpqInt8ToTid(DatumGetInt64(slot_getattr(slot, 2, &isnull)), &tid);
 		c = DatumGetByteaPP(slot_getattr(slot, 3, &isnull));
 		if (VARSIZE_ANY_EXHDR(c) != (Size) cs)
 			elog(ERROR, "ivfpq build: sorted entry %lld has a code of the wrong size", (long long) k);
 		entry = (const uint8 *) VARDATA_ANY(c);
 	}
-	memcpy(IvfpqListCodes(page) + (Size) i * m, entry, m);
-	memcpy(IvfpqListErr(page, i), entry + m, sizeof(uint16));
+	IvfpqSetListEntry(page, i, m, entry, &tid);
 }
 
 /*

@@ -8,21 +8,11 @@
  * never freed; whenever a user lets go of one, unused entries are freed, least
  * recently used first, until the cache is within the budget again.
  *
- * An entry has two parts:
- *  - the base (meta page, centroids, codebooks twice, list start pages): every
- *    user needs it, so it is read even when the budget is spent; it then
- *    stays only while in use (e.g. until the scan ends);
- *  - for L2 and cosine scans, the per-list table terms (lists x m x 2^nbits
- *    floats: 16 MB for 256 lists and m = 64).  A scan without them makes the
- *    terms of each list it probes itself (the same arithmetic a list as
- *    building them, and no memory), so they are a bargain only for an index
- *    scanned often.  They are built as a ski rental: once the index's scans
- *    have made as many lists' terms as the index has lists (what building
- *    them all costs), and only when they fit within the budget beside
- *    everything in use, after freeing unused entries.  So a rarely used
- *    index never pays for them, and indexes used in turn (a query over many
- *    partitions, again and again) cannot evict each other's terms on every
- *    statement.
+ * An entry is the meta page, centroids, codebooks twice and the list start
+ * pages: every user needs it, so it is read even when the budget is spent;
+ * it then stays only while in use (e.g. until the scan ends).  (Before
+ * on-disk version 4, L2 scans also cached per-list table terms here; each
+ * entry now stores its own term, and scans share one table: ivfpq.h.)
  * So between statements a backend holds at most ivfpq.cache_size; while a
  * statement runs, at most that plus the base parts of the indexes it has in
  * use at once that did not fit.
@@ -83,23 +73,6 @@ EvictFor(Size need)
 			FreeEntry(c);
 		node = prev;
 	}
-}
-
-/* Memory of the entries in use (which EvictFor cannot free). */
-static Size
-BytesInUse(void)
-{
-	dlist_iter	iter;
-	Size		bytes = 0;
-
-	dlist_foreach(iter, &ivfpqCacheList)
-	{
-		IvfpqCache *c = dlist_container(IvfpqCache, lru, iter.cur);
-
-		if (c->refcount > 0)
-			bytes += c->bytes;
-	}
-	return bytes;
 }
 
 /* Reset callback of a user's context: lets go of the entry. */
@@ -169,60 +142,4 @@ IvfpqGetCache(Relation index, MemoryContext owner)
 	/* Make room for it (ivfpq.cache_size may also have been lowered) */
 	EvictFor(0);
 	return found;
-}
-
-/* The table terms of one list (see IvfpqCache) into out, (m, ksub). */
-void
-IvfpqListTerms(const IvfpqCache *cache, int list, float *out)
-{
-	/* 2 <c_l_j, cb_j_k> + |cb_j_k|^2 */
-	pgvq_pq_ip_table_t(cache->meta.dimensions,
-					   cache->centroids + (Size) list * cache->meta.dimensions,
-					   cache->meta.m, cache->meta.nbits, cache->codebooksT, 2.0f, out);
-	pgvq_fvec_madd((Size) cache->meta.m * cache->ksub, cache->codebookNorms, 1.0f, out, out);
-}
-
-/*
- * The per-list table terms of an entry in use (see IvfpqCache), built when
- * scans have made enough of them themselves and they fit the budget (freeing
- * unused entries for them); NULL otherwise, and the caller then makes the
- * terms of each list it probes with IvfpqListTerms and counts them in
- * termsRent.  All or nothing: they are built in a child of the caller's
- * memory context and moved under the entry only when complete, so an error or
- * a cancel partway leaves the entry as it was and frees what was built.
- */
-const float *
-IvfpqCacheListTerms(IvfpqCache *cache)
-{
-	Size		per = (Size) cache->meta.m * cache->ksub;
-	Size		bytes = mul_size(mul_size(per, cache->meta.lists), sizeof(float));
-	Size		need = add_size(bytes, ALLOCSET_DEFAULT_INITSIZE);
-	MemoryContext cxt;
-	float	   *terms;
-	int			l;
-
-	Assert(cache->refcount > 0);
-	if (cache->listTerms != NULL)
-		return cache->listTerms;
-	if (cache->termsRent < (uint64) cache->meta.lists || !CacheFits(BytesInUse(), need))
-		return NULL;
-	EvictFor(need);
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq cache list terms",
-								ALLOCSET_DEFAULT_SIZES);
-	terms = MemoryContextAllocHuge(cxt, bytes);
-	for (l = 0; l < cache->meta.lists; l++)
-	{
-		/* one short core call a list; polled in between */
-		IvfpqListTerms(cache, l, terms + (Size) l * per);
-		CHECK_FOR_INTERRUPTS();
-	}
-
-	/* Publish: nothing below can fail */
-	MemoryContextSetParent(cxt, cache->cxt);
-	cache->listTerms = terms;
-	ivfpqCacheBytes -= cache->bytes;
-	cache->bytes = MemoryContextMemAllocated(cache->cxt, true);
-	ivfpqCacheBytes += cache->bytes;
-	return terms;
 }

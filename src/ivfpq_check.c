@@ -17,7 +17,8 @@
  *  5. every list chain from its directory start page: only list pages of that
  *     list, links in range, no page reached twice (by any chain: acyclic and
  *     disjoint), codes < 2^nbits, heap TIDs valid (collected for
- *     heapallindexed), and the directory's insertPage on the chain;
+ *     heapallindexed), each entry's term T what its code and list give
+ *     (within float rounding), and the directory's insertPage on the chain;
  *  6. every page of the live generation step 2 saw initialised was reached
  *     in steps 3-5.  List pages are initialised and linked in one WAL record
  *     and never unlinked, so this holds under concurrent inserts too (step 2
@@ -33,10 +34,12 @@
 
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "check.h"
 #include "ivfpq.h"
+#include "pgvq_core.h"
 
 /* A meta page's contents, checked (share lock held by the caller). */
 static void
@@ -64,11 +67,10 @@ IvfpqCheckMetaPage(Relation index, Page page, BlockNumber nblocks, IvfpqMetaPage
 	if (meta->magicNumber != IVFPQ_MAGIC_NUMBER)
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The magic number is 0x%08X, expected 0x%08X.",
 						   meta->magicNumber, IVFPQ_MAGIC_NUMBER);
-	if (meta->version < IVFPQ_VERSION_MIN || meta->version > IVFPQ_VERSION)
-		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "The on-disk version is %u, expected %u to %u.",
-						   meta->version, IVFPQ_VERSION_MIN, IVFPQ_VERSION);
-	if (ph->pd_lower != IVFPQ_PAGE_HEADER + (meta->version == IVFPQ_VERSION ?
-											 sizeof(IvfpqMetaPageData) : IVFPQ_META_V2_SIZE))
+	/* another format version is not damage: the refusal that asks for a REINDEX */
+	if (meta->version != IVFPQ_VERSION)
+		IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META, 0);
+	if (ph->pd_lower != IVFPQ_PAGE_HEADER + sizeof(IvfpqMetaPageData))
 		PgvqCheckCorrupted(index, IVFPQ_METAPAGE_BLKNO, "pd_lower %u is not the meta data's end.",
 						   ph->pd_lower);
 	if (meta->dimensions < 1 || meta->dimensions > IVFPQ_MAX_DIM)
@@ -264,6 +266,33 @@ IvfpqCheckStream(Relation index, const IvfpqMetaPageData *meta, BlockNumber star
 						   IvfpqPageKindName(kind), done, nfloats);
 }
 
+/*
+ * Every entry's stored term T against the one its code and list give
+ * (pgvq_pq_check_terms: beyond the rounding tolerance is corruption, since
+ * scans add T to their distances).  terms: room for a page's entries.
+ */
+static void
+IvfpqCheckTerms(Relation index, const IvfpqCache *cache, int list, Page page,
+				BlockNumber blkno, float *terms)
+{
+	const IvfpqMetaPageData *meta = &cache->meta;
+	int			n = IvfpqPageGetOpaque(page)->count;
+	size_t		bad;
+	float		expected = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		memcpy(&terms[i], IvfpqListTerm(page, i), sizeof(float4));
+	bad = pgvq_pq_check_terms(n, meta->dimensions,
+							  cache->centroids + (Size) list * meta->dimensions, meta->m,
+							  meta->nbits, cache->codebooks, IvfpqListCodes(page), terms,
+							  &expected);
+	if (bad < (size_t) n)
+		PgvqCheckCorrupted(index, blkno,
+						   "Entry %d stores the distance term %.9g, its code gives %.9g.",
+						   (int) bad, terms[bad], expected);
+}
+
 void
 IvfpqIndexCheck(PgvqCheckState *state)
 {
@@ -275,6 +304,8 @@ IvfpqIndexCheck(PgvqCheckState *state)
 	PgvqBlockSet initialised;
 	PgvqBlockSet seen;
 	IvfpqDirEntryData *dir;
+	IvfpqCache *cache;
+	float	   *terms;
 	BufferAccessStrategy bas;
 	int			ksub;
 	int			list;
@@ -349,6 +380,10 @@ IvfpqIndexCheck(PgvqCheckState *state)
 		UnlockReleaseBuffer(buf);
 	}
 
+	/* the verified centroids, codebooks and directory, for the entries' terms */
+	cache = IvfpqLoadCache(index, &meta, CurrentMemoryContext);
+	terms = palloc(sizeof(float) * IvfpqListCapacity(meta.m));
+
 	/* 5: the lists */
 	for (list = 0; list < meta.lists; list++)
 	{
@@ -381,6 +416,7 @@ IvfpqIndexCheck(PgvqCheckState *state)
 			}
 			for (i = 0; i < opaque->count; i++)
 				PgvqCheckEntryTid(state, blkno, i, IvfpqListTid(page, i), 0);
+			IvfpqCheckTerms(index, cache, list, page, blkno, terms);
 			if (blkno == dir[list].insertPage)
 				insert_on_chain = true;
 			blkno = opaque->nextblkno;
@@ -400,6 +436,8 @@ IvfpqIndexCheck(PgvqCheckState *state)
 			PgvqCheckCorrupted(index, blkno,
 							   "The page is on no chain of the index: scans never read it.");
 	pfree(dir);
+	pfree(terms);
+	MemoryContextDelete(cache->cxt);
 	pfree(initialised.bits);
 	pfree(seen.bits);
 	state->entry_param = meta.m;

@@ -4,10 +4,12 @@
  * An entry is the PQ code of the residual x - c (c: the centroid of its list)
  * and the code of its error e = |x - x^|, x^ = c + decoded residual, taken
  * from x and c themselves (not from the float residual, which would round
- * tiny errors down).  In memory and in a build's spill files an entry's code
- * is IvfpqEntryCodeSize(m) bytes: the m code bytes, then the uint16 error
- * code in native byte order; list pages keep the error code in the slot
- * beside the TID (ivfpq.h).
+ * tiny errors down), and its term T = |r^|^2 + 2 <c, r^> (r^ the decoded
+ * residual; pgvq_pq_entry_terms, in double from c and the codebooks).  In
+ * memory and in a build's spill files an entry's code is
+ * IvfpqEntryCodeSize(m) bytes: the m code bytes, the uint16 error code and
+ * the float4 term, in native byte order; list pages keep the error code and
+ * the term in the slot beside the TID (ivfpq.h).
  */
 #include "postgres.h"
 
@@ -26,6 +28,7 @@ IvfpqPackEntries(int n, int d, const float *x, const float *centroids, const int
 				 int nthreads)
 {
 	uint16	   *errs = palloc(sizeof(uint16) * Max(n, 1));
+	float	   *terms = palloc(sizeof(float) * Max(n, 1));
 	pgvq_status st;
 	int			rc;
 	int			cs = IvfpqEntryCodeSize(m);
@@ -34,12 +37,30 @@ IvfpqPackEntries(int n, int d, const float *x, const float *centroids, const int
 	rc = pgvq_pq_error_codes(n, d, x, centroids, labels, m, nbits, codebooks, codes, errs,
 							 nthreads, PgvqShouldStop, NULL, &st);
 	PgvqCheckStatus(rc, &st, "ivfpq error codes");
+	pgvq_pq_entry_terms(n, d, centroids, labels, m, nbits, codebooks, codes, terms);
 	for (int i = 0; i < n; i++)
 	{
-		memcpy(entries + (Size) i * cs, codes + (Size) i * m, m);
-		memcpy(entries + (Size) i * cs + m, &errs[i], sizeof(uint16));
+		uint8	   *e = entries + (Size) i * cs;
+
+		memcpy(e, codes + (Size) i * m, m);
+		memcpy(e + m, &errs[i], sizeof(uint16));
+		memcpy(e + m + sizeof(uint16), &terms[i], sizeof(float4));
 	}
 	pfree(errs);
+	pfree(terms);
+}
+
+/*
+ * Writes an entry (IvfpqEntryCodeSize(m) bytes: code, error code, term) and
+ * its heap TID into slot i of a list page; the caller sets the counts.
+ */
+void
+IvfpqSetListEntry(Page page, int i, int m, const uint8 *entry, ItemPointer tid)
+{
+	memcpy(IvfpqListCodes(page) + (Size) i * m, entry, m);
+	*IvfpqListTid(page, i) = *tid;
+	memcpy(IvfpqListErr(page, i), entry + m, sizeof(uint16));
+	memcpy(IvfpqListTerm(page, i), entry + m + sizeof(uint16), sizeof(float4));
 }
 
 /*

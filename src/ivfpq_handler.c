@@ -90,7 +90,7 @@ IvfpqInit(void)
 							&ivfpq_build_threads, 0, 0, 1024,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.cache_size", "Memory a backend keeps for ivfpq indexes between statements",
-							"For every index together: centroids, codebooks and PQ table terms, "
+							"For every index together: centroids and codebooks, "
 							"least recently used out first.  0 keeps nothing once a scan ends.",
 							&ivfpq_cache_size, 64 * 1024, 0, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);

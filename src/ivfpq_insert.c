@@ -26,16 +26,14 @@
 
 #include "ivfpq.h"
 
-/* entry: the code, then its error code (IvfpqEntryCodeSize(m) bytes) */
+/* entry: the code, its error code and term (IvfpqEntryCodeSize(m) bytes) */
 static void
 AppendEntry(Page page, int m, const uint8 *entry, ItemPointer tid)
 {
 	IvfpqPageOpaque opaque = IvfpqPageGetOpaque(page);
 	int			i = opaque->count;
 
-	memcpy(IvfpqListCodes(page) + (Size) i * m, entry, m);
-	*IvfpqListTid(page, i) = *tid;
-	memcpy(IvfpqListErr(page, i), entry + m, sizeof(uint16));
+	IvfpqSetListEntry(page, i, m, entry, tid);
 	opaque->count = i + 1;
 	((PageHeader) page)->pd_lower = IVFPQ_PAGE_HEADER + (Size) (i + 1) * m;
 	((PageHeader) page)->pd_upper = BLCKSZ - IVFPQ_SPECIAL_SIZE - (Size) (i + 1) * IVFPQ_SLOT_SIZE;

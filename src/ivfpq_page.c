@@ -70,15 +70,10 @@ IvfpqMetaSize(uint32 version)
 {
 	if (version == IVFPQ_VERSION)
 		return sizeof(IvfpqMetaPageData);
-	if (version == 2)
-		return IVFPQ_META_V2_SIZE;
 	return 0;
 }
 
-/*
- * Copies a verified meta page into *meta; the fields a version 2 page lacks
- * (generation 0, nothing to reclaim) read as zeros.
- */
+/* Copies a verified meta page into *meta. */
 void
 IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta)
 {
@@ -192,10 +187,10 @@ IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 kind, int m)
 		IvfpqMetaSize(IvfpqPageGetMeta(page)->version) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ivfpq index \"%s\" has on-disk format version %u, this pgvq reads versions %u to %u",
+				 errmsg("ivfpq index \"%s\" has on-disk format version %u, this pgvq reads version %u",
 						RelationGetRelationName(index), IvfpqPageGetMeta(page)->version,
-						IVFPQ_VERSION_MIN, IVFPQ_VERSION),
-				 errhint("REINDEX the index (version 2 stores an error bound with every entry).")));
+						IVFPQ_VERSION),
+				 errhint("REINDEX the index (version 4 stores a distance term with every entry).")));
 	IvfpqCorrupt(index, blkno, problem);
 }
 
@@ -351,10 +346,7 @@ IvfpqLoadCache(Relation index, const IvfpqMetaPageData *meta, MemoryContext pare
 	c->codebooksT = MemoryContextAllocHuge(cxt, ncb * sizeof(float));
 	pgvq_pq_transpose_codebooks(meta->dimensions, meta->m, meta->nbits, c->codebooks,
 								c->codebooksT);
-	c->codebookNorms = palloc(sizeof(float) * meta->m * c->ksub);
 	c->rmax = pgvq_pq_max_reconstruction_norm(meta->dimensions, meta->m, meta->nbits, c->codebooks);
-	for (i = 0; i < meta->m * c->ksub; i++)
-		c->codebookNorms[i] = pgvq_fvec_norm_l2sqr(c->codebooks + (Size) i * c->dsub, c->dsub);
 
 	c->startPages = palloc(sizeof(BlockNumber) * meta->lists);
 	{

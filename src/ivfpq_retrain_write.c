@@ -100,9 +100,7 @@ WriteList(IvfpqRetrainState *rs, int list, const int64 *perm, int64 begin, int64
 			int64		e = perm[k + i];
 			const uint8 *entry = bs->entCodes + (Size) e * cs;
 
-			memcpy(IvfpqListCodes(tmp) + (Size) i * m, entry, m);
-			*IvfpqListTid(tmp, i) = bs->entTids[e];
-			memcpy(IvfpqListErr(tmp, i), entry + m, sizeof(uint16));
+			IvfpqSetListEntry(tmp, i, m, entry, &bs->entTids[e]);
 		}
 		k += n;
 		IvfpqPageGetOpaque(tmp)->count = n;

@@ -138,9 +138,9 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
 	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
-	so->qTable = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
 	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	so->pageErr = palloc(sizeof(uint16) * IvfpqListCapacity(so->m));
+	so->pageTerm = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	so->pageLB = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	MemoryContextSwitchTo(old);
 
@@ -277,18 +277,15 @@ StartScan(IndexScanDesc scan)
 	if (so->lists > 1)
 		qsort_arg(so->listOrder, so->lists, sizeof(int), CompareListScore, so->listScore);
 
-	/* Inner product: one table for every list, -<q_j, cb_j_k> */
-	if (so->metric == PGVQ_METRIC_IP)
-		pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT, -1.0f,
-						   so->table);
-	else
-	{
-		/* qTable = -<q_j, cb_j_k>; a list's table is terms + 2 qTable */
-		so->listTerms = IvfpqCacheListTerms(cache);
-		pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT,
-						   -1.0f, so->qTable);
+	/*
+	 * One table for every list: -<q_j, cb_j_k> (inner product), or
+	 * -2 <q_j, cb_j_k> (L2, cosine: each entry adds its term T and the list
+	 * its bias |q - c|^2, see ListBias); the scale is applied to q, exactly
+	 */
+	pgvq_pq_ip_table_t(d, so->pqQuery, so->m, cache->meta.nbits, cache->codebooksT,
+					   so->metric == PGVQ_METRIC_IP ? -1.0f : -2.0f, so->table);
+	if (so->metric != PGVQ_METRIC_IP)
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
-	}
 	so->pqQueryNorm = (float) FloatsNormL2(so->pqQuery, d);
 
 	PgvqCountIndexScan(scan);
@@ -334,28 +331,29 @@ ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
 	return buf;
 }
 
-/* The ADC table and bias of one list (as the unit tests of the bounds do). */
+/* The ADC bias of one list (as the unit tests of the bounds do). */
 static float
-ListTable(IvfpqScanOpaque so, int list)
+ListBias(IvfpqScanOpaque so, int list)
 {
-	IvfpqCache *cache = so->cache;
-	const float *c = cache->centroids + (Size) list * so->d;
-	Size		per = (Size) so->m * so->ksub;
+	const float *c = so->cache->centroids + (Size) list * so->d;
 
 	if (so->metric == PGVQ_METRIC_IP)
 		return -pgvq_fvec_inner_product(so->pqQuery, c, so->d);
-
-	/* terms + 2 qTable, with the list's terms cached or made here */
-	if (so->listTerms != NULL)
-		pgvq_fvec_madd(per, so->listTerms + per * list, 2.0f, so->qTable, so->table);
-	else
-	{
-		IvfpqListTerms(cache, list, so->table);
-		cache->termsRent++;
-		pgvq_fvec_madd(per, so->table, 2.0f, so->qTable, so->table);
-	}
 	/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
 	return so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
+}
+
+/* L2 and cosine: adds each entry's term T to its ADC value (pageDist). */
+static void
+AddEntryTerms(IvfpqScanOpaque so, Page page, int n)
+{
+	int			i;
+
+	if (so->metric == PGVQ_METRIC_IP)
+		return;
+	for (i = 0; i < n; i++)
+		memcpy(&so->pageTerm[i], IvfpqListTerm(page, i), sizeof(float4));
+	pgvq_fvec_madd(n, so->pageDist, 1.0f, so->pageTerm, so->pageDist);
 }
 
 /*
@@ -391,7 +389,7 @@ ReachLists(IndexScanDesc scan, int upto)
 	{
 		int			list = so->listOrder[idx];
 		BlockNumber blkno = cache->startPages[list];
-		float		bias = ListTable(so, list);
+		float		bias = ListBias(so, list);
 		int			hops = 0;
 
 		bp.cnorm = sqrtf(cache->centroidNorms[list]);
@@ -408,6 +406,7 @@ ReachLists(IndexScanDesc scan, int upto)
 			{
 				pgvq_pq_scan_codes(so->m, nbits, so->table, bias, n, IvfpqListCodes(page),
 								   so->pageDist);
+				AddEntryTerms(so, page, n);
 				for (i = 0; i < n; i++)
 				{
 					ids[i] = IvfpqTidToId(IvfpqListTid(page, i));

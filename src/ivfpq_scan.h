@@ -69,12 +69,12 @@ typedef struct IvfpqScanOpaqueData
 	float		pqQueryNorm;	/* |pqQuery| */
 	int		   *listOrder;		/* lists, nearest first */
 	float	   *listScore;		/* (lists) coarse score */
-	float	   *table;			/* (m, ksub) distance table */
-	float	   *qTable;			/* (m, ksub) -<q_j, cb_j_k> (L2 and cosine) */
-	const float *listTerms;		/* the cache's, or NULL: see IvfpqCacheListTerms */
+	float	   *table;			/* (m, ksub) the query's table for every list:
+								 * -<q_j, cb_j_k>, times 2 for L2 and cosine */
 	float		queryNorm;		/* |pqQuery|^2 */
 	float	   *pageDist;		/* (page capacity) ADC values */
 	uint16	   *pageErr;		/* (page capacity) error codes */
+	float	   *pageTerm;		/* (page capacity) entry terms T (L2, cosine) */
 	float	   *pageLB;			/* (page capacity) lower bounds */
 
 	/*

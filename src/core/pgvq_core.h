@@ -287,6 +287,22 @@ PGVQ_API int pgvq_pq_error_codes(size_t n, size_t d, const float *x, const float
 								 int nthreads, pgvq_should_stop_fn should_stop, void *stop_arg,
 								 pgvq_status *st);
 
+/* out[i] = T_i = |r^_i|^2 + 2 <c_i, r^_i>, r^_i the decoded codes[i*m ..] and
+ * c_i = centroids[labels[i]] (labels NULL: centroids is the one centroid of
+ * every row; centroids NULL: zero), summed in double and rounded to the
+ * nearest float: the per-entry term of an L2 ADC value, |q - c - r^|^2 =
+ * |q - c|^2 + T - 2 <q, r^> (see pq_bounds.cpp).  Never fails. */
+PGVQ_API void pgvq_pq_entry_terms(size_t n, size_t d, const float *centroids,
+								  const int64_t *labels, size_t m, int nbits,
+								  const float *codebooks, const uint8_t *codes, float *out);
+
+/* The first i < n whose stored terms[i] differs from T_i (rows of the list
+ * with centroid `centroid`) by more than the rounding tolerance, with T_i in
+ * *expected; n when every one agrees.  Never fails. */
+PGVQ_API size_t pgvq_pq_check_terms(size_t n, size_t d, const float *centroid, size_t m,
+									int nbits, const float *codebooks, const uint8_t *codes,
+									const float *terms, float *expected);
+
 /* R >= |r^| for every code: sqrt(sum_j max_k |cb_j_k|^2), rounded up.  Never fails. */
 PGVQ_API float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits,
 											   const float *codebooks);

@@ -12,6 +12,27 @@
  * and the bounds below subtract a margin for every float rounding on the way:
  * the ADC sum (a margin per list, pgvq_pq_adc_margin) and the operator's own
  * float sums, so that the SQL operator's value is never below the bound.
+ *
+ * The ADC evaluation (on-disk version 4, L2 and cosine).  With
+ *   ||q - x^||^2 = ||q - c||^2 + T - 2 <q, r^>,   T = ||r^||^2 + 2 <c, r^>,
+ * every entry stores T (pgvq_pq_entry_terms: summed in double from the
+ * centroid and the codebooks, rounded to the nearest float), and a scan sums
+ *   a = fl( fl(b + sum_j 2 t[j][code_j]) + T~ ),
+ * t[j][k] = fl(-<q_j, cb_j_k>) one table for every list (pgvq_pq_ip_table_t),
+ * 2 t exact, b = fl(|c|^2 - 2 <q, c> + |q|^2) the list's bias.  With u = 2^-24,
+ * g(n) = n u / (1 - n u), S = |q| + |c| + R (R >= |r^|, Cauchy-Schwarz for
+ * sum_j |q_j| |cb_j|):
+ *   table entries, dsub products and sums:   2 g(dsub) |q| R    <= g(dsub) S^2
+ *   the bias, three d-term float sums:       g(d + 2) (|q| + |c|)^2
+ *   the (m + 1)-term code sum (any order):   g(m + 1) (|b| + 2 |q| R) <= 2 g(m + 1) S^2
+ *   T~ (double sum, one float rounding):     (u + 2^-50 d) (R^2 + 2 |c| R)
+ *     and up to 2 u (R^2 + 2 |c| R) more that pgvq_pq_check_terms lets pass
+ *   the final add:                           u |a| <= u (1 + 1e-6) S^2
+ * in all below (d + dsub + 2 m + 10) u S^2 to first order, within
+ * pgvq_pq_adc_margin's (4 d + 8 m + 64) u S^2 (dsub <= d): the margin is that
+ * of the per-list tables of versions 2 and 3, whose list terms were float
+ * tables.  Inner product does not use T: a = fl(-<q, c> + sum_j t[j][code_j]),
+ * below (d + dsub + m + 2) u S^2 the same way.
  */
 #include <algorithm>
 #include <cmath>
@@ -128,6 +149,62 @@ int pgvq_pq_error_codes(size_t n, size_t d, const float *x, const float *centroi
                        });
     return pgvq::status_ok(st);
     PGVQ_BRIDGE_CATCH(st, "PQ error codes")
+}
+
+namespace {
+
+/* T = |r^|^2 + 2 <c, r^> of one code, in double; *mag gets the sum of the
+ * magnitudes of its terms (c NULL: a zero centroid). */
+inline double code_term(size_t m, size_t ksub, size_t dsub, const float *codebooks,
+                        const float *c, const uint8_t *code, double *mag) {
+    double sum = 0.0, abs_sum = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        const float *cb = codebooks + (j * ksub + (code[j] & (ksub - 1))) * dsub;
+        for (size_t t = 0; t < dsub; t++) {
+            const double b = cb[t], cc = c ? (double)c[j * dsub + t] : 0.0;
+            sum += b * b + 2.0 * cc * b;
+            abs_sum += b * b + 2.0 * std::fabs(cc * b);
+        }
+    }
+    *mag = abs_sum;
+    return sum;
+}
+
+} // namespace
+
+void pgvq_pq_entry_terms(size_t n, size_t d, const float *centroids, const int64_t *labels,
+                         size_t m, int nbits, const float *codebooks, const uint8_t *codes,
+                         float *out) {
+    if (n == 0 || d == 0 || m == 0 || d % m != 0 || nbits < 1 || nbits > 8)
+        return;
+    const size_t ksub = size_t(1) << nbits, dsub = d / m;
+    for (size_t i = 0; i < n; i++) {
+        const float *c = centroids == nullptr ? nullptr
+                         : labels == nullptr  ? centroids
+                                              : centroids + (size_t)labels[i] * d;
+        double mag;
+        out[i] = (float)code_term(m, ksub, dsub, codebooks, c, codes + i * m, &mag);
+    }
+}
+
+size_t pgvq_pq_check_terms(size_t n, size_t d, const float *centroid, size_t m, int nbits,
+                           const float *codebooks, const uint8_t *codes, const float *terms,
+                           float *expected) {
+    if (d == 0 || m == 0 || d % m != 0 || nbits < 1 || nbits > 8)
+        return 0;
+    const size_t ksub = size_t(1) << nbits, dsub = d / m;
+    for (size_t i = 0; i < n; i++) {
+        double mag;
+        const double t = code_term(m, ksub, dsub, codebooks, centroid, codes + i * m, &mag);
+        /* one float rounding of the stored value (u |T| <= u mag), as much
+         * again for a different summation order, and the double sums */
+        const double tol = 2.0 * kUnit * mag * (1.0 + 1e-9) + 1e-300;
+        if (!(std::fabs((double)terms[i] - t) <= tol)) {
+            *expected = (float)t;
+            return i;
+        }
+    }
+    return n;
 }
 
 float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits, const float *codebooks) {

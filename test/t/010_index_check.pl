@@ -60,7 +60,7 @@ sub flat_tid_at
 	my ($blk, $i) = @_;
 	return sub { return page($blk) + unpack('v', peek($_[0], page($blk) + 14, 2)) + $i * 6; };
 }
-sub ivfpq_tid_at { my ($blk, $i) = @_; return sub { return special($blk) - ($i + 1) * 8; }; }
+sub ivfpq_tid_at { my ($blk, $i) = @_; return sub { return special($blk) - ($i + 1) * 12; }; }
 
 # Deletes the rows whose TIDs the two entries hold (read after a checkpoint);
 # returns the first one's TID.
@@ -182,13 +182,13 @@ $node->stop;
 
 # ---- ivfpq ---------------------------------------------------------------
 # layout for dims 4, lists 1, m 2, nbits 4 (src/ivfpq.h): block 0 meta,
-# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (815 entries a
-# page: 2400 rows = blocks 4, 5, 6).  Special area = last 16 bytes: nextblkno
+# 1 centroids, 2 codebooks, 3 directory, 4.. the list's chain (582 entries a
+# page: 2500 rows = blocks 4 to 8).  Special area = last 16 bytes: nextblkno
 # u32, list u32, count u16, flags u16, gen u16, page_id u16.  Codes from
-# offset 24 (m bytes each); slot i (TID, then the error code) at
-# 8192 - 16 - (i + 1) * 8.
+# offset 24 (m bytes each); slot i (TID, the error code, then the term T as a
+# float4) at 8192 - 16 - (i + 1) * 12.
 my $m = 2;
-my @qcases = qw(pageid code count cycle dir magic dup dupdead gen cgen);
+my @qcases = qw(pageid code count cycle dir magic dup dupdead gen cgen term);
 $node->start;
 for my $c (@qcases)
 {
@@ -214,7 +214,10 @@ patch($path{code}, page(4) + 24 + 3 * $m, pack('C', 0xFF));
 # block 6 loses its last entry: count, pd_lower and pd_upper agree
 patch($path{count}, special(6) + 8, pack('v', $qcount6 - 1));
 patch($path{count}, page(6) + 12, pack('v', 24 + ($qcount6 - 1) * $m));
-patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 8));
+patch($path{count}, page(6) + 14, pack('v', $BLCKSZ - 16 - ($qcount6 - 1) * 12));
+# the term T of entry 2 on block 5 is off (the check recomputes it from the code)
+my $term_at = special(5) - 3 * 12 + 8;
+patch($path{term}, $term_at, pack('f', unpack('f', peek($path{term}, $term_at, 4)) + 0.5));
 # block 6 links back to block 4
 patch($path{cycle}, special(6), pack('V', 4));
 # the list's start page in the directory points past the end
@@ -257,6 +260,11 @@ qcheck_fails('count', 'true', qr/heap tuple \(\d+,\d+\) of table "q_count" has n
 	'heapallindexed names the missing heap TID');
 ($ret, $out, $err) = qscan('count');
 is($out, '2499', 'ivfpq count: a scan returns the entries left');
+
+qcheck_fails('term', 'false', qr/corrupted at block 5.*Entry 2 stores the distance term [-0-9.e+]+, its code gives/s,
+	'names block 5, the entry and its term');
+($ret, $out, $err) = qscan('term');
+is($out, '2500', 'ivfpq term: a scan still returns every row');
 
 qcheck_fails('cycle', 'false', qr/corrupted at block 4.*reached twice/s, 'the cycle is found at block 4');
 ($ret, $out, $err) = qscan('cycle');

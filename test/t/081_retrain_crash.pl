@@ -8,8 +8,8 @@
 # heapallindexed), is the old structure (1, 2) or the new one (3), returns
 # every row once and the exact nearest neighbours; the next VACUUM trains it
 # (1, 2) or reclaims the replaced pages (3), reusing the pages the crashed
-# retrain left behind.  Also: an index of on-disk version 2 is read, written
-# and retrained; an unknown version asks for a REINDEX.
+# retrain left behind.  Also: an index of on-disk version 2, 3 or an unknown
+# one is refused with a hint to REINDEX, and REINDEX repairs it.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -25,7 +25,7 @@ my $KEY = 7100;
 my $LISTS = 16;
 
 my $node = PostgreSQL::Test::Cluster->new('retrain_crash');
-# the version-2 case rewrites the meta page on disk: no data checksums (on by default from 18)
+# the version cases rewrite the meta page on disk: no data checksums (on by default from 18)
 $node->init(extra => [$node->pg_version >= 18 ? ('--no-data-checksums') : ()]);
 $node->append_conf('postgresql.conf',
 	"autovacuum = off\nmaintenance_work_mem = '128MB'\nivfpq.build_threads = 2\n");
@@ -97,35 +97,39 @@ for my $point (1 .. 3)
 	check_index($tbl, "retrain after the crash at point $point", $LISTS);
 }
 
-# On-disk version 2 (before retraining: a 64-byte meta page without the
-# generation fields) is read and written as it is, and a retrain makes it
-# version 3; an unknown version asks for a REINDEX.
+# On-disk versions 2 and 3 (list entries without the term T of version 4)
+# and unknown versions are refused by scans, inserts, VACUUM and
+# pgvq_index_check with SQLSTATE 55000 and a hint to REINDEX; REINDEX makes
+# the index version 4 again.
 $node->safe_psql('postgres', "CREATE TABLE tv (id int, v vector(16));"
 	  . " INSERT INTO tv SELECT i, vec(i) FROM generate_series(1, 4000) i;"
 	  . " CREATE INDEX tv_idx ON tv USING ivfpq (v) WITH (lists = 4);");
 my $file = relation_file($node, 'tv_idx');
 my $hdr = 24;
 $node->stop;
-is(unpack('V', peek($file, $hdr + 4, 4)), 3, 'a new build writes version 3');
-patch($file, $hdr + 4, pack('V', 2));
-patch($file, 12, pack('v', $hdr + 64));
-patch($file, $hdr + 64, "\0" x 24);
-$node->start;
-check_index('tv', 'version 2', 4);
-$node->safe_psql('postgres', "INSERT INTO tv SELECT i, vec(i) FROM generate_series(4001, 4500) i");
-check_index('tv', 'version 2 after inserts', 4);
-is($node->safe_psql('postgres', "SELECT lists, tuples FROM pgvq_ivfpq_retrain('tv_idx')"), '4|4500',
-	'version 2: retrained');
-check_index('tv', 'version 2 after a retrain', 4);
-$node->stop;
-is(unpack('V', peek($file, $hdr + 4, 4)), 3, 'the retrain wrote version 3');
-patch($file, $hdr + 4, pack('V', 9));
-$node->start;
-my ($rc, $out, $err) = $node->psql('postgres',
-	"SET enable_seqscan = off; SELECT id FROM tv ORDER BY v <-> vec(0) LIMIT 1");
-like($err, qr/on-disk format version 9, this pgvq reads versions 2 to 3.*\n.*HINT:  REINDEX/s,
-	'an unknown version asks for a REINDEX');
+is(unpack('V', peek($file, $hdr + 4, 4)), 4, 'a new build writes version 4');
+for my $version (3, 2, 9)
+{
+	$node->stop if $version != 3;
+	patch($file, $hdr + 4, pack('V', $version));
+	$node->start;
+	for my $sql ('SET enable_seqscan = off; SELECT id FROM tv ORDER BY v <-> vec(0) LIMIT 1',
+		'INSERT INTO tv VALUES (0, vec(0))', 'VACUUM tv', "SELECT pgvq_index_check('tv_idx', true)")
+	{
+		my ($rc, $out, $err) = $node->psql('postgres', "\\set VERBOSITY verbose\n$sql");
+		like($err,
+			qr/ERROR:  55000: ivfpq index "tv_idx" has on-disk format version $version, this pgvq reads version 4.*\n.*HINT:  REINDEX the index/s,
+			"version $version: refused with a hint to REINDEX ($sql)");
+	}
+}
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tv'), '4000', 'the refused insert left no row');
 $node->safe_psql('postgres', 'REINDEX INDEX tv_idx');
 check_index('tv', 'after REINDEX', 4);
+$node->safe_psql('postgres', "INSERT INTO tv SELECT i, vec(i) FROM generate_series(4001, 4500) i");
+check_index('tv', 'after REINDEX and inserts', 4);
+$file = relation_file($node, 'tv_idx');
+$node->stop;
+is(unpack('V', peek($file, $hdr + 4, 4)), 4, 'REINDEX wrote version 4');
+$node->start;
 
 done_testing();

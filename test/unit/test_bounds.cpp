@@ -2,7 +2,9 @@
  * test_bounds.cpp: the error codes of IVF-PQ entries and the lower bounds they
  * give are never above the SQL operators' values (float rounding included),
  * for every metric, at extreme scales, through each way the scan builds its
- * ADC tables (list terms, residual tables, inner-product tables).
+ * ADC values (the per-entry terms of on-disk version 4 with one table per
+ * query, per-list tables from list terms, residual tables, inner-product
+ * tables).
  */
 #include <gtest/gtest.h>
 
@@ -51,12 +53,13 @@ struct Index {
     std::vector<int64_t> labels;
     std::vector<uint8_t> codes;
     std::vector<uint16_t> errs;
+    std::vector<float> terms; /* T per row, as stored */
     float rmax;
 };
 
 /* An IVF-PQ index over rows x (already normalised for cosine), as ivfpq builds it. */
 Index build(const std::vector<float> &x, size_t n, size_t d, size_t m, int nbits, size_t lists) {
-    Index ix{d, m, lists, nbits, {}, {}, {}, {}, {}, {}, {}, 0.0f};
+    Index ix{d, m, lists, nbits, {}, {}, {}, {}, {}, {}, {}, {}, 0.0f};
     pgvq_status st;
     pgvq_kmeans_params kp;
     pgvq_kmeans_params_default(&kp);
@@ -85,6 +88,9 @@ Index build(const std::vector<float> &x, size_t n, size_t d, size_t m, int nbits
                                   ix.codebooks.data(), ix.codes.data(), ix.errs.data(), 2, nullptr,
                                   nullptr, &st),
               PGVQ_OK);
+    ix.terms.resize(n);
+    pgvq_pq_entry_terms(n, d, ix.centroids.data(), ix.labels.data(), m, nbits,
+                        ix.codebooks.data(), ix.codes.data(), ix.terms.data());
     ix.codebooksT.resize(ix.codebooks.size());
     pgvq_pq_transpose_codebooks(d, m, nbits, ix.codebooks.data(), ix.codebooksT.data());
     ix.cnorms.resize(lists);
@@ -94,15 +100,49 @@ Index build(const std::vector<float> &x, size_t n, size_t d, size_t m, int nbits
     return ix;
 }
 
+/* The stored term of row i moved by shift times (just under) the tolerance
+ * pgvq_pq_check_terms allows, in float steps; the check must still pass it. */
+float shifted_term(const Index &ix, size_t i, int shift) {
+    float t = ix.terms[i];
+    if (shift == 0)
+        return t;
+    const size_t d = ix.d, m = ix.m, ksub = size_t(1) << ix.nbits, dsub = d / m;
+    const float *c = ix.centroids.data() + ix.labels[i] * d;
+    double mag = 0, exact = 0;
+    for (size_t j = 0; j < m; j++)
+        for (size_t s = 0; s < dsub; s++) {
+            double b = ix.codebooks[(j * ksub + ix.codes[i * m + j]) * dsub + s];
+            exact += b * b + 2.0 * (double)c[j * dsub + s] * b;
+            mag += b * b + 2.0 * std::fabs((double)c[j * dsub + s] * b);
+        }
+    const double tol = 2.0 * mag / 16777216.0;
+    float moved = (float)(exact + (shift > 0 ? 0.99 : -0.99) * tol);
+    while (std::fabs((double)moved - exact) > tol * 0.999)
+        moved = std::nextafter(moved, (float)exact);
+    float expected;
+    EXPECT_EQ(pgvq_pq_check_terms(1, d, c, m, ix.nbits, ix.codebooks.data(), &ix.codes[i * m],
+                                  &moved, &expected),
+              1u)
+        << "a term within the tolerance passes the check";
+    return moved;
+}
+
 /* ADC values of every row of list l for the query, built the way the scan
- * does for `path`: 0 list terms, 1 residual table, 2 inner product. */
+ * does for `path`: 0 list terms, 1 residual table, 2 inner product, 3 the
+ * scan of version 4 (one table -2 <q_j, cb_j_k> for every list, the list's
+ * bias |q - c|^2, then + T of each row, stored T shifted by t_shift of the
+ * tolerance pgvq_pq_check_terms lets pass: -1, 0 or 1). */
 std::vector<float> adc_values(const Index &ix, const float *q, size_t l, int path,
-                              const std::vector<size_t> &rows) {
+                              const std::vector<size_t> &rows, int t_shift = 0) {
     const size_t d = ix.d, m = ix.m, ksub = size_t(1) << ix.nbits, per = m * ksub;
     const float *c = ix.centroids.data() + l * d;
     std::vector<float> table(per), codes_out(rows.size());
     float bias = 0.0f;
-    if (path == 0) {
+    if (path == 3) {
+        pgvq_pq_ip_table_t(d, q, m, ix.nbits, ix.codebooksT.data(), -2.0f, table.data());
+        float score = ix.cnorms[l] - 2 * pgvq_fvec_inner_product(q, c, d);
+        bias = std::max(0.0f, score + pgvq_fvec_norm_l2sqr(q, d));
+    } else if (path == 0) {
         std::vector<float> terms(per), cbn(per), qt(per);
         for (size_t i = 0; i < per; i++)
             cbn[i] = pgvq_fvec_norm_l2sqr(ix.codebooks.data() + i * (d / m), d / m);
@@ -127,6 +167,12 @@ std::vector<float> adc_values(const Index &ix, const float *q, size_t l, int pat
         std::copy_n(ix.codes.data() + rows[i] * m, m, codes.data() + i * m);
     pgvq_pq_scan_codes(m, ix.nbits, table.data(), bias, rows.size(), codes.data(),
                        codes_out.data());
+    if (path == 3) {
+        std::vector<float> t(rows.size());
+        for (size_t i = 0; i < rows.size(); i++)
+            t[i] = shifted_term(ix, rows[i], t_shift);
+        pgvq_fvec_madd(rows.size(), codes_out.data(), 1.0f, t.data(), codes_out.data());
+    }
     return codes_out;
 }
 
@@ -145,17 +191,20 @@ struct Case {
     int nbits;
     double scale;
     size_t distinct; /* rows drawn from this many points (0: all distinct) */
+    size_t lists = 0; /* 0: 6 (or distinct) */
+    double offset = 0; /* added to every coordinate (times scale): |c| >> |r| */
 };
 
 void check_case(const Case &cs) {
-    const size_t n = 800, lists = cs.distinct > 0 ? cs.distinct : 6, nq = 6, d = cs.d;
+    const size_t n = 800, nq = 6, d = cs.d;
+    const size_t lists = cs.lists > 0 ? cs.lists : cs.distinct > 0 ? cs.distinct : 6;
     std::mt19937 rng(11 + (unsigned)d + (unsigned)cs.metric);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     std::vector<float> raw(n * d), q(nq * d);
     for (size_t i = 0; i < n; i++) {
         float shift = (float)(i % 5) * 2.0f;
         for (size_t t = 0; t < d; t++)
-            raw[i * d + t] = (float)((nd(rng) + shift * (t % 3 == 0)) * cs.scale);
+            raw[i * d + t] = (float)((nd(rng) + shift * (t % 3 == 0) + cs.offset) * cs.scale);
     }
     /* few distinct points: k-means and PQ reconstruct them (almost) exactly,
      * so e is ~0 and only the rounding margins keep the bounds below */
@@ -164,6 +213,12 @@ void check_case(const Case &cs) {
             std::copy_n(raw.data() + (i % cs.distinct) * d, d, raw.data() + i * d);
     for (auto &v : q)
         v = (float)(nd(rng) * cs.scale);
+    /* data far from the origin: queries right next to rows, where the ADC
+     * value is a tiny difference of huge terms (rounding is all there is) */
+    if (cs.offset != 0)
+        for (size_t qi = 0; qi < nq; qi++)
+            for (size_t t = 0; t < d; t++)
+                q[qi * d + t] = raw[(qi * 37 % n) * d + t] + (float)(nd(rng) * cs.scale * 1e-4);
     const bool cosine = cs.metric == PGVQ_METRIC_COSINE;
     std::vector<float> x(raw);
     if (cosine)
@@ -191,9 +246,13 @@ void check_case(const Case &cs) {
             p.cnorm = std::sqrt(ix.cnorms[l]);
             p.rmax = ix.rmax;
             p.adc_margin = pgvq_pq_adc_margin(d, cs.m, qnorm, p.cnorm, ix.rmax);
+            /* 3, 4, 5: the version 4 scan with the stored terms as they are,
+             * and moved down or up to the edge of the check's tolerance */
             for (int path : (cs.metric == PGVQ_METRIC_IP ? std::vector<int>{2}
-                                                         : std::vector<int>{0, 1})) {
-                std::vector<float> adc = adc_values(ix, qq.data(), l, path, rows);
+                                                         : std::vector<int>{0, 1, 3, 4, 5})) {
+                std::vector<float> adc =
+                    adc_values(ix, qq.data(), l, std::min(path, 3), rows,
+                               path == 4 ? -1 : path == 5 ? 1 : 0);
                 std::vector<uint16_t> errs(rows.size());
                 for (size_t i = 0; i < rows.size(); i++)
                     errs[i] = ix.errs[rows[i]];
@@ -216,7 +275,7 @@ void check_case(const Case &cs) {
         }
     }
     if (pairs > 0 && cs.scale >= 1e-3 && cs.scale <= 1e6 && cs.metric == PGVQ_METRIC_L2 &&
-        cs.distinct == 0) {
+        cs.distinct == 0 && cs.offset == 0 && cs.m < cs.d) {
         /* not vacuous: on average the bound recovers a good part of the distance */
         EXPECT_GT(tight / pairs, 0.3) << "d " << d << " scale " << cs.scale;
     }
@@ -234,6 +293,74 @@ TEST(LowerBounds, NeverAboveTheOperators) {
                 if (HasFatalFailure())
                     return;
             }
+}
+
+/* The version 4 path at the shapes it is for: fine codes (m up to d, 1- and
+ * 2-dim sub-vectors), many lists, centroids far from the origin (T is then a
+ * small difference of large terms) and huge or tiny norms. */
+TEST(LowerBounds, EntryTermsAdversarial) {
+    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_COSINE, PGVQ_METRIC_IP})
+        for (double scale : {1e-15, 1.0, 1e12})
+            for (auto shape : {std::vector<size_t>{16, 16, 8}, std::vector<size_t>{32, 16, 8},
+                               std::vector<size_t>{24, 24, 4}}) {
+                SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
+                             std::to_string(scale) + " d " + std::to_string(shape[0]) + " m " +
+                             std::to_string(shape[1]));
+                for (double offset : {0.0, 1e3})
+                    for (size_t lists : {size_t(40), size_t(0)})
+                        check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, 0, lists,
+                                        offset});
+                check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, 4, 0, 1e3});
+                if (HasFatalFailure())
+                    return;
+            }
+}
+
+/* The check finds a stored term off by more than the rounding tolerance. */
+TEST(EntryTerms, CheckFindsAMismatch) {
+    const size_t n = 300, d = 16, m = 8;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> x(n * d);
+    for (auto &v : x)
+        v = nd(rng) + 50.0f;
+    Index ix = build(x, n, d, m, 8, 4);
+    for (size_t i = 0; i < n; i++) {
+        const float *c = ix.centroids.data() + ix.labels[i] * d;
+        float expected = -1, t = ix.terms[i];
+        ASSERT_EQ(pgvq_pq_check_terms(1, d, c, m, 8, ix.codebooks.data(), &ix.codes[i * m], &t,
+                                      &expected),
+                  1u);
+        /* T in double, against its definition from the decoded residual */
+        std::vector<float> r(d);
+        pgvq_pq_decode(1, d, &ix.codes[i * m], m, 8, ix.codebooks.data(), r.data());
+        double want = 0;
+        for (size_t k = 0; k < d; k++)
+            want += (double)r[k] * r[k] + 2.0 * (double)c[k] * r[k];
+        ASSERT_EQ(t, (float)want) << "row " << i;
+    }
+    /* rows 0..2 of list l as one page; the third one's term is off */
+    size_t l = ix.labels[0];
+    std::vector<uint8_t> codes;
+    std::vector<float> terms;
+    for (size_t i = 0; i < n && terms.size() < 3; i++)
+        if ((size_t)ix.labels[i] == l) {
+            codes.insert(codes.end(), &ix.codes[i * m], &ix.codes[i * m] + m);
+            terms.push_back(ix.terms[i]);
+        }
+    ASSERT_EQ(terms.size(), 3u);
+    const float *c = ix.centroids.data() + l * d;
+    float expected = 0;
+    float good = terms[2];
+    terms[2] = good + std::max(1e-3f, std::fabs(good) * 1e-5f);
+    EXPECT_EQ(pgvq_pq_check_terms(3, d, c, m, 8, ix.codebooks.data(), codes.data(), terms.data(),
+                                  &expected),
+              2u);
+    EXPECT_EQ(expected, good);
+    terms[2] = NAN;
+    EXPECT_EQ(pgvq_pq_check_terms(3, d, c, m, 8, ix.codebooks.data(), codes.data(), terms.data(),
+                                  &expected),
+              2u);
 }
 
 TEST(LowerBounds, UnboundedAndNaN) {
