@@ -147,10 +147,27 @@ void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t 
 
 } // namespace
 
-CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int fused)
-    : k_(k), d_(d), cent_(centroids),
-      fused_((fused < 0 ? d <= kFusedMaxDim : fused != 0) && k < ((size_t)1 << 30)) {
-    if (!fused_) {
+namespace {
+
+CentroidSearch::Kind pick_kind(size_t k, size_t d, int kind) {
+    if (k >= ((size_t)1 << 30) || kind == CentroidSearch::kGemm)
+        return CentroidSearch::kGemm;
+    if (kind == CentroidSearch::kTiny || kind == CentroidSearch::kFused) {
+        PGVQ_CHECK_ARG(kind == CentroidSearch::kFused || d <= kTinyMaxDim,
+                       "centroid search: the tiny kernel takes at most %zu dimensions",
+                       kTinyMaxDim);
+        return (CentroidSearch::Kind)kind;
+    }
+    if (d <= kTinyMaxDim)
+        return CentroidSearch::kTiny;
+    return d <= kFusedMaxDim ? CentroidSearch::kFused : CentroidSearch::kGemm;
+}
+
+} // namespace
+
+CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int kind)
+    : k_(k), d_(d), cent_(centroids), kind_(pick_kind(k, d, kind)) {
+    if (kind_ != kFused) {
         norms_.resize(k);
         fvec_norms_L2sqr(k, d, centroids, norms_.data());
         return;
@@ -167,12 +184,14 @@ CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int f
 }
 
 size_t CentroidSearch::scratch_size(size_t rows) const noexcept {
-    return fused_ ? 0 : rows * std::min(k_, kColBlock);
+    return kind_ == kGemm ? rows * std::min(k_, kColBlock) : 0;
 }
 
 void CentroidSearch::nearest(size_t rows, const float *x, size_t ldx, float *best, int64_t *arg,
                              float *ip) const noexcept {
-    if (fused_)
+    if (kind_ == kTiny)
+        kernels().nearest_tiny(rows, d_, x, ldx, k_, cent_, norms_.data(), best, arg);
+    else if (kind_ == kFused)
         kernels().nearest_small(rows, d_, x, ldx, k_, packed_.data(), norms_.data(), best, arg);
     else
         nearest_l2_block(rows, d_, x, ldx, k_, cent_, norms_.data(), best, arg, ip);

@@ -56,20 +56,30 @@ struct Clustering : ClusteringParameters {
 /* Longest vectors the fused nearest-centroid kernel (nearest_small in
  * distances.h) searches; longer ones go through GEMM (nearest_l2_block). */
 constexpr size_t kFusedMaxDim = 32;
+/* Longest vectors the rows-in-lanes kernel (nearest_tiny in distances.h)
+ * searches by default: PQ sub-vectors of 1 to 8 dimensions. */
+constexpr size_t kTinyMaxDim = 8;
 
 /*
  * The k centroids (k, d) an assignment searches, prepared once for many
- * searches: their squared norms and, for d <= kFusedMaxDim, a copy in blocks
- * of 16 for the fused kernel.  The centroids are not copied otherwise and must
- * outlive this.  nearest() is const and may run on many threads at once.
+ * searches: their squared norms and, for kTinyMaxDim < d <= kFusedMaxDim, a
+ * copy in blocks of 16 for the fused kernel.  The centroids are not copied
+ * otherwise and must outlive this.  nearest() is const and may run on many
+ * threads at once.  The fused and the tiny kernel give the same bits.
  */
 class CentroidSearch {
   public:
-    /* fused: -1 picks by d; 0 forces GEMM; 1 forces the fused kernel (tests). */
-    CentroidSearch(size_t k, size_t d, const float *centroids, int fused = -1);
+    enum Kind : int { kAuto = -1, kGemm = 0, kFused = 1, kTiny = 2 };
+    /* kind: kAuto picks by d (tiny up to kTinyMaxDim, fused up to
+     * kFusedMaxDim, GEMM beyond); the others force one (tests); kTiny
+     * needs d <= kTinyMaxDim, and kFused and kTiny fall back to GEMM for
+     * k >= 2^30. */
+    CentroidSearch(size_t k, size_t d, const float *centroids, int kind = kAuto);
     size_t k() const noexcept { return k_; }
     size_t d() const noexcept { return d_; }
-    bool fused() const noexcept { return fused_; }
+    /* No GEMM (fused or tiny kernel). */
+    bool fused() const noexcept { return kind_ != kGemm; }
+    Kind kind() const noexcept { return kind_; }
     /* Floats of scratch nearest() needs for `rows` rows (0 when fused). */
     size_t scratch_size(size_t rows) const noexcept;
     /*
@@ -84,8 +94,8 @@ class CentroidSearch {
   private:
     size_t k_, d_;
     const float *cent_;
-    bool fused_;
-    std::vector<float> norms_;  /* (k), or padded to blocks of 16 when fused */
+    Kind kind_;
+    std::vector<float> norms_;  /* (k), or padded to blocks of 16 when kFused */
     std::vector<float> packed_; /* fused: (ceil(k / 16), d, 16) */
 };
 
