@@ -198,7 +198,7 @@ void CentroidSearch::nearest(size_t rows, const float *x, size_t ldx, float *bes
 }
 
 void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
-               float *distances, int nthreads, const StopChecker &stop) {
+               float *distances, int nthreads, const StopChecker &stop, const float *xnorms) {
     if (n == 0)
         return;
     blas_init();
@@ -225,7 +225,8 @@ void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int
         cs.nearest(rows, xb, d, s.best.data(), labels + i0, s.ip.data());
         if (distances) {
             for (size_t r = 0; r < rows; r++) {
-                float dist = kern.norm_l2sqr(xb + r * d, d) + s.best[r];
+                const float xn = xnorms ? xnorms[i0 + r] : kern.norm_l2sqr(xb + r * d, d);
+                const float dist = xn + s.best[r];
                 distances[i0 + r] = dist > 0.0f ? dist : 0.0f;
             }
         }
@@ -237,6 +238,39 @@ namespace {
 /* Rows per chunk of the k-means++ draw (fixed: the draws must not depend on
  * the thread count). */
 constexpr size_t kSeedChunk = 256;
+/* Chunks per parallel block of the k-means++ update. */
+constexpr size_t kSeedChunksPerBlock = 8;
+
+/*
+ * csum[q] = the sum in row order, in double, of w over chunk q (kSeedChunk
+ * rows), for the chunks q0 <= q < q1 (at most kSeedChunksPerBlock) with
+ * changed[q - q0]: the
+ * full chunks side by side, so that the chunks' chains of additions overlap
+ * (one chain is bound by the latency of an addition), each in its own order.
+ */
+void chunk_sums(const std::vector<float> &w, size_t q0, size_t q1, const bool *changed,
+                std::vector<double> &csum) {
+    const size_t n = w.size();
+    size_t full[kSeedChunksPerBlock], nfull = 0;
+    for (size_t q = q0; q < q1; q++) {
+        if (!changed[q - q0])
+            continue;
+        if ((q + 1) * kSeedChunk <= n) {
+            full[nfull++] = q;
+            continue;
+        }
+        double sum = 0; /* the last, partial chunk */
+        for (size_t i = q * kSeedChunk; i < n; i++)
+            sum += w[i];
+        csum[q] = sum;
+    }
+    double sum[kSeedChunksPerBlock] = {};
+    for (size_t i = 0; i < kSeedChunk; i++)
+        for (size_t f = 0; f < nfull; f++)
+            sum[f] += w[full[f] * kSeedChunk + i];
+    for (size_t f = 0; f < nfull; f++)
+        csum[full[f]] = sum[f];
+}
 
 /* The row where the running sum of w (rows of weight <= 0 skipped) first
  * passes r, walking chunk sums csum (of kSeedChunk rows each) first; the last
@@ -291,8 +325,7 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
      * for the chunks an update changed: the draw walks the chunks, then rows. */
     const size_t nchunks = (ns + kSeedChunk - 1) / kSeedChunk;
     std::vector<double> csum(nchunks);
-    const size_t chunks_per_block = 8;
-    const size_t snblocks = (nchunks + chunks_per_block - 1) / chunks_per_block;
+    const size_t snblocks = (nchunks + kSeedChunksPerBlock - 1) / kSeedChunksPerBlock;
     /* Parallel only when one update is large enough to pay for starting
      * threads (every round starts them again): on a busy machine a new thread
      * can wait milliseconds to run, and the round waits for it. */
@@ -313,13 +346,15 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
         for (size_t j = 0; j < c && !small; j++)
             cc[j] = kern.l2sqr(cent + j * d, cn, d);
         parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
-            const size_t q1 = std::min(nchunks, (b + 1) * chunks_per_block);
-            for (size_t q = b * chunks_per_block; q < q1; q++) {
+            const size_t q0 = b * kSeedChunksPerBlock;
+            const size_t q1 = std::min(nchunks, q0 + kSeedChunksPerBlock);
+            bool changed[kSeedChunksPerBlock];
+            for (size_t q = q0; q < q1; q++) {
                 const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
-                bool changed = false;
+                changed[q - q0] = c == 0;
                 if (small)
-                    changed = kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
-                                                      kSeedChunk, cn, mind.data() + i0);
+                    changed[q - q0] |= kern.l2sqr_min_update_t(
+                        i1 - i0, d, xT.data() + q * d * kSeedChunk, kSeedChunk, cn, mind.data() + i0);
                 for (size_t i = small ? i1 : i0; i < i1; i++) {
                     if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
                         continue;
@@ -327,16 +362,11 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
                     if (dd < mind[i]) {
                         mind[i] = dd;
                         near[i] = c;
-                        changed = true;
+                        changed[q - q0] = true;
                     }
                 }
-                if (changed || c == 0) {
-                    double sum = 0;
-                    for (size_t i = i0; i < i1; i++)
-                        sum += mind[i];
-                    csum[q] = sum;
-                }
             }
+            chunk_sums(mind, q0, q1, changed, csum);
         });
     };
     size_t first = uniform_index(rng, ns);
@@ -357,6 +387,68 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
         std::memcpy(cent + c * d, x + sample[pick] * d, d * sizeof(float));
         update_min(c);
     }
+}
+
+/* Clusters per parallel block of the grouped centroid update. */
+constexpr size_t kUpdateClusters = 16;
+/* The row-order update while its k * d sums stay this small (in L2). */
+constexpr size_t kRowOrderSums = (size_t)1 << 15;
+
+/*
+ * The mean of each non-empty cluster (counts[c] > 0) into cent, in double,
+ * each cluster's rows added in row order; empty clusters keep their centroid.
+ * Short vectors (k * d <= kRowOrderSums): one pass over the rows into k * d
+ * sums (rows of PQ sub-vectors are too short to regroup); otherwise the rows
+ * are grouped by cluster (stably) and blocks of clusters summed in parallel.
+ * Both add the same numbers in the same order.
+ */
+void update_means(size_t n, size_t d, size_t k, const float *x, const int64_t *labels,
+                  const std::vector<size_t> &counts, float *cent, int nthreads,
+                  const StopChecker &stop) {
+    if (k * d <= kRowOrderSums) {
+        std::vector<double> sums(k * d, 0.0);
+        for (size_t i = 0; i < n; i++) {
+            double *a = sums.data() + (size_t)labels[i] * d;
+            const float *row = x + i * d;
+            for (size_t j = 0; j < d; j++)
+                a[j] += row[j];
+        }
+        for (size_t c = 0; c < k; c++) {
+            if (counts[c] == 0)
+                continue;
+            const double inv = 1.0 / (double)counts[c];
+            for (size_t j = 0; j < d; j++)
+                cent[c * d + j] = (float)(sums[c * d + j] * inv);
+        }
+        return;
+    }
+    /* Rows grouped by cluster, in row order within a cluster. */
+    std::vector<size_t> pos(k + 1, 0), order(n);
+    for (size_t c = 0; c < k; c++)
+        pos[c + 1] = pos[c] + counts[c];
+    for (size_t i = 0; i < n; i++)
+        order[pos[(size_t)labels[i]]++] = i; /* pos[c] ends at the start of c + 1 */
+    const size_t nblocks = (k + kUpdateClusters - 1) / kUpdateClusters;
+    std::vector<std::vector<double>> acc((size_t)effective_threads(nthreads, nblocks),
+                                         std::vector<double>(d));
+    parallel_for(nblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
+        double *a = acc[(size_t)tid].data();
+        const size_t c1 = std::min(k, (b + 1) * kUpdateClusters);
+        for (size_t c = b * kUpdateClusters; c < c1; c++) {
+            if (counts[c] == 0)
+                continue;
+            std::fill(a, a + d, 0.0);
+            const size_t p1 = pos[c], p0 = p1 - counts[c];
+            for (size_t p = p0; p < p1; p++) {
+                const float *row = x + order[p] * d;
+                for (size_t j = 0; j < d; j++)
+                    a[j] += row[j];
+            }
+            const double inv = 1.0 / (double)counts[c];
+            for (size_t j = 0; j < d; j++)
+                cent[c * d + j] = (float)(a[j] * inv);
+        }
+    });
 }
 
 } // namespace
@@ -385,11 +477,12 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     float *cent = centroids.data();
 
     std::vector<int64_t> labels(n);
-    std::vector<float> dist(n);
+    std::vector<float> dist(n), xnorms(n);
+    fvec_norms_L2sqr(n, d, x, xnorms.data()); /* once, for every assignment */
 
     auto assign_and_score = [&]() {
         const CentroidSearch cs(k, d, cent);
-        assign_l2(n, d, x, cs, labels.data(), dist.data(), nthreads, stop);
+        assign_l2(n, d, x, cs, labels.data(), dist.data(), nthreads, stop, xnorms.data());
         double obj = 0;
         for (size_t i = 0; i < n; i++)
             obj += dist[i];
@@ -420,8 +513,14 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     if (ns < n) {
         for (size_t i = 0; i < ns; i++) /* partial Fisher-Yates */
             std::swap(sample[i], sample[i + uniform_index(rng, n - i)]);
-        sample.resize(ns);
-        std::sort(sample.begin(), sample.end()); /* memory order for the scans */
+        /* In memory order for the scans (the order a sort gives, in O(n)). */
+        std::vector<bool> picked(n, false);
+        for (size_t i = 0; i < ns; i++)
+            picked[sample[i]] = true;
+        sample.clear();
+        for (size_t i = 0; i < n; i++)
+            if (picked[i])
+                sample.push_back(i);
     }
     seed_kmeanspp(d, k, x, sample, cent, rng, nthreads, stop);
     std::vector<size_t>().swap(sample);
@@ -429,45 +528,14 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
         normalize_rows(k, d, cent);
 
     /* ---- Lloyd iterations ---- */
-    std::vector<size_t> counts(k), offsets(k + 1), order(n);
-    const size_t cchunk = 16; /* clusters per update block */
-    const size_t cnblocks = (k + cchunk - 1) / cchunk;
-    const int unt = effective_threads(nthreads, cnblocks);
-    std::vector<std::vector<double>> acc((size_t)unt, std::vector<double>(d));
+    std::vector<size_t> counts(k);
 
     assign_and_score();
     for (int it = 0; it < niter; it++) {
-        /* Rows grouped by cluster, in row order within a cluster (stable). */
         std::fill(counts.begin(), counts.end(), 0);
         for (size_t i = 0; i < n; i++)
             counts[(size_t)labels[i]]++;
-        offsets[0] = 0;
-        for (size_t c = 0; c < k; c++)
-            offsets[c + 1] = offsets[c] + counts[c];
-        {
-            std::vector<size_t> pos(offsets.begin(), offsets.end() - 1);
-            for (size_t i = 0; i < n; i++)
-                order[pos[(size_t)labels[i]]++] = i;
-        }
-        /* Means in double, one cluster per thread at a time. */
-        parallel_for(cnblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
-            double *a = acc[(size_t)tid].data();
-            const size_t c1 = std::min(k, (b + 1) * cchunk);
-            for (size_t c = b * cchunk; c < c1; c++) {
-                if (counts[c] == 0)
-                    continue;
-                std::fill(a, a + d, 0.0);
-                for (size_t p = offsets[c]; p < offsets[c + 1]; p++) {
-                    const float *row = x + order[p] * d;
-                    for (size_t j = 0; j < d; j++)
-                        a[j] += row[j];
-                }
-                const double inv = 1.0 / (double)counts[c];
-                float *cc = cent + c * d;
-                for (size_t j = 0; j < d; j++)
-                    cc[j] = (float)(a[j] * inv);
-            }
-        });
+        update_means(n, d, k, x, labels.data(), counts, cent, nthreads, stop);
         /* Empty clusters take half of the largest one (ties: smaller index). */
         bool any_empty = false;
         for (size_t c = 0; c < k && !any_empty; c++)

@@ -104,11 +104,13 @@ class CentroidSearch {
  * of cs (d == cs.d()): |x|^2 + |c|^2 - 2<x, c>, by blocked single-threaded
  * sgemm calls (or the fused kernel for short vectors) from our own threads.
  * Ties go to the smaller centroid index.  labels: (n); distances: (n) or
- * nullptr (clamped at 0).  Deterministic: the block shapes depend only on
- * (n, k).
+ * nullptr (clamped at 0).  xnorms: the rows' squared norms (fvec_norms_L2sqr)
+ * when the caller has them, or nullptr.  Deterministic: the block shapes
+ * depend only on (n, k).
  */
 void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
-               float *distances, int nthreads, const StopChecker &stop);
+               float *distances, int nthreads, const StopChecker &stop,
+               const float *xnorms = nullptr);
 
 /* Rows per assignment block for n rows (depends on n only, for determinism). */
 size_t rows_per_block(size_t n);
