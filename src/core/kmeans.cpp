@@ -451,6 +451,38 @@ void update_means(size_t n, size_t d, size_t k, const float *x, const int64_t *l
     });
 }
 
+/* Each empty cluster (counts[c] == 0) takes half of the largest one (ties:
+ * the smaller index), Faiss' split_clusters; counts follow.  Returns the
+ * number of splits. */
+size_t split_empty(size_t k, size_t d, std::vector<size_t> &counts, float *cent) {
+    bool any_empty = false;
+    for (size_t c = 0; c < k && !any_empty; c++)
+        any_empty = counts[c] == 0;
+    if (!any_empty)
+        return 0;
+    using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
+    std::priority_queue<Item> largest;
+    for (size_t c = 0; c < k; c++)
+        if (counts[c] > 0)
+            largest.push({counts[c], k - 1 - c});
+    size_t splits = 0;
+    for (size_t ci = 0; ci < k; ci++) {
+        if (counts[ci] != 0)
+            continue;
+        Item top = largest.top();
+        largest.pop();
+        const size_t cj = k - 1 - top.second;
+        std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
+        split_pair(cent + ci * d, cent + cj * d, d);
+        counts[ci] = counts[cj] / 2;
+        counts[cj] -= counts[ci];
+        largest.push({counts[cj], k - 1 - cj});
+        largest.push({counts[ci], k - 1 - ci});
+        splits++;
+    }
+    return splits;
+}
+
 } // namespace
 
 Clustering::Clustering(size_t d_, size_t k_, const ClusteringParameters &cp)
@@ -474,6 +506,7 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     centroids.assign(k * d, 0.0f);
     objectives.clear();
     nsplit = 0;
+    iterations = 0;
     float *cent = centroids.data();
 
     std::vector<int64_t> labels(n);
@@ -529,6 +562,7 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
 
     /* ---- Lloyd iterations ---- */
     std::vector<size_t> counts(k);
+    std::vector<int64_t> prev(n);
 
     assign_and_score();
     for (int it = 0; it < niter; it++) {
@@ -536,34 +570,25 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
         for (size_t i = 0; i < n; i++)
             counts[(size_t)labels[i]]++;
         update_means(n, d, k, x, labels.data(), counts, cent, nthreads, stop);
-        /* Empty clusters take half of the largest one (ties: smaller index). */
-        bool any_empty = false;
-        for (size_t c = 0; c < k && !any_empty; c++)
-            any_empty = counts[c] == 0;
-        if (any_empty) {
-            using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
-            std::priority_queue<Item> largest;
-            for (size_t c = 0; c < k; c++)
-                if (counts[c] > 0)
-                    largest.push({counts[c], k - 1 - c});
-            for (size_t ci = 0; ci < k; ci++) {
-                if (counts[ci] != 0)
-                    continue;
-                Item top = largest.top();
-                largest.pop();
-                const size_t cj = k - 1 - top.second;
-                std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
-                split_pair(cent + ci * d, cent + cj * d, d);
-                counts[ci] = counts[cj] / 2;
-                counts[cj] -= counts[ci];
-                largest.push({counts[cj], k - 1 - cj});
-                largest.push({counts[ci], k - 1 - ci});
-                nsplit++;
-            }
-        }
+        const size_t splits = split_empty(k, d, counts, cent);
+        nsplit += splits;
         if (spherical)
             normalize_rows(k, d, cent);
+        prev.swap(labels);
         assign_and_score();
+        iterations = it + 1;
+        /*
+         * The centroids are a function of the labels alone (the means, then
+         * the splits, which overwrite every empty cluster): when no label
+         * moved, every further iteration gives these centroids again, with
+         * the same objective and splits.  Stop, with what they would give.
+         */
+        if (stop_when_stable && labels == prev) {
+            const size_t left = (size_t)(niter - it - 1);
+            objectives.insert(objectives.end(), left, objectives.back());
+            nsplit += splits * left;
+            break;
+        }
     }
 }
 

@@ -29,6 +29,10 @@ struct ClusteringParameters {
      * max(seed_points_per_centroid * k, seed_min_points) rows. */
     size_t seed_points_per_centroid = 16;
     size_t seed_min_points = 4096;
+    /* Stop once an iteration moves no label: the later iterations would give
+     * the same centroids, so the result (centroids, objectives, nsplit) is
+     * the same either way; false runs them all (tests). */
+    bool stop_when_stable = true;
 };
 
 /* Relative perturbation used when an empty cluster takes over half of the
@@ -46,6 +50,8 @@ struct Clustering : ClusteringParameters {
     std::vector<double> objectives;
     /* Empty clusters repaired during training (all iterations). */
     size_t nsplit = 0;
+    /* Lloyd iterations run: niter, or fewer after stop_when_stable stopped. */
+    int iterations = 0;
 
     Clustering(size_t d, size_t k, const ClusteringParameters &cp = ClusteringParameters());
 

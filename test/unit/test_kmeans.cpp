@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kmeans.h"
@@ -141,6 +142,58 @@ TEST(KMeans, MoreClustersThanDistinctPoints) {
         for (size_t c = 0; c < 10; c++)
             best = std::min(best, l2_double(&x[i * d], &cent[c * d], d));
         EXPECT_LT(best, 1e-10);
+    }
+}
+
+/* Stopping once no label moves gives what running every iteration gives:
+ * centroids, objectives and splits, bit for bit; on data that settles fast
+ * (separated clusters; few distinct points, whose empty clusters are split
+ * again in every iteration), on data that does not (uniform), short and
+ * long rows. */
+TEST(KMeans, StopWhenStableGivesTheSameResult) {
+    struct Case {
+        const char *name;
+        size_t n, d, k;
+        std::vector<float> x;
+        uint64_t seed;
+        bool settles;
+    };
+    /* 600 rows on 6 distinct points, 8 clusters: two stay empty and are
+     * split again in every iteration while no label moves (seed 3). */
+    std::vector<float> dup;
+    const std::vector<float> base = uniform(6, 4, 3);
+    for (size_t i = 0; i < 600; i++)
+        dup.insert(dup.end(), base.begin() + (i % 6) * 4, base.begin() + (i % 6 + 1) * 4);
+    const std::vector<Case> cases = {
+        {"separated d 4", 3000, 4, 16, clustered(3000, 4, 16, 0.01f, 22), 1234, true},
+        {"separated d 40", 2000, 40, 8, clustered(2000, 40, 8, 0.01f, 23), 1234, true},
+        {"few distinct", 600, 4, 8, dup, 3, true},
+        {"uniform", 3000, 4, 64, uniform(3000, 4, 24), 1234, false},
+    };
+    for (const Case &c : cases) {
+        pgvq::ClusteringParameters cp;
+        cp.niter = 25;
+        cp.nthreads = 2;
+        cp.seed = c.seed;
+        pgvq::Clustering fast(c.d, c.k, cp);
+        fast.train(c.n, c.x.data());
+        cp.stop_when_stable = false;
+        pgvq::Clustering full(c.d, c.k, cp);
+        full.train(c.n, c.x.data());
+        EXPECT_EQ(full.iterations, 25) << c.name;
+        if (c.settles) {
+            EXPECT_LT(fast.iterations, 25) << c.name;
+        }
+        ASSERT_EQ(fast.centroids.size(), full.centroids.size());
+        EXPECT_EQ(std::memcmp(fast.centroids.data(), full.centroids.data(),
+                              full.centroids.size() * sizeof(float)),
+                  0)
+            << c.name;
+        EXPECT_EQ(fast.objectives, full.objectives) << c.name;
+        EXPECT_EQ(fast.nsplit, full.nsplit) << c.name;
+        if (std::string(c.name) == "few distinct") {
+            EXPECT_EQ(full.nsplit, 50u) << "two splits in every iteration";
+        }
     }
 }
 
