@@ -139,7 +139,7 @@ TEST(Nearest, TinyEqualsFusedBitForBitOnEveryLevel) {
         ASSERT_EQ(pgvq::set_simd_level(level), level);
         for (size_t d = 1; d <= pgvq::kTinyMaxDim; d++) {
             for (size_t k : {1, 7, 16, 17, 256, 300}) {
-                for (size_t rows : {1, 7, 8, 15, 16, 33, 64, 65, 203}) {
+                for (size_t rows : {1, 7, 8, 15, 16, 33, 40, 64, 65, 100, 203}) {
                     const uint32_t seed = (uint32_t)(level * 100000 + d * 1000 + k * 3 + rows);
                     auto x = uniform(rows * ldx, seed);
                     auto cent = uniform(k * d, seed + 1);
