@@ -80,19 +80,6 @@ size_t uniform_index(std::mt19937_64 &rng, size_t n) {
     return (size_t)(uniform01(rng) * (double)n) % n;
 }
 
-/* Faiss-style perturbation: a <- a (1 +- eps), b <- b (1 -+ eps), alternating by dim. */
-void split_pair(float *a, float *b, size_t d) {
-    for (size_t j = 0; j < d; j++) {
-        if (j % 2 == 0) {
-            a[j] *= 1.0f + kSplitEps;
-            b[j] *= 1.0f - kSplitEps;
-        } else {
-            a[j] *= 1.0f - kSplitEps;
-            b[j] *= 1.0f + kSplitEps;
-        }
-    }
-}
-
 void normalize_rows(size_t n, size_t d, float *x) {
     for (size_t i = 0; i < n; i++) {
         float *row = x + i * d;
@@ -353,8 +340,9 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
                 const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
                 changed[q - q0] = c == 0;
                 if (small)
-                    changed[q - q0] |= kern.l2sqr_min_update_t(
-                        i1 - i0, d, xT.data() + q * d * kSeedChunk, kSeedChunk, cn, mind.data() + i0);
+                    changed[q - q0] |=
+                        kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
+                                                 kSeedChunk, cn, mind.data() + i0);
                 for (size_t i = small ? i1 : i0; i < i1; i++) {
                     if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
                         continue;
@@ -387,100 +375,6 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
         std::memcpy(cent + c * d, x + sample[pick] * d, d * sizeof(float));
         update_min(c);
     }
-}
-
-/* Clusters per parallel block of the grouped centroid update. */
-constexpr size_t kUpdateClusters = 16;
-/* The row-order update while its k * d sums stay this small (in L2). */
-constexpr size_t kRowOrderSums = (size_t)1 << 15;
-
-/*
- * The mean of each non-empty cluster (counts[c] > 0) into cent, in double,
- * each cluster's rows added in row order; empty clusters keep their centroid.
- * Short vectors (k * d <= kRowOrderSums): one pass over the rows into k * d
- * sums (rows of PQ sub-vectors are too short to regroup); otherwise the rows
- * are grouped by cluster (stably) and blocks of clusters summed in parallel.
- * Both add the same numbers in the same order.
- */
-void update_means(size_t n, size_t d, size_t k, const float *x, const int64_t *labels,
-                  const std::vector<size_t> &counts, float *cent, int nthreads,
-                  const StopChecker &stop) {
-    if (k * d <= kRowOrderSums) {
-        std::vector<double> sums(k * d, 0.0);
-        for (size_t i = 0; i < n; i++) {
-            double *a = sums.data() + (size_t)labels[i] * d;
-            const float *row = x + i * d;
-            for (size_t j = 0; j < d; j++)
-                a[j] += row[j];
-        }
-        for (size_t c = 0; c < k; c++) {
-            if (counts[c] == 0)
-                continue;
-            const double inv = 1.0 / (double)counts[c];
-            for (size_t j = 0; j < d; j++)
-                cent[c * d + j] = (float)(sums[c * d + j] * inv);
-        }
-        return;
-    }
-    /* Rows grouped by cluster, in row order within a cluster. */
-    std::vector<size_t> pos(k + 1, 0), order(n);
-    for (size_t c = 0; c < k; c++)
-        pos[c + 1] = pos[c] + counts[c];
-    for (size_t i = 0; i < n; i++)
-        order[pos[(size_t)labels[i]]++] = i; /* pos[c] ends at the start of c + 1 */
-    const size_t nblocks = (k + kUpdateClusters - 1) / kUpdateClusters;
-    std::vector<std::vector<double>> acc((size_t)effective_threads(nthreads, nblocks),
-                                         std::vector<double>(d));
-    parallel_for(nblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
-        double *a = acc[(size_t)tid].data();
-        const size_t c1 = std::min(k, (b + 1) * kUpdateClusters);
-        for (size_t c = b * kUpdateClusters; c < c1; c++) {
-            if (counts[c] == 0)
-                continue;
-            std::fill(a, a + d, 0.0);
-            const size_t p1 = pos[c], p0 = p1 - counts[c];
-            for (size_t p = p0; p < p1; p++) {
-                const float *row = x + order[p] * d;
-                for (size_t j = 0; j < d; j++)
-                    a[j] += row[j];
-            }
-            const double inv = 1.0 / (double)counts[c];
-            for (size_t j = 0; j < d; j++)
-                cent[c * d + j] = (float)(a[j] * inv);
-        }
-    });
-}
-
-/* Each empty cluster (counts[c] == 0) takes half of the largest one (ties:
- * the smaller index), Faiss' split_clusters; counts follow.  Returns the
- * number of splits. */
-size_t split_empty(size_t k, size_t d, std::vector<size_t> &counts, float *cent) {
-    bool any_empty = false;
-    for (size_t c = 0; c < k && !any_empty; c++)
-        any_empty = counts[c] == 0;
-    if (!any_empty)
-        return 0;
-    using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
-    std::priority_queue<Item> largest;
-    for (size_t c = 0; c < k; c++)
-        if (counts[c] > 0)
-            largest.push({counts[c], k - 1 - c});
-    size_t splits = 0;
-    for (size_t ci = 0; ci < k; ci++) {
-        if (counts[ci] != 0)
-            continue;
-        Item top = largest.top();
-        largest.pop();
-        const size_t cj = k - 1 - top.second;
-        std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
-        split_pair(cent + ci * d, cent + cj * d, d);
-        counts[ci] = counts[cj] / 2;
-        counts[cj] -= counts[ci];
-        largest.push({counts[cj], k - 1 - cj});
-        largest.push({counts[ci], k - 1 - ci});
-        splits++;
-    }
-    return splits;
 }
 
 } // namespace
@@ -561,34 +455,47 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
         normalize_rows(k, d, cent);
 
     /* ---- Lloyd iterations ---- */
-    std::vector<size_t> counts(k);
-    std::vector<int64_t> prev(n);
+    /*
+     * The centroids after an iteration are a function of the labels it
+     * started from alone (the means, then the splits, which overwrite every
+     * empty cluster).  So once the labels repeat those of p = 1 or 2
+     * iterations before, every later iteration repeats the one p before it:
+     * stop_when_stable stops there and fills in what the rest would give
+     * (objectives, splits, and the centroids of the right phase).
+     */
+    std::vector<size_t> counts(k), splits; /* splits[i]: in iteration i */
+    std::vector<int64_t> prev(n), prev2;   /* the labels 1 and 2 iterations back */
+    std::vector<float> prev_cent;          /* the centroids 1 iteration back */
 
     assign_and_score();
     for (int it = 0; it < niter; it++) {
         std::fill(counts.begin(), counts.end(), 0);
         for (size_t i = 0; i < n; i++)
             counts[(size_t)labels[i]]++;
+        if (stop_when_stable) {
+            prev_cent.assign(cent, cent + k * d);
+            prev2 = prev;
+        }
         update_means(n, d, k, x, labels.data(), counts, cent, nthreads, stop);
-        const size_t splits = split_empty(k, d, counts, cent);
-        nsplit += splits;
+        splits.push_back(split_empty(k, d, counts, cent));
+        nsplit += splits.back();
         if (spherical)
             normalize_rows(k, d, cent);
         prev.swap(labels);
         assign_and_score();
         iterations = it + 1;
-        /*
-         * The centroids are a function of the labels alone (the means, then
-         * the splits, which overwrite every empty cluster): when no label
-         * moved, every further iteration gives these centroids again, with
-         * the same objective and splits.  Stop, with what they would give.
-         */
-        if (stop_when_stable && labels == prev) {
-            const size_t left = (size_t)(niter - it - 1);
-            objectives.insert(objectives.end(), left, objectives.back());
-            nsplit += splits * left;
-            break;
+        const size_t t = (size_t)it + 1;
+        const size_t p = labels == prev ? 1 : (it >= 1 && labels == prev2) ? 2 : 0;
+        if (!stop_when_stable || p == 0)
+            continue;
+        for (size_t m = t + 1; m <= (size_t)niter; m++) {
+            objectives.push_back(objectives[m - p]);
+            splits.push_back(splits[m - 1 - p]);
+            nsplit += splits.back();
         }
+        if (p == 2 && ((size_t)niter - t) % 2 == 1)
+            std::copy(prev_cent.begin(), prev_cent.end(), cent);
+        break;
     }
 }
 

@@ -29,9 +29,9 @@ struct ClusteringParameters {
      * max(seed_points_per_centroid * k, seed_min_points) rows. */
     size_t seed_points_per_centroid = 16;
     size_t seed_min_points = 4096;
-    /* Stop once an iteration moves no label: the later iterations would give
-     * the same centroids, so the result (centroids, objectives, nsplit) is
-     * the same either way; false runs them all (tests). */
+    /* Stop once the labels repeat those of 1 or 2 iterations before: the
+     * later iterations would repeat too, so the result (centroids,
+     * objectives, nsplit) is the same either way; false runs them all. */
     bool stop_when_stable = true;
 };
 
@@ -50,7 +50,7 @@ struct Clustering : ClusteringParameters {
     std::vector<double> objectives;
     /* Empty clusters repaired during training (all iterations). */
     size_t nsplit = 0;
-    /* Lloyd iterations run: niter, or fewer after stop_when_stable stopped. */
+    /* Lloyd iterations run: niter, or fewer where stop_when_stable stopped. */
     int iterations = 0;
 
     Clustering(size_t d, size_t k, const ClusteringParameters &cp = ClusteringParameters());
@@ -117,6 +117,19 @@ class CentroidSearch {
 void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
                float *distances, int nthreads, const StopChecker &stop,
                const float *xnorms = nullptr);
+
+/* The update of a Lloyd iteration (kmeans_update.cpp), a function of the
+ * labels alone.  update_means: the mean of each non-empty cluster into cent
+ * (k, d), in double, each cluster's rows added in row order; empty clusters
+ * keep their centroid.  split_empty: each empty cluster takes half of the
+ * largest one (ties: the smaller index; Faiss' split_clusters), counts
+ * follow; returns the number of splits.  split_pair: the perturbation of a
+ * split, a <- a (1 +- eps), b <- b (1 -+ eps) alternating by dimension. */
+void update_means(size_t n, size_t d, size_t k, const float *x, const int64_t *labels,
+                  const std::vector<size_t> &counts, float *cent, int nthreads,
+                  const StopChecker &stop);
+size_t split_empty(size_t k, size_t d, std::vector<size_t> &counts, float *cent);
+void split_pair(float *a, float *b, size_t d);
 
 /* Rows per assignment block for n rows (depends on n only, for determinism). */
 size_t rows_per_block(size_t n);

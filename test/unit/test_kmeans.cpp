@@ -4,6 +4,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -195,6 +196,41 @@ TEST(KMeans, StopWhenStableGivesTheSameResult) {
             EXPECT_EQ(full.nsplit, 50u) << "two splits in every iteration";
         }
     }
+}
+
+/* Labels that alternate between two states (a PQ sub-space of mnist's
+ * border pixels: 7 distinct values on one axis, 256 clusters): the stop
+ * after a repeat of two iterations back ends in the phase niter gives. */
+TEST(KMeans, StopWhenStableFollowsAPeriodOfTwo) {
+    const float vals[7] = {0.0f, -0.2487804889678955f, -0.640625f, -0.125f,
+                           81.359375f, 50.751220703125f, 12.875f};
+    const int count[7] = {9563, 208, 126, 100, 1, 1, 1};
+    std::vector<float> col;
+    for (int v = 0; v < 7; v++)
+        col.insert(col.end(), (size_t)count[v], vals[v]);
+    std::mt19937 rng(1);
+    std::shuffle(col.begin(), col.end(), rng);
+    const size_t n = col.size(), d = 4, k = 256;
+    std::vector<float> x(n * d, 0.0f);
+    for (size_t i = 0; i < n; i++)
+        x[i * d + 3] = col[i];
+    std::vector<float> last[2];
+    for (int niter : {10, 11}) {
+        pgvq::ClusteringParameters cp;
+        cp.niter = niter;
+        cp.seed = 1;
+        pgvq::Clustering fast(d, k, cp);
+        fast.train(n, x.data());
+        cp.stop_when_stable = false;
+        pgvq::Clustering full(d, k, cp);
+        full.train(n, x.data());
+        EXPECT_LT(fast.iterations, 10) << niter;
+        EXPECT_EQ(fast.centroids, full.centroids) << niter;
+        EXPECT_EQ(fast.objectives, full.objectives) << niter;
+        EXPECT_EQ(fast.nsplit, full.nsplit) << niter;
+        last[niter - 10] = full.centroids;
+    }
+    EXPECT_NE(last[0], last[1]) << "the two phases differ";
 }
 
 /* GEMM assignment = brute force wherever the best centroid is not a near tie. */
