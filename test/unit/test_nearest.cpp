@@ -303,27 +303,32 @@ TEST(Nearest, KmeansppSeedsEqualTheFullScan) {
  * level (no FMA contraction), and reports whether anything fell. */
 TEST(Nearest, TransposedMinUpdateSameBitsOnEveryLevel) {
     LevelGuard guard;
-    const size_t n = 203, d = 13, ld = 256;
-    auto xT = uniform(d * ld, 11);
-    auto c = uniform(d, 12);
-    std::vector<float> start = uniform(n, 13);
-    for (auto &v : start)
-        v = std::fabs(v) * 4.0f; /* some rows fall, some do not */
-    std::vector<float> ref(start);
-    for (size_t i = 0; i < n; i++) {
-        float s = 0;
-        for (size_t j = 0; j < d; j++) {
-            const float t = xT[j * ld + i] - c[j];
-            const float t2 = t * t;
-            s += t2;
+    const size_t n = 203, ld = 256;
+    for (size_t d : {1, 2, 4, 8, 13}) { /* 2, 4, 8: the unrolled forms */
+        auto xT = uniform(d * ld, (uint32_t)(11 + d));
+        auto c = uniform(d, 12);
+        std::vector<float> start = uniform(n, 13);
+        for (auto &v : start)
+            v = std::fabs(v) * 4.0f; /* some rows fall, some do not */
+        std::vector<float> ref(start);
+        for (size_t i = 0; i < n; i++) {
+            float s = 0;
+            for (size_t j = 0; j < d; j++) {
+                const float t = xT[j * ld + i] - c[j];
+                const float t2 = t * t;
+                s += t2;
+            }
+            ref[i] = std::min(ref[i], s);
         }
-        ref[i] = std::min(ref[i], s);
-    }
-    for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
-        pgvq::set_simd_level(level);
-        std::vector<float> mind(start);
-        EXPECT_TRUE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
-        EXPECT_EQ(std::memcmp(mind.data(), ref.data(), n * sizeof(float)), 0) << "level " << level;
-        EXPECT_FALSE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+        for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
+            pgvq::set_simd_level(level);
+            std::vector<float> mind(start);
+            EXPECT_TRUE(
+                pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+            EXPECT_EQ(std::memcmp(mind.data(), ref.data(), n * sizeof(float)), 0)
+                << "level " << level << " d " << d;
+            EXPECT_FALSE(
+                pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+        }
     }
 }
