@@ -122,9 +122,14 @@ int main(int argc, char **argv) {
     t0 = now();
     check(pgvq_pq_train(ns, d, sample.data(), m, nbits, &p, cb.data(), &st), st, "PQ training");
     const double t_pq = now() - t0;
+    /* FNV-1a of the codebooks' bytes: equal before and after a change that
+     * must not change what training computes. */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < cb.size() * sizeof(float); i++)
+        h = (h ^ reinterpret_cast<const unsigned char *>(cb.data())[i]) * 0x100000001b3ULL;
     std::printf("k-means %.3f s (objective/row %.6g), sample residuals %.3f s, PQ training "
-                "%.3f s\n",
-                t_kmeans, obj / (double)ns, t_resid, t_pq);
+                "%.3f s (codebooks fnv1a %016llx)\n",
+                t_kmeans, obj / (double)ns, t_resid, t_pq, (unsigned long long)h);
     if (a.has("--no-encode"))
         return 0;
 

@@ -63,6 +63,12 @@ struct DistanceKernels {
      * them, +inf past k (see CentroidSearch in kmeans.h). */
     void (*nearest_small)(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
                           const float *cT, const float *cn, float *best, int64_t *arg);
+    /* nearest_small for d <= 8 (kTinyMaxDim in kmeans.h) with the centroids as
+     * they are, c (k, d), and their k squared norms cn: the same values and
+     * indices bit for bit at each level, faster for short rows (rows in SIMD
+     * lanes, no lane reduction; nearest_tiny.inc). */
+    void (*nearest_tiny)(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                         const float *c, const float *cn, float *best, int64_t *arg);
     /* mind[i] = min(mind[i], |x_i - c|^2) for n rows given transposed, xT
      * (d, ld); the sums in order over the dimensions, without FMA, so every
      * level gives the same bits.  Returns whether any mind[i] fell.  For
@@ -111,6 +117,13 @@ void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_
                         const float *cT, const float *cn, float *best, int64_t *arg);
 void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
                           const float *cT, const float *cn, float *best, int64_t *arg);
+/* nearest_tiny per level (the same bits as nearest_small at that level). */
+void nearest_tiny_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                         const float *c, const float *cn, float *best, int64_t *arg);
+void nearest_tiny_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                       const float *c, const float *cn, float *best, int64_t *arg);
+void nearest_tiny_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                         const float *c, const float *cn, float *best, int64_t *arg);
 
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */

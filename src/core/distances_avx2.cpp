@@ -271,7 +271,7 @@ void pq_scan_codes_gather_avx2(size_t m, size_t ksub, const float *table, float 
 const DistanceKernels kernels_avx2 = {
     "avx2",     SIMD_AVX2,    l2sqr,         inner_product, l1,   norm_l2sqr,
     cosine_parts, distances_1xn, pq_scan_codes_perm_avx2, ip_table_t, madd,
-    nearest_small_avx2, l2sqr_min_update_t,
+    nearest_small_avx2, nearest_tiny_avx2, l2sqr_min_update_t,
 };
 
 } // namespace pgvq

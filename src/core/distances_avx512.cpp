@@ -250,7 +250,7 @@ void pq_scan_codes_gather_avx512(size_t m, size_t ksub, const float *table, floa
 const DistanceKernels kernels_avx512 = {
     "avx512",     SIMD_AVX512,   l2sqr,         inner_product, l1,   norm_l2sqr,
     cosine_parts, distances_1xn, pq_scan_codes_perm_avx512, ip_table_t, madd,
-    nearest_small_avx512, l2sqr_min_update_t,
+    nearest_small_avx512, nearest_tiny_avx512, l2sqr_min_update_t,
 };
 
 } // namespace pgvq

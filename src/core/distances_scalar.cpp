@@ -135,11 +135,35 @@ void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, siz
     }
 }
 
+/* One row at a time, the centroids in index order, each product rounded
+ * (this file has no FMA): the bits of nearest_small_scalar. */
+void nearest_tiny_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                         const float *c, const float *cn, float *best, int64_t *arg) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        float m = __builtin_inff();
+        int64_t a = 0;
+        for (size_t j = 0; j < k; j++) {
+            const float *cj = c + j * d;
+            float acc = 0;
+            for (size_t s = 0; s < d; s++)
+                acc += xr[s] * cj[s];
+            const float v = cn[j] - 2.0f * acc;
+            if (v < m) {
+                m = v;
+                a = (int64_t)j;
+            }
+        }
+        best[r] = m;
+        arg[r] = a;
+    }
+}
+
 const DistanceKernels kernels_scalar = {
     "scalar",          SIMD_SCALAR,          l2sqr,           inner_product, l1,
     norm_l2sqr,        cosine_parts,         distances_1xn,   pq_scan_codes_scalar,
     pq_ip_table_t_scalar, fvec_madd_scalar,
-    nearest_small_scalar, l2sqr_min_update_t,
+    nearest_small_scalar, nearest_tiny_scalar, l2sqr_min_update_t,
 };
 
 } // namespace pgvq

@@ -80,19 +80,6 @@ size_t uniform_index(std::mt19937_64 &rng, size_t n) {
     return (size_t)(uniform01(rng) * (double)n) % n;
 }
 
-/* Faiss-style perturbation: a <- a (1 +- eps), b <- b (1 -+ eps), alternating by dim. */
-void split_pair(float *a, float *b, size_t d) {
-    for (size_t j = 0; j < d; j++) {
-        if (j % 2 == 0) {
-            a[j] *= 1.0f + kSplitEps;
-            b[j] *= 1.0f - kSplitEps;
-        } else {
-            a[j] *= 1.0f - kSplitEps;
-            b[j] *= 1.0f + kSplitEps;
-        }
-    }
-}
-
 void normalize_rows(size_t n, size_t d, float *x) {
     for (size_t i = 0; i < n; i++) {
         float *row = x + i * d;
@@ -147,10 +134,27 @@ void nearest_l2_block(size_t rows, size_t d, const float *x, size_t ldx, size_t 
 
 } // namespace
 
-CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int fused)
-    : k_(k), d_(d), cent_(centroids),
-      fused_((fused < 0 ? d <= kFusedMaxDim : fused != 0) && k < ((size_t)1 << 30)) {
-    if (!fused_) {
+namespace {
+
+CentroidSearch::Kind pick_kind(size_t k, size_t d, int kind) {
+    if (k >= ((size_t)1 << 30) || kind == CentroidSearch::kGemm)
+        return CentroidSearch::kGemm;
+    if (kind == CentroidSearch::kTiny || kind == CentroidSearch::kFused) {
+        PGVQ_CHECK_ARG(kind == CentroidSearch::kFused || d <= kTinyMaxDim,
+                       "centroid search: the tiny kernel takes at most %zu dimensions",
+                       kTinyMaxDim);
+        return (CentroidSearch::Kind)kind;
+    }
+    if (d <= kTinyMaxDim)
+        return CentroidSearch::kTiny;
+    return d <= kFusedMaxDim ? CentroidSearch::kFused : CentroidSearch::kGemm;
+}
+
+} // namespace
+
+CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int kind)
+    : k_(k), d_(d), cent_(centroids), kind_(pick_kind(k, d, kind)) {
+    if (kind_ != kFused) {
         norms_.resize(k);
         fvec_norms_L2sqr(k, d, centroids, norms_.data());
         return;
@@ -167,19 +171,21 @@ CentroidSearch::CentroidSearch(size_t k, size_t d, const float *centroids, int f
 }
 
 size_t CentroidSearch::scratch_size(size_t rows) const noexcept {
-    return fused_ ? 0 : rows * std::min(k_, kColBlock);
+    return kind_ == kGemm ? rows * std::min(k_, kColBlock) : 0;
 }
 
 void CentroidSearch::nearest(size_t rows, const float *x, size_t ldx, float *best, int64_t *arg,
                              float *ip) const noexcept {
-    if (fused_)
+    if (kind_ == kTiny)
+        kernels().nearest_tiny(rows, d_, x, ldx, k_, cent_, norms_.data(), best, arg);
+    else if (kind_ == kFused)
         kernels().nearest_small(rows, d_, x, ldx, k_, packed_.data(), norms_.data(), best, arg);
     else
         nearest_l2_block(rows, d_, x, ldx, k_, cent_, norms_.data(), best, arg, ip);
 }
 
 void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int64_t *labels,
-               float *distances, int nthreads, const StopChecker &stop) {
+               float *distances, int nthreads, const StopChecker &stop, const float *xnorms) {
     if (n == 0)
         return;
     blas_init();
@@ -206,7 +212,8 @@ void assign_l2(size_t n, size_t d, const float *x, const CentroidSearch &cs, int
         cs.nearest(rows, xb, d, s.best.data(), labels + i0, s.ip.data());
         if (distances) {
             for (size_t r = 0; r < rows; r++) {
-                float dist = kern.norm_l2sqr(xb + r * d, d) + s.best[r];
+                const float xn = xnorms ? xnorms[i0 + r] : kern.norm_l2sqr(xb + r * d, d);
+                const float dist = xn + s.best[r];
                 distances[i0 + r] = dist > 0.0f ? dist : 0.0f;
             }
         }
@@ -218,6 +225,39 @@ namespace {
 /* Rows per chunk of the k-means++ draw (fixed: the draws must not depend on
  * the thread count). */
 constexpr size_t kSeedChunk = 256;
+/* Chunks per parallel block of the k-means++ update. */
+constexpr size_t kSeedChunksPerBlock = 8;
+
+/*
+ * csum[q] = the sum in row order, in double, of w over chunk q (kSeedChunk
+ * rows), for the chunks q0 <= q < q1 (at most kSeedChunksPerBlock) with
+ * changed[q - q0]: the
+ * full chunks side by side, so that the chunks' chains of additions overlap
+ * (one chain is bound by the latency of an addition), each in its own order.
+ */
+void chunk_sums(const std::vector<float> &w, size_t q0, size_t q1, const bool *changed,
+                std::vector<double> &csum) {
+    const size_t n = w.size();
+    size_t full[kSeedChunksPerBlock], nfull = 0;
+    for (size_t q = q0; q < q1; q++) {
+        if (!changed[q - q0])
+            continue;
+        if ((q + 1) * kSeedChunk <= n) {
+            full[nfull++] = q;
+            continue;
+        }
+        double sum = 0; /* the last, partial chunk */
+        for (size_t i = q * kSeedChunk; i < n; i++)
+            sum += w[i];
+        csum[q] = sum;
+    }
+    double sum[kSeedChunksPerBlock] = {};
+    for (size_t i = 0; i < kSeedChunk; i++)
+        for (size_t f = 0; f < nfull; f++)
+            sum[f] += w[full[f] * kSeedChunk + i];
+    for (size_t f = 0; f < nfull; f++)
+        csum[full[f]] = sum[f];
+}
 
 /* The row where the running sum of w (rows of weight <= 0 skipped) first
  * passes r, walking chunk sums csum (of kSeedChunk rows each) first; the last
@@ -272,8 +312,7 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
      * for the chunks an update changed: the draw walks the chunks, then rows. */
     const size_t nchunks = (ns + kSeedChunk - 1) / kSeedChunk;
     std::vector<double> csum(nchunks);
-    const size_t chunks_per_block = 8;
-    const size_t snblocks = (nchunks + chunks_per_block - 1) / chunks_per_block;
+    const size_t snblocks = (nchunks + kSeedChunksPerBlock - 1) / kSeedChunksPerBlock;
     /* Parallel only when one update is large enough to pay for starting
      * threads (every round starts them again): on a busy machine a new thread
      * can wait milliseconds to run, and the round waits for it. */
@@ -294,13 +333,16 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
         for (size_t j = 0; j < c && !small; j++)
             cc[j] = kern.l2sqr(cent + j * d, cn, d);
         parallel_for(snblocks, seed_threads, stop, [&](size_t b, int, const StopChecker &) {
-            const size_t q1 = std::min(nchunks, (b + 1) * chunks_per_block);
-            for (size_t q = b * chunks_per_block; q < q1; q++) {
+            const size_t q0 = b * kSeedChunksPerBlock;
+            const size_t q1 = std::min(nchunks, q0 + kSeedChunksPerBlock);
+            bool changed[kSeedChunksPerBlock];
+            for (size_t q = q0; q < q1; q++) {
                 const size_t i0 = q * kSeedChunk, i1 = std::min(ns, i0 + kSeedChunk);
-                bool changed = false;
+                changed[q - q0] = c == 0;
                 if (small)
-                    changed = kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
-                                                      kSeedChunk, cn, mind.data() + i0);
+                    changed[q - q0] |=
+                        kern.l2sqr_min_update_t(i1 - i0, d, xT.data() + q * d * kSeedChunk,
+                                                 kSeedChunk, cn, mind.data() + i0);
                 for (size_t i = small ? i1 : i0; i < i1; i++) {
                     if (c > 0 && cc[near[i]] > mind[i] * 4.004f)
                         continue;
@@ -308,16 +350,11 @@ void seed_kmeanspp(size_t d, size_t k, const float *x, const std::vector<size_t>
                     if (dd < mind[i]) {
                         mind[i] = dd;
                         near[i] = c;
-                        changed = true;
+                        changed[q - q0] = true;
                     }
                 }
-                if (changed || c == 0) {
-                    double sum = 0;
-                    for (size_t i = i0; i < i1; i++)
-                        sum += mind[i];
-                    csum[q] = sum;
-                }
             }
+            chunk_sums(mind, q0, q1, changed, csum);
         });
     };
     size_t first = uniform_index(rng, ns);
@@ -363,14 +400,16 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     centroids.assign(k * d, 0.0f);
     objectives.clear();
     nsplit = 0;
+    iterations = 0;
     float *cent = centroids.data();
 
     std::vector<int64_t> labels(n);
-    std::vector<float> dist(n);
+    std::vector<float> dist(n), xnorms(n);
+    fvec_norms_L2sqr(n, d, x, xnorms.data()); /* once, for every assignment */
 
     auto assign_and_score = [&]() {
         const CentroidSearch cs(k, d, cent);
-        assign_l2(n, d, x, cs, labels.data(), dist.data(), nthreads, stop);
+        assign_l2(n, d, x, cs, labels.data(), dist.data(), nthreads, stop, xnorms.data());
         double obj = 0;
         for (size_t i = 0; i < n; i++)
             obj += dist[i];
@@ -401,8 +440,14 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
     if (ns < n) {
         for (size_t i = 0; i < ns; i++) /* partial Fisher-Yates */
             std::swap(sample[i], sample[i + uniform_index(rng, n - i)]);
-        sample.resize(ns);
-        std::sort(sample.begin(), sample.end()); /* memory order for the scans */
+        /* In memory order for the scans (the order a sort gives, in O(n)). */
+        std::vector<bool> picked(n, false);
+        for (size_t i = 0; i < ns; i++)
+            picked[sample[i]] = true;
+        sample.clear();
+        for (size_t i = 0; i < n; i++)
+            if (picked[i])
+                sample.push_back(i);
     }
     seed_kmeanspp(d, k, x, sample, cent, rng, nthreads, stop);
     std::vector<size_t>().swap(sample);
@@ -410,73 +455,47 @@ void Clustering::train(size_t n, const float *x, const StopChecker &stop) {
         normalize_rows(k, d, cent);
 
     /* ---- Lloyd iterations ---- */
-    std::vector<size_t> counts(k), offsets(k + 1), order(n);
-    const size_t cchunk = 16; /* clusters per update block */
-    const size_t cnblocks = (k + cchunk - 1) / cchunk;
-    const int unt = effective_threads(nthreads, cnblocks);
-    std::vector<std::vector<double>> acc((size_t)unt, std::vector<double>(d));
+    /*
+     * The centroids after an iteration are a function of the labels it
+     * started from alone (the means, then the splits, which overwrite every
+     * empty cluster).  So once the labels repeat those of p = 1 or 2
+     * iterations before, every later iteration repeats the one p before it:
+     * stop_when_stable stops there and fills in what the rest would give
+     * (objectives, splits, and the centroids of the right phase).
+     */
+    std::vector<size_t> counts(k), splits; /* splits[i]: in iteration i */
+    std::vector<int64_t> prev(n), prev2;   /* the labels 1 and 2 iterations back */
+    std::vector<float> prev_cent;          /* the centroids 1 iteration back */
 
     assign_and_score();
     for (int it = 0; it < niter; it++) {
-        /* Rows grouped by cluster, in row order within a cluster (stable). */
         std::fill(counts.begin(), counts.end(), 0);
         for (size_t i = 0; i < n; i++)
             counts[(size_t)labels[i]]++;
-        offsets[0] = 0;
-        for (size_t c = 0; c < k; c++)
-            offsets[c + 1] = offsets[c] + counts[c];
-        {
-            std::vector<size_t> pos(offsets.begin(), offsets.end() - 1);
-            for (size_t i = 0; i < n; i++)
-                order[pos[(size_t)labels[i]]++] = i;
+        if (stop_when_stable) {
+            prev_cent.assign(cent, cent + k * d);
+            prev2 = prev;
         }
-        /* Means in double, one cluster per thread at a time. */
-        parallel_for(cnblocks, nthreads, stop, [&](size_t b, int tid, const StopChecker &) {
-            double *a = acc[(size_t)tid].data();
-            const size_t c1 = std::min(k, (b + 1) * cchunk);
-            for (size_t c = b * cchunk; c < c1; c++) {
-                if (counts[c] == 0)
-                    continue;
-                std::fill(a, a + d, 0.0);
-                for (size_t p = offsets[c]; p < offsets[c + 1]; p++) {
-                    const float *row = x + order[p] * d;
-                    for (size_t j = 0; j < d; j++)
-                        a[j] += row[j];
-                }
-                const double inv = 1.0 / (double)counts[c];
-                float *cc = cent + c * d;
-                for (size_t j = 0; j < d; j++)
-                    cc[j] = (float)(a[j] * inv);
-            }
-        });
-        /* Empty clusters take half of the largest one (ties: smaller index). */
-        bool any_empty = false;
-        for (size_t c = 0; c < k && !any_empty; c++)
-            any_empty = counts[c] == 0;
-        if (any_empty) {
-            using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
-            std::priority_queue<Item> largest;
-            for (size_t c = 0; c < k; c++)
-                if (counts[c] > 0)
-                    largest.push({counts[c], k - 1 - c});
-            for (size_t ci = 0; ci < k; ci++) {
-                if (counts[ci] != 0)
-                    continue;
-                Item top = largest.top();
-                largest.pop();
-                const size_t cj = k - 1 - top.second;
-                std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
-                split_pair(cent + ci * d, cent + cj * d, d);
-                counts[ci] = counts[cj] / 2;
-                counts[cj] -= counts[ci];
-                largest.push({counts[cj], k - 1 - cj});
-                largest.push({counts[ci], k - 1 - ci});
-                nsplit++;
-            }
-        }
+        update_means(n, d, k, x, labels.data(), counts, cent, nthreads, stop);
+        splits.push_back(split_empty(k, d, counts, cent));
+        nsplit += splits.back();
         if (spherical)
             normalize_rows(k, d, cent);
+        prev.swap(labels);
         assign_and_score();
+        iterations = it + 1;
+        const size_t t = (size_t)it + 1;
+        const size_t p = labels == prev ? 1 : (it >= 1 && labels == prev2) ? 2 : 0;
+        if (!stop_when_stable || p == 0)
+            continue;
+        for (size_t m = t + 1; m <= (size_t)niter; m++) {
+            objectives.push_back(objectives[m - p]);
+            splits.push_back(splits[m - 1 - p]);
+            nsplit += splits.back();
+        }
+        if (p == 2 && ((size_t)niter - t) % 2 == 1)
+            std::copy(prev_cent.begin(), prev_cent.end(), cent);
+        break;
     }
 }
 

@@ -73,6 +73,27 @@ void nearest_rows(size_t d, const float *x, size_t ldx, size_t nblk, const float
     }
 }
 
+/* Vector wrappers for nearest_tiny.inc. */
+constexpr int kW = 8, kRegs = 16;
+using Vec = __m256;
+using IVec = __m256i;
+using Mask = __m256;
+inline Vec v_load(const float *p) { return _mm256_load_ps(p); }
+inline Vec v_set1(float f) { return _mm256_set1_ps(f); }
+inline Vec v_fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Mask v_lt(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+inline Vec v_min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+inline IVec i_set1(int i) { return _mm256_set1_epi32(i); }
+inline IVec i_add(IVec a, IVec b) { return _mm256_add_epi32(a, b); }
+inline IVec i_select(Mask m, IVec yes, IVec no) {
+    return _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(no), _mm256_castsi256_ps(yes), m));
+}
+inline void v_store(float *p, Vec v) { _mm256_store_ps(p, v); }
+inline void i_store(int32_t *p, IVec v) { _mm256_store_si256(reinterpret_cast<__m256i *>(p), v); }
+
+#include "nearest_tiny.inc"
+
 } // namespace
 
 void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
@@ -83,6 +104,11 @@ void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_
         nearest_rows<4>(d, x + r * ldx, ldx, nblk, cT, cn, best + r, arg + r);
     for (; r < rows; r++)
         nearest_rows<1>(d, x + r * ldx, ldx, nblk, cT, cn, best + r, arg + r);
+}
+
+void nearest_tiny_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                       const float *c, const float *cn, float *best, int64_t *arg) {
+    nearest_tiny_impl(rows, d, x, ldx, k, c, cn, best, arg);
 }
 
 } // namespace pgvq

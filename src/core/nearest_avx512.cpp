@@ -63,6 +63,25 @@ void nearest_rows(size_t d, const float *x, size_t ldx, size_t nblk, const float
     }
 }
 
+/* Vector wrappers for nearest_tiny.inc. */
+constexpr int kW = 16, kRegs = 32;
+using Vec = __m512;
+using IVec = __m512i;
+using Mask = __mmask16;
+inline Vec v_load(const float *p) { return _mm512_load_ps(p); }
+inline Vec v_set1(float f) { return _mm512_set1_ps(f); }
+inline Vec v_fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Mask v_lt(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+/* The masked form: GCC 12 warns wrongly about _mm512_min_ps. */
+inline Vec v_min(Vec a, Vec b) { return _mm512_mask_min_ps(a, (__mmask16)0xFFFF, a, b); }
+inline IVec i_set1(int i) { return _mm512_set1_epi32(i); }
+inline IVec i_add(IVec a, IVec b) { return _mm512_add_epi32(a, b); }
+inline IVec i_select(Mask m, IVec yes, IVec no) { return _mm512_mask_mov_epi32(no, m, yes); }
+inline void v_store(float *p, Vec v) { _mm512_store_ps(p, v); }
+inline void i_store(int32_t *p, IVec v) { _mm512_store_si512(p, v); }
+
+#include "nearest_tiny.inc"
+
 } // namespace
 
 void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
@@ -75,6 +94,11 @@ void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, siz
         nearest_rows<2>(d, x + r * ldx, ldx, nblk, cT, cn, best + r, arg + r);
     for (; r < rows; r++)
         nearest_rows<1>(d, x + r * ldx, ldx, nblk, cT, cn, best + r, arg + r);
+}
+
+void nearest_tiny_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
+                         const float *c, const float *cn, float *best, int64_t *arg) {
+    nearest_tiny_impl(rows, d, x, ldx, k, c, cn, best, arg);
 }
 
 } // namespace pgvq

@@ -93,9 +93,11 @@ void parallel_for(size_t nblocks, int nthreads, const StopChecker &stop,
     };
 
     try {
-        SignalBlockGuard block_signals;
-        for (int t = 1; t < nt; t++)
-            threads.emplace_back(worker, t);
+        if (nt > 1) { /* no signal mask calls when no thread starts */
+            SignalBlockGuard block_signals;
+            for (int t = 1; t < nt; t++)
+                threads.emplace_back(worker, t);
+        }
     } catch (...) {
         /* Could not start a thread: stop the ones that run, then report. */
         abort.store(true, std::memory_order_relaxed);

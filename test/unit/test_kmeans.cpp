@@ -4,10 +4,12 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kmeans.h"
@@ -142,6 +144,93 @@ TEST(KMeans, MoreClustersThanDistinctPoints) {
             best = std::min(best, l2_double(&x[i * d], &cent[c * d], d));
         EXPECT_LT(best, 1e-10);
     }
+}
+
+/* Stopping once no label moves gives what running every iteration gives:
+ * centroids, objectives and splits, bit for bit; on data that settles fast
+ * (separated clusters; few distinct points, whose empty clusters are split
+ * again in every iteration), on data that does not (uniform), short and
+ * long rows. */
+TEST(KMeans, StopWhenStableGivesTheSameResult) {
+    struct Case {
+        const char *name;
+        size_t n, d, k;
+        std::vector<float> x;
+        uint64_t seed;
+        bool settles;
+    };
+    /* 600 rows on 6 distinct points, 8 clusters: two stay empty and are
+     * split again in every iteration while no label moves (seed 3). */
+    std::vector<float> dup;
+    const std::vector<float> base = uniform(6, 4, 3);
+    for (size_t i = 0; i < 600; i++)
+        dup.insert(dup.end(), base.begin() + (i % 6) * 4, base.begin() + (i % 6 + 1) * 4);
+    const std::vector<Case> cases = {
+        {"separated d 4", 3000, 4, 16, clustered(3000, 4, 16, 0.01f, 22), 1234, true},
+        {"separated d 40", 2000, 40, 8, clustered(2000, 40, 8, 0.01f, 23), 1234, true},
+        {"few distinct", 600, 4, 8, dup, 3, true},
+        {"uniform", 3000, 4, 64, uniform(3000, 4, 24), 1234, false},
+    };
+    for (const Case &c : cases) {
+        pgvq::ClusteringParameters cp;
+        cp.niter = 25;
+        cp.nthreads = 2;
+        cp.seed = c.seed;
+        pgvq::Clustering fast(c.d, c.k, cp);
+        fast.train(c.n, c.x.data());
+        cp.stop_when_stable = false;
+        pgvq::Clustering full(c.d, c.k, cp);
+        full.train(c.n, c.x.data());
+        EXPECT_EQ(full.iterations, 25) << c.name;
+        if (c.settles) {
+            EXPECT_LT(fast.iterations, 25) << c.name;
+        }
+        ASSERT_EQ(fast.centroids.size(), full.centroids.size());
+        EXPECT_EQ(std::memcmp(fast.centroids.data(), full.centroids.data(),
+                              full.centroids.size() * sizeof(float)),
+                  0)
+            << c.name;
+        EXPECT_EQ(fast.objectives, full.objectives) << c.name;
+        EXPECT_EQ(fast.nsplit, full.nsplit) << c.name;
+        if (std::string(c.name) == "few distinct") {
+            EXPECT_EQ(full.nsplit, 50u) << "two splits in every iteration";
+        }
+    }
+}
+
+/* Labels that alternate between two states (a PQ sub-space of mnist's
+ * border pixels: 7 distinct values on one axis, 256 clusters): the stop
+ * after a repeat of two iterations back ends in the phase niter gives. */
+TEST(KMeans, StopWhenStableFollowsAPeriodOfTwo) {
+    const float vals[7] = {0.0f, -0.2487804889678955f, -0.640625f, -0.125f,
+                           81.359375f, 50.751220703125f, 12.875f};
+    const int count[7] = {9563, 208, 126, 100, 1, 1, 1};
+    std::vector<float> col;
+    for (int v = 0; v < 7; v++)
+        col.insert(col.end(), (size_t)count[v], vals[v]);
+    std::mt19937 rng(1);
+    std::shuffle(col.begin(), col.end(), rng);
+    const size_t n = col.size(), d = 4, k = 256;
+    std::vector<float> x(n * d, 0.0f);
+    for (size_t i = 0; i < n; i++)
+        x[i * d + 3] = col[i];
+    std::vector<float> last[2];
+    for (int niter : {10, 11}) {
+        pgvq::ClusteringParameters cp;
+        cp.niter = niter;
+        cp.seed = 1;
+        pgvq::Clustering fast(d, k, cp);
+        fast.train(n, x.data());
+        cp.stop_when_stable = false;
+        pgvq::Clustering full(d, k, cp);
+        full.train(n, x.data());
+        EXPECT_LT(fast.iterations, 10) << niter;
+        EXPECT_EQ(fast.centroids, full.centroids) << niter;
+        EXPECT_EQ(fast.objectives, full.objectives) << niter;
+        EXPECT_EQ(fast.nsplit, full.nsplit) << niter;
+        last[niter - 10] = full.centroids;
+    }
+    EXPECT_NE(last[0], last[1]) << "the two phases differ";
 }
 
 /* GEMM assignment = brute force wherever the best centroid is not a near tie. */

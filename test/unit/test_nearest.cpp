@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "distances.h"
+#include "errors.h"
 #include "kmeans.h"
 
 namespace {
@@ -67,12 +68,19 @@ TEST(Nearest, FusedEqualsBruteForceOnEveryLevel) {
             for (size_t k : {1, 5, 16, 33, 256, 300}) {
                 auto x = uniform(rows * ldx, (uint32_t)(d * 1000 + k));
                 auto cent = uniform(k * d, (uint32_t)(d * 7 + k * 3));
-                const pgvq::CentroidSearch fused(k, d, cent.data(), 1), gemm(k, d, cent.data(), 0);
+                const pgvq::CentroidSearch fused(k, d, cent.data(), pgvq::CentroidSearch::kFused),
+                    gemm(k, d, cent.data(), pgvq::CentroidSearch::kGemm);
                 ASSERT_TRUE(fused.fused());
                 ASSERT_FALSE(gemm.fused());
                 EXPECT_EQ(fused.scratch_size(rows), 0u);
                 Result f = search(fused, rows, x.data(), ldx);
                 Result g = search(gemm, rows, x.data(), ldx);
+                if (d <= pgvq::kTinyMaxDim) {
+                    const pgvq::CentroidSearch tiny(k, d, cent.data(), pgvq::CentroidSearch::kTiny);
+                    EXPECT_EQ(tiny.scratch_size(rows), 0u);
+                    Result t = search(tiny, rows, x.data(), ldx);
+                    EXPECT_EQ(t.arg, f.arg) << "level " << level << " d " << d << " k " << k;
+                }
                 for (size_t r = 0; r < rows; r++) {
                     const float *xr = x.data() + r * ldx;
                     double best = std::numeric_limits<double>::infinity(), second = best;
@@ -119,42 +127,91 @@ TEST(Nearest, Avx2AndAvx512GiveTheSameBits) {
     EXPECT_EQ(a.arg, b.arg);
 }
 
-/* Ties go to the smaller index, also across lanes and blocks of 16; a
- * centroid with a NaN is never chosen; all NaN gives +inf and index 0. */
-TEST(Nearest, TiesNaNAndPadding) {
+/* The rows-in-lanes kernel for d <= 8 gives the blocked kernel's values and
+ * indices bit for bit on every level: every d, k around 16 and the PQ sizes
+ * (16, 256), row counts around the group sizes (8, 16, 32, 64 rows), rows read
+ * with a stride, values with exact ties (a coarse grid) and NaN centroids. */
+TEST(Nearest, TinyEqualsFusedBitForBitOnEveryLevel) {
     LevelGuard guard;
+    const size_t ldx = 11;
     const float nan = std::numeric_limits<float>::quiet_NaN();
     for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
-        pgvq::set_simd_level(level);
-        const size_t d = 2, k = 40;
-        /* Centroid 7, 23 and 39 equal and nearest (lanes 7 of blocks 0-2). */
-        std::vector<float> cent(k * d, 5.0f);
-        for (size_t c : {7, 23, 39}) {
-            cent[c * d] = 1.0f;
-            cent[c * d + 1] = 1.0f;
+        ASSERT_EQ(pgvq::set_simd_level(level), level);
+        for (size_t d = 1; d <= pgvq::kTinyMaxDim; d++) {
+            for (size_t k : {1, 7, 16, 17, 256, 300}) {
+                for (size_t rows : {1, 7, 8, 15, 16, 33, 40, 64, 65, 100, 203}) {
+                    const uint32_t seed = (uint32_t)(level * 100000 + d * 1000 + k * 3 + rows);
+                    auto x = uniform(rows * ldx, seed);
+                    auto cent = uniform(k * d, seed + 1);
+                    /* A grid of 0.5: many centroids at the same score. */
+                    for (size_t i = 0; i < cent.size(); i += 2)
+                        cent[i] = std::round(cent[i] * 2.0f) / 2.0f;
+                    for (size_t i = 0; i < x.size(); i += 3)
+                        x[i] = std::round(x[i] * 2.0f) / 2.0f;
+                    if (k > 7)
+                        cent[5 * d] = nan;
+                    const pgvq::CentroidSearch tiny(k, d, cent.data(), pgvq::CentroidSearch::kTiny),
+                        fused(k, d, cent.data(), pgvq::CentroidSearch::kFused);
+                    ASSERT_EQ(tiny.kind(), pgvq::CentroidSearch::kTiny);
+                    Result t = search(tiny, rows, x.data(), ldx);
+                    Result f = search(fused, rows, x.data(), ldx);
+                    ASSERT_EQ(t.arg, f.arg) << "level " << level << " d " << d << " k " << k
+                                            << " rows " << rows;
+                    ASSERT_EQ(std::memcmp(t.best.data(), f.best.data(), rows * sizeof(float)), 0)
+                        << "level " << level << " d " << d << " k " << k << " rows " << rows;
+                }
+            }
         }
-        std::vector<float> x = {1.0f, 1.0f, 1.1f, 0.9f, 0.9f, 1.1f};
-        Result r = search(pgvq::CentroidSearch(k, d, cent.data(), 1), 3, x.data(), d);
-        EXPECT_EQ(r.arg, (std::vector<int64_t>{7, 7, 7})) << "level " << level;
-
-        /* NaN in the would-be nearest: the next one. */
-        cent[7 * d + 1] = nan;
-        cent[23 * d] = nan;
-        r = search(pgvq::CentroidSearch(k, d, cent.data(), 1), 1, x.data(), d);
-        EXPECT_EQ(r.arg[0], 39) << "level " << level;
-
-        std::vector<float> all_nan(k * d, nan);
-        r = search(pgvq::CentroidSearch(k, d, all_nan.data(), 1), 1, x.data(), d);
-        EXPECT_EQ(r.arg[0], 0);
-        EXPECT_TRUE(std::isinf(r.best[0]) && r.best[0] > 0);
     }
 }
 
-/* The default picks the fused kernel up to kFusedMaxDim dimensions. */
+/* Ties go to the smaller index, also across lanes and blocks of 16; a
+ * centroid with a NaN is never chosen; all NaN gives +inf and index 0; on
+ * both short-row kernels. */
+TEST(Nearest, TiesNaNAndPadding) {
+    LevelGuard guard;
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int kind : {pgvq::CentroidSearch::kFused, pgvq::CentroidSearch::kTiny}) {
+        for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
+            pgvq::set_simd_level(level);
+            const size_t d = 2, k = 40;
+            /* Centroid 7, 23 and 39 equal and nearest (lanes 7 of blocks 0-2). */
+            std::vector<float> cent(k * d, 5.0f);
+            for (size_t c : {7, 23, 39}) {
+                cent[c * d] = 1.0f;
+                cent[c * d + 1] = 1.0f;
+            }
+            std::vector<float> x = {1.0f, 1.0f, 1.1f, 0.9f, 0.9f, 1.1f};
+            Result r = search(pgvq::CentroidSearch(k, d, cent.data(), kind), 3, x.data(), d);
+            EXPECT_EQ(r.arg, (std::vector<int64_t>{7, 7, 7}))
+                << "level " << level << " kind " << kind;
+
+            /* NaN in the would-be nearest: the next one. */
+            cent[7 * d + 1] = nan;
+            cent[23 * d] = nan;
+            r = search(pgvq::CentroidSearch(k, d, cent.data(), kind), 1, x.data(), d);
+            EXPECT_EQ(r.arg[0], 39) << "level " << level << " kind " << kind;
+
+            std::vector<float> all_nan(k * d, nan);
+            r = search(pgvq::CentroidSearch(k, d, all_nan.data(), kind), 1, x.data(), d);
+            EXPECT_EQ(r.arg[0], 0);
+            EXPECT_TRUE(std::isinf(r.best[0]) && r.best[0] > 0);
+        }
+    }
+}
+
+/* The default picks the tiny kernel up to kTinyMaxDim dimensions, the fused
+ * one up to kFusedMaxDim; the tiny kernel refuses longer rows. */
 TEST(Nearest, DefaultChoice) {
+    using CS = pgvq::CentroidSearch;
     std::vector<float> cent(64 * 64, 0.0f);
-    EXPECT_TRUE(pgvq::CentroidSearch(64, pgvq::kFusedMaxDim, cent.data()).fused());
-    EXPECT_FALSE(pgvq::CentroidSearch(64, pgvq::kFusedMaxDim + 1, cent.data()).fused());
+    EXPECT_EQ(CS(64, 1, cent.data()).kind(), CS::kTiny);
+    EXPECT_EQ(CS(64, pgvq::kTinyMaxDim, cent.data()).kind(), CS::kTiny);
+    EXPECT_EQ(CS(64, pgvq::kTinyMaxDim + 1, cent.data()).kind(), CS::kFused);
+    EXPECT_TRUE(CS(64, pgvq::kFusedMaxDim, cent.data()).fused());
+    EXPECT_FALSE(CS(64, pgvq::kFusedMaxDim + 1, cent.data()).fused());
+    EXPECT_EQ(CS(64, 4, cent.data(), CS::kFused).kind(), CS::kFused);
+    EXPECT_THROW(CS(64, pgvq::kTinyMaxDim + 1, cent.data(), CS::kTiny), pgvq::InvalidArgument);
 }
 
 namespace {
@@ -246,27 +303,32 @@ TEST(Nearest, KmeansppSeedsEqualTheFullScan) {
  * level (no FMA contraction), and reports whether anything fell. */
 TEST(Nearest, TransposedMinUpdateSameBitsOnEveryLevel) {
     LevelGuard guard;
-    const size_t n = 203, d = 13, ld = 256;
-    auto xT = uniform(d * ld, 11);
-    auto c = uniform(d, 12);
-    std::vector<float> start = uniform(n, 13);
-    for (auto &v : start)
-        v = std::fabs(v) * 4.0f; /* some rows fall, some do not */
-    std::vector<float> ref(start);
-    for (size_t i = 0; i < n; i++) {
-        float s = 0;
-        for (size_t j = 0; j < d; j++) {
-            const float t = xT[j * ld + i] - c[j];
-            const float t2 = t * t;
-            s += t2;
+    const size_t n = 203, ld = 256;
+    for (size_t d : {1, 2, 4, 8, 13}) { /* 2, 4, 8: the unrolled forms */
+        auto xT = uniform(d * ld, (uint32_t)(11 + d));
+        auto c = uniform(d, 12);
+        std::vector<float> start = uniform(n, 13);
+        for (auto &v : start)
+            v = std::fabs(v) * 4.0f; /* some rows fall, some do not */
+        std::vector<float> ref(start);
+        for (size_t i = 0; i < n; i++) {
+            float s = 0;
+            for (size_t j = 0; j < d; j++) {
+                const float t = xT[j * ld + i] - c[j];
+                const float t2 = t * t;
+                s += t2;
+            }
+            ref[i] = std::min(ref[i], s);
         }
-        ref[i] = std::min(ref[i], s);
-    }
-    for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
-        pgvq::set_simd_level(level);
-        std::vector<float> mind(start);
-        EXPECT_TRUE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
-        EXPECT_EQ(std::memcmp(mind.data(), ref.data(), n * sizeof(float)), 0) << "level " << level;
-        EXPECT_FALSE(pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+        for (int level = 0; level <= pgvq::simd_level_supported(); level++) {
+            pgvq::set_simd_level(level);
+            std::vector<float> mind(start);
+            EXPECT_TRUE(
+                pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+            EXPECT_EQ(std::memcmp(mind.data(), ref.data(), n * sizeof(float)), 0)
+                << "level " << level << " d " << d;
+            EXPECT_FALSE(
+                pgvq::kernels().l2sqr_min_update_t(n, d, xT.data(), ld, c.data(), mind.data()));
+        }
     }
 }
