@@ -56,11 +56,19 @@ bool vbmi_cpu() noexcept {
     return ok;
 }
 
-/* A float not above x. */
+/* A float not above x; the step down without a libm call (once per row). */
 inline float round_down(double x) noexcept {
     float f = (float)x;
-    if ((double)f > x)
-        f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    if (!((double)f > x))
+        return f;
+    if (f == 0.0f)
+        return -std::numeric_limits<float>::denorm_min();
+    if (std::isinf(f))
+        return f > 0 ? std::numeric_limits<float>::max() : f;
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    u = f > 0 ? u - 1 : u + 1;
+    std::memcpy(&f, &u, sizeof f);
     return f;
 }
 
