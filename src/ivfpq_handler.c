@@ -96,7 +96,7 @@ IvfpqInit(void)
 	DefineCustomEnumVariable("ivfpq.code_scan", "How an ivfpq scan sums the PQ tables of 8-bit codes: auto, float, int8 or int16",
 							 "int8 and int16 quantize each list's table to integers (rounded down, "
 							 "so the sums stay lower bounds) and look them up in registers with "
-							 "AVX-512 VBMI; auto takes int8 there.  Without VBMI every choice "
+							 "AVX-512 VBMI; auto takes int16 there.  Without VBMI every choice "
 							 "scans the float table.  Rows come back in the same exact order.",
 							 &ivfpq_code_scan, IVFPQ_CODE_SCAN_AUTO, code_scan_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);

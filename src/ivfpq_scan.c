@@ -110,15 +110,15 @@ FreeSel(void *arg)
  * The integer code scan's table width (ivfpq.code_scan), 0 for the float
  * scan: 8-bit codes only, and only where the integer kernel runs in
  * registers (AVX-512 VBMI; elsewhere it would be slower than the float one).
- * Measured on mnist (m 196, AMD EPYC Zen 4): int8 is the faster of the two
- * despite more heap fetches (README).
+ * auto takes int16: on mnist (m 196, AMD EPYC Zen 4) it was as fast as int8
+ * or faster, int8's looser bounds costing 12-20% more heap fetches (README).
  */
 static int
 IntScanBits(int ksub)
 {
 	if (ksub != 256 || ivfpq_code_scan == IVFPQ_CODE_SCAN_FLOAT || !pgvq_pq_qscan_fast())
 		return 0;
-	return ivfpq_code_scan == IVFPQ_CODE_SCAN_INT16 ? 16 : 8;
+	return ivfpq_code_scan == IVFPQ_CODE_SCAN_INT8 ? 8 : 16;
 }
 
 IndexScanDesc
