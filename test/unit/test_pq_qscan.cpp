@@ -8,6 +8,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <iomanip>
@@ -105,6 +106,38 @@ TEST(PqQscan, LowerBoundsWithinStep) {
                     check_bounds(m, bits, s, n, (int)(seed % 3), seed);
                     seed++;
                 }
+}
+
+/* Every quantized entry, scaled back, is at most the float entry (exactly, in
+ * long double) and within 1.02 steps of it. */
+TEST(PqQscan, EntriesNeverExceedTheTable) {
+    std::mt19937 rng(21);
+    for (int bits : {8, 16})
+        for (Shape shape : {Shape::Uniform, Shape::Wide, Shape::Tiny, Shape::Negative}) {
+            const size_t m = 300;
+            const std::vector<float> a = make_table(m, shape, rng), b = make_table(m, shape, rng);
+            std::vector<float> table(m * K);
+            std::vector<uint8_t> qt(pgvq_pq_qtable_bytes(m, bits));
+            pgvq_pq_qscale sc;
+            ASSERT_EQ(pgvq_pq_qtable_build(m, bits, a.data(), 2.0f, b.data(), table.data(),
+                                           qt.data(), &sc),
+                      1);
+            const size_t col = K * (size_t)(bits / 8);
+            for (size_t j = 0; j < m; j++) {
+                float lo = table[j * K];
+                for (size_t k = 1; k < K; k++)
+                    lo = std::min(lo, table[j * K + k]);
+                for (size_t k = 0; k < K; k++) {
+                    long double q = qt[j * col + k];
+                    if (bits == 16)
+                        q += 256.0L * qt[j * col + K + k];
+                    const long double back = (long double)lo + q * (long double)sc.step;
+                    const long double t = table[j * K + k];
+                    ASSERT_LE(back, t) << "column " << j << " entry " << k << " bits " << bits;
+                    ASSERT_GE(back, t - 1.02L * sc.step) << "column " << j << " entry " << k;
+                }
+            }
+        }
 }
 
 /* 16-bit entries are 256 times finer: the bound is that much closer. */
