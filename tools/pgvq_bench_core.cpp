@@ -82,8 +82,9 @@ template <class F> double best_time(int trials, int reps, F &&f) {
 /*
  * The integer code scan at nbits 8 (pgvq_pq_qscan_codes, 8- and 16-bit table
  * entries, values converted to float bounds included) against the float scan
- * it replaces, on a list page (39 rows at m 196) and a list, and the list's
- * table build (madd + quantization) against fvec_madd alone.
+ * it replaces, on a list page (39 rows at m 196) and a list, and a table
+ * build with the quantization (pgvq_pq_qtable_build, a madd included)
+ * against fvec_madd alone.
  */
 void bench_pq_int(bool quick) {
     const int trials = quick ? 3 : 15;
@@ -129,7 +130,7 @@ void bench_pq_int(bool quick) {
         double tm = best_time(trials, quick ? 20 : 500, [&] {
             pgvq_fvec_madd(per, terms.data(), 2.0f, qtab.data(), table.data());
         });
-        std::printf("pq_list_table fvec_madd m=%-3zu: %6.2f us", m, tm * 1e6);
+        std::printf("pq_table_build fvec_madd m=%-3zu: %6.2f us", m, tm * 1e6);
         for (int bits : {8, 16}) {
             double tb = best_time(trials, quick ? 20 : 500, [&] {
                 pgvq_pq_qtable_build(m, bits, terms.data(), 2.0f, qtab.data(), table.data(),

@@ -22,6 +22,10 @@
  *    roundings (each at most 2^-53 of those magnitudes), then rounded down to
  *    float.
  * So a value is at most 1.02 m s (plus that slack) below the real sum.
+ * ivfpq then adds the entry's term T in float (pq_bounds.cpp): that add's
+ * rounding grows with |v + T|, at most S^2 (1 + 4 m / 255) when every column
+ * range is within 4 |q_j| R_j, inside the 8 m u S^2 that pgvq_pq_adc_margin
+ * keeps for the code sum, of which the float sum needs 2 m u S^2.
  */
 #include <algorithm>
 #include <cfloat>
