@@ -109,7 +109,8 @@ FreeSel(void *arg)
 /*
  * The integer code scan's table width (ivfpq.code_scan), 0 for the float
  * scan: 8-bit codes only, and only where the integer kernel runs in
- * registers (AVX-512 VBMI; elsewhere it would be slower than the float one).
+ * registers (AVX-512 VBMI; elsewhere only its scalar reference runs, slower
+ * than the float scan).
  * auto takes int16: on mnist (m 196, AMD EPYC Zen 4) it was as fast as int8
  * or faster, int8's looser bounds costing 12-20% more heap fetches (README).
  */
