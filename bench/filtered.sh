@@ -46,6 +46,9 @@
 #   --m M --nbits B      ivfpq options (default: the access method's defaults)
 #   --capped-rerank N    the capped ivfpq.rerank setting measured        (100)
 #   --all-lists          also measure ivfpq forced with ivfpq.probes = lists
+#   --code-scans LIST    also measure ivfpq (planner's choice and forced) under each
+#                        ivfpq.code_scan in LIST (e.g. float,int8,int16), with the mean
+#                        entries scanned and heap fetches of its scans
 #   --ivfflat-probes N   ivfflat.probes (ivfpq.probes' default)          (10)
 #   --ef-search N        hnsw.ef_search                                  (40)
 #   --hnsw-m M --ef-construction E                                       (16, 64)
@@ -75,6 +78,7 @@ KEPT=${KEPT:-"10 1 0.1"}
 BTREE=${BTREE:-"no yes"}
 CAPPED_RERANK=${CAPPED_RERANK:-100}
 ALL_LISTS=${ALL_LISTS:-0}
+CODE_SCANS=${CODE_SCANS:-}
 IVFFLAT_PROBES=${IVFFLAT_PROBES:-10}
 EF_SEARCH=${EF_SEARCH:-40}
 NQ=${NQ:-100}
@@ -90,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--btree) BTREE=$2; shift ;;
 	--capped-rerank) CAPPED_RERANK=$2; shift ;;
 	--all-lists) ALL_LISTS=1 ;;
+	--code-scans) CODE_SCANS=$2; shift ;;
 	--ivfflat-probes) IVFFLAT_PROBES=$2; shift ;;
 	--warmup-seconds) WARMUP_SECONDS=$2; shift ;;
 	--smoke) SMOKE=1 CHECK=1 ;;
@@ -160,11 +165,11 @@ ground_truth() {
 	echo "exact filtered ground truth ($NQ queries x ${#FILTER_LIST[@]} filters x $(wc -w <<<"$KEPT") bounds) in $(($(date +%s%3N) - t0)) ms"
 }
 
-# fpoint METHOD "GUC=V ..." EXPECT REJECT: one method in the current cell
+# fpoint METHOD "GUC=V ..." EXPECT REJECT [CLIENT OPTION]: one method in the current cell
 # (CELL_T table, CELL_SP search path, CELL_F filter, CELL_P percent, CELL_BT btree).
 fpoint() {
 	local method=$1 gucs=$2 expect=$3 reject=$4
-	local thr args=() g line
+	local thr args=(${5:-}) g line
 	thr=$(threshold "$CELL_P")
 	args+=(--set "search_path=$CELL_SP")
 	for g in $gucs; do args+=(--set "$g"); done
@@ -199,7 +204,12 @@ cell_methods() {
 		fpoint ivfpq "" "" ""
 		fpoint "ivfpq forced" "$FORCE" "$use" ""
 		fpoint "ivfpq rerank=$CAPPED_RERANK forced" "$FORCE ivfpq.rerank=$CAPPED_RERANK" "$use" ""
-		[ "$ALL_LISTS" != 1 ] || fpoint "ivfpq all lists" "$FORCE ivfpq.probes=$CUR_LISTS" "$use" "" ;;
+		[ "$ALL_LISTS" != 1 ] || fpoint "ivfpq all lists" "$FORCE ivfpq.probes=$CUR_LISTS" "$use" ""
+		local cs
+		for cs in ${CODE_SCANS//,/ }; do
+			fpoint "ivfpq code_scan=$cs" "ivfpq.code_scan=$cs" "" "" --ivfpq-stats
+			fpoint "ivfpq code_scan=$cs forced" "$FORCE ivfpq.code_scan=$cs" "$use" "" --ivfpq-stats
+		done ;;
 	flat)
 		fpoint flat "" "" ""
 		fpoint "flat forced" "$FORCE" "$use" "" ;;

@@ -269,6 +269,13 @@ extern int	ivfpq_rerank;		/* 0: no cap on a stage's heap fetches */
 extern int	ivfpq_max_probes;
 extern int	ivfpq_max_scan_tuples;	/* -1: no limit on a scan's heap fetches */
 extern int	ivfpq_build_threads;
+extern int	ivfpq_code_scan;	/* IVFPQ_CODE_SCAN_* */
+
+/* ivfpq.code_scan: the table a scan sums for 8-bit codes */
+#define IVFPQ_CODE_SCAN_AUTO	0
+#define IVFPQ_CODE_SCAN_FLOAT	1
+#define IVFPQ_CODE_SCAN_INT8	2
+#define IVFPQ_CODE_SCAN_INT16	3
 extern int	ivfpq_cache_size;	/* kB, for every index together */
 extern int	ivfpq_retrain_min_rows;
 extern double ivfpq_retrain_imbalance;	/* 0: imbalance never retrains */

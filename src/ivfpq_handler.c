@@ -43,6 +43,15 @@ int			ivfpq_rerank = 100;
 int			ivfpq_max_probes = -1;
 int			ivfpq_max_scan_tuples = -1;
 int			ivfpq_build_threads = 0;
+int			ivfpq_code_scan = IVFPQ_CODE_SCAN_AUTO;
+
+static const struct config_enum_entry code_scan_options[] = {
+	{"auto", IVFPQ_CODE_SCAN_AUTO, false},
+	{"float", IVFPQ_CODE_SCAN_FLOAT, false},
+	{"int8", IVFPQ_CODE_SCAN_INT8, false},
+	{"int16", IVFPQ_CODE_SCAN_INT16, false},
+	{NULL, 0, false}
+};
 
 static relopt_kind ivfpq_relopt_kind;
 
@@ -84,6 +93,13 @@ IvfpqInit(void)
 							"re-ranked, in exact order among themselves, and then ends.",
 							&ivfpq_max_scan_tuples, -1, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("ivfpq.code_scan", "How an ivfpq scan sums the PQ tables of 8-bit codes: auto, float, int8 or int16",
+							 "int8 and int16 quantize each list's table to integers (rounded down, "
+							 "so the sums stay lower bounds) and look them up in registers with "
+							 "AVX-512 VBMI; auto takes int16 there.  Without VBMI every choice "
+							 "scans the float table.  Rows come back in the same exact order.",
+							 &ivfpq_code_scan, IVFPQ_CODE_SCAN_AUTO, code_scan_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.build_threads", "Threads the core uses for k-means, PQ training and encoding",
 							"0 (the default) means max_parallel_maintenance_workers + 1, no more "
 							"than the CPUs divided by the index builds running at the time.",

@@ -72,7 +72,12 @@ typedef struct IvfpqScanOpaqueData
 	float	   *table;			/* (m, ksub) the query's table for every list:
 								 * -<q_j, cb_j_k>, times 2 for L2 and cosine */
 	float		queryNorm;		/* |pqQuery|^2 */
-	float	   *pageDist;		/* (page capacity) ADC values */
+	int			intBits;		/* 8 or 16: integer code scan (ivfpq.code_scan), else 0 */
+	uint8	   *intTable;		/* pgvq_pq_qtable_bytes(m, intBits) */
+	pgvq_pq_qscale intScale;
+	bool		intReady;		/* intTable holds the current table (else: float scan) */
+	float	   *pageDist;		/* (page capacity) ADC values, or their lower
+								 * bounds from the integer scan */
 	uint16	   *pageErr;		/* (page capacity) error codes */
 	float	   *pageTerm;		/* (page capacity) entry terms T (L2, cosine) */
 	float	   *pageLB;			/* (page capacity) lower bounds */

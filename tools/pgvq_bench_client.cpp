@@ -5,7 +5,7 @@
 //       --queries QUERY.fvecs [--nq N] [--gt GT.ivecs] [--k 10]
 //       [--set NAME=VALUE]... [--expect-plan TEXT] [--reject-plan TEXT]
 //       [--warmup-seconds S] [--min-seconds S] [--max-seconds S]
-//       [--results FILE] [--tag KEY=VALUE]... [--conninfo STR]
+//       [--results FILE] [--tag KEY=VALUE]... [--conninfo STR] [--ivfpq-stats]
 //
 // Connects (conninfo, else the PG* environment), runs each --set as SET, prepares
 // the statement (one parameter: the query vector's text form), checks that
@@ -15,6 +15,9 @@
 // queries, and prints one JSON object: the tags, the plan, queries
 // timed, QPS, mean/p50/p95/p99 latency in ms, and recall@k of the first pass
 // against the ground truth.  Exits non-zero on any error or plan mismatch.
+// --ivfpq-stats: the first pass runs with client_min_messages = debug1 and the
+// mean entries scanned and heap fetches of ivfpq scans (ivfpqendscan's DEBUG1
+// line) are added as ivfpq_entries and ivfpq_fetches.
 
 #include <libpq-fe.h>
 
@@ -32,6 +35,27 @@ using namespace pgvq_tools;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// ivfpq scan statistics from DEBUG1 notices (--ivfpq-stats), first pass only.
+struct IvfpqStats {
+  bool on = false;
+  int64_t scans = 0, entries = 0, fetches = 0;
+} g_stats;
+
+void notice_processor(void *, const char *msg) {
+  const char *p = std::strstr(msg, "ivfpq scan: ");
+  long long e, f;
+  if (p && std::sscanf(p, "ivfpq scan: %*d rows returned, %*d lists reached in %*d steps, %lld "
+                          "entries scanned, %lld heap fetches", &e, &f) == 2) {
+    if (g_stats.on) {
+      g_stats.scans++;
+      g_stats.entries += e;
+      g_stats.fetches += f;
+    }
+    return;
+  }
+  std::fputs(msg, stderr);
+}
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -168,7 +192,7 @@ int main(int argc, char **argv) {
       rest.push_back(argv[i]);
     }
   }
-  Args a = parse_args(static_cast<int>(rest.size()), rest.data(), 1, {},
+  Args a = parse_args(static_cast<int>(rest.size()), rest.data(), 1, {"--ivfpq-stats"},
                       {"--sql", "--queries", "--nq", "--gt", "--k", "--warmup-seconds", "--min-seconds",
                        "--max-seconds", "--results", "--conninfo"});
   if (!a.positional.empty()) die("unexpected argument \"%s\"", a.positional[0].c_str());
@@ -221,6 +245,8 @@ int main(int argc, char **argv) {
 
   g_conn = PQconnectdb(a.str("--conninfo", "").c_str());
   if (PQstatus(g_conn) != CONNECTION_OK) pg_die("connect", nullptr);
+  PQsetNoticeProcessor(g_conn, notice_processor, nullptr);
+  const bool ivfpq_stats = a.has("--ivfpq-stats");
   for (const auto &s : m.sets) {
     size_t eq = s.find('=');
     if (eq == std::string::npos || eq == 0) die("--set wants NAME=VALUE (got \"%s\")", s.c_str());
@@ -256,9 +282,17 @@ int main(int argc, char **argv) {
     rf = std::fopen(a.str("--results").c_str(), "w");
     if (!rf) die("%s: cannot create: %s", a.str("--results").c_str(), std::strerror(errno));
   }
+  if (ivfpq_stats) {
+    exec_ok("SET client_min_messages = debug1");
+    g_stats.on = true;
+  }
   auto t_all = Clock::now();
   bool stop = false;
   for (int pass = 0; !stop; pass++) {
+    if (pass == 1 && ivfpq_stats) {
+      g_stats.on = false;
+      exec_ok("RESET client_min_messages");
+    }
     for (int64_t i = 0; i < nq; i++) {
       auto t0 = Clock::now();
       run_one(qtext[i], ids);
@@ -310,6 +344,12 @@ int main(int argc, char **argv) {
   o += buf;
   if (judged > 0) {
     std::snprintf(buf, sizeof buf, ",\"recall\":%.4f,\"recall_nq\":%" PRId64, double(hits) / double(judged * k), judged);
+    o += buf;
+  }
+  if (ivfpq_stats && g_stats.scans > 0) {
+    std::snprintf(buf, sizeof buf, ",\"ivfpq_scans\":%" PRId64 ",\"ivfpq_entries\":%.1f,\"ivfpq_fetches\":%.1f",
+                  g_stats.scans, double(g_stats.entries) / g_stats.scans,
+                  double(g_stats.fetches) / g_stats.scans);
     o += buf;
   }
   o += "}";

@@ -6,7 +6,8 @@
  *   build/dev/pgvq_bench_core [quick | pq]
  *
  * "pq" runs only the PQ scan and table kernels, on ivfpq's shapes (m = 16,
- * 49, 96; nbits 8 and 4; n = 1000 and 10000 rows a list), single thread.
+ * 49, 96; nbits 8 and 4; n = 1000 and 10000 rows a list; the integer scan at
+ * m = 49 and 196, n = 39 and 1000), single thread.
  */
 #include <algorithm>
 #include <chrono>
@@ -78,6 +79,69 @@ template <class F> double best_time(int trials, int reps, F &&f) {
     return best;
 }
 
+/*
+ * The integer code scan at nbits 8 (pgvq_pq_qscan_codes, 8- and 16-bit table
+ * entries, values converted to float bounds included) against the float scan
+ * it replaces, on a list page (39 rows at m 196) and a list, and a table
+ * build with the quantization (pgvq_pq_qtable_build, a madd included)
+ * against fvec_madd alone.
+ */
+void bench_pq_int(bool quick) {
+    const int trials = quick ? 3 : 15;
+    std::printf("pq_qscan on this CPU: %s\n", pgvq_pq_qscan_fast() ? "AVX-512 VBMI" : "scalar");
+    for (size_t m : {49, 196})
+        for (size_t n : {39, 1000}) {
+            const size_t ksub = 256;
+            auto terms = random_floats(m * ksub, 3), qtab = random_floats(m * ksub, 8);
+            std::vector<float> table(m * ksub);
+            std::vector<uint8_t> codes(n * m), qt(pgvq_pq_qtable_bytes(m, 16));
+            std::mt19937 rng(4);
+            for (auto &c : codes)
+                c = (uint8_t)rng();
+            std::vector<float> out(n);
+            const int reps = (int)std::max<size_t>(1, 4000000 / (n * m));
+            pgvq_fvec_madd(m * ksub, terms.data(), 2.0f, qtab.data(), table.data());
+            double tf = best_time(trials, reps, [&] {
+                pgvq::pq_scan_codes_scalar(m, ksub, table.data(), 0.0f, n, codes.data(), out.data());
+            });
+            g_sink = out[n / 2];
+            std::printf("pq_scan %-13s m=%-3zu nbits=8 n=%-5zu: %7.2f ns/row %5.3f ns/term\n",
+                        "float", m, n, tf / n * 1e9, tf / n / m * 1e9);
+            for (int bits : {8, 16}) {
+                pgvq_pq_qscale sc;
+                if (!pgvq_pq_qtable_build(m, bits, terms.data(), 2.0f, qtab.data(), table.data(),
+                                          qt.data(), &sc))
+                    continue;
+                double t = best_time(trials, reps, [&] {
+                    pgvq_pq_qscan_codes(m, qt.data(), &sc, 0.0f, n, codes.data(), out.data());
+                });
+                g_sink = out[n / 2];
+                std::printf("pq_scan int%-10d m=%-3zu nbits=8 n=%-5zu: %7.2f ns/row %5.3f ns/term "
+                            "(%.1fx the float scan)\n",
+                            bits, m, n, t / n * 1e9, t / n / m * 1e9, tf / t);
+            }
+        }
+    for (size_t m : {49, 196}) {
+        const size_t per = m * 256;
+        auto terms = random_floats(per, 3), qtab = random_floats(per, 8);
+        std::vector<float> table(per);
+        std::vector<uint8_t> qt(pgvq_pq_qtable_bytes(m, 16));
+        pgvq_pq_qscale sc;
+        double tm = best_time(trials, quick ? 20 : 500, [&] {
+            pgvq_fvec_madd(per, terms.data(), 2.0f, qtab.data(), table.data());
+        });
+        std::printf("pq_table_build fvec_madd m=%-3zu: %6.2f us", m, tm * 1e6);
+        for (int bits : {8, 16}) {
+            double tb = best_time(trials, quick ? 20 : 500, [&] {
+                pgvq_pq_qtable_build(m, bits, terms.data(), 2.0f, qtab.data(), table.data(),
+                                     qt.data(), &sc);
+            });
+            std::printf("   qtable_build int%d: %6.2f us", bits, tb * 1e6);
+        }
+        std::printf("\n");
+    }
+}
+
 /* PQ scans per implementation and per-probe tables per level. */
 void bench_pq(int top, bool quick) {
     struct Impl {
@@ -113,6 +177,7 @@ void bench_pq(int top, bool quick) {
                                 impl.name, m, nbits, n, t / n * 1e9, t / n / m * 1e9);
                 }
             }
+    bench_pq_int(quick);
     /* per-probe tables: (d, m) of ivfpq's defaults at 128, 784 and 768 dims */
     const size_t shapes[][2] = {{128, 16}, {784, 49}, {768, 96}};
     for (int nbits : {8, 4})

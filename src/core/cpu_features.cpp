@@ -41,6 +41,7 @@ CpuFeatures detect_cpu_features() noexcept {
     f.avx512dq = b & (1u << 17);
     f.avx512bw = b & (1u << 30);
     f.avx512vl = b & (1u << 31);
+    f.avx512vbmi = c & (1u << 1);
     f.avx512vpopcntdq = c & (1u << 14);
     return f;
 }

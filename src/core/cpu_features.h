@@ -30,6 +30,7 @@ struct CpuFeatures {
     bool avx512bw = false;
     bool avx512vl = false;
     bool avx512vpopcntdq = false;
+    bool avx512vbmi = false;
     /* XCR0 (xgetbv 0); 0 without OSXSAVE, where xgetbv would fault */
     uint64_t xcr0 = 0;
 };

@@ -268,6 +268,49 @@ PGVQ_API void pgvq_pq_ip_table_t(size_t d, const float *q, size_t m, int nbits,
  * before the add (the same bits at every level); c may be a or b.  Never fails. */
 PGVQ_API void pgvq_fvec_madd(size_t n, const float *a, float bf, const float *b, float *c);
 
+/* ---- integer PQ code scan (pq_qscan.cpp, pq_qscan_vbmi.cpp) ------------------------- */
+
+/*
+ * A (m, 256) float table quantized to bits = 8 or 16 bit integers with one
+ * step for every column and a minimum per column, so that for any codes
+ *   lower_sum + step * sum_j q[j][code_j] <= sum_j table[j][code_j]
+ * in real arithmetic, at most 1.02 m step below it.  Filled by
+ * pgvq_pq_qtable_build, read by pgvq_pq_qscan_codes.
+ */
+typedef struct pgvq_pq_qscale {
+	int			bits;			/* 8 or 16 */
+	double		step;			/* > 0 */
+	double		lower_sum;		/* sum of the column minima */
+	double		magnitude;		/* sum of |minimum| + |maximum| over the columns */
+} pgvq_pq_qscale;
+
+/* Bytes of a quantized table: m * 256 * bits / 8. */
+PGVQ_API size_t pgvq_pq_qtable_bytes(size_t m, int bits);
+
+/* 1 when pgvq_pq_qscan_codes runs in registers here (AVX-512 VBMI at the SIMD
+ * level in force), 0 when it would take its scalar reference path (slower
+ * than pgvq_pq_scan_codes: callers then keep the float scan). */
+PGVQ_API int pgvq_pq_qscan_fast(void);
+
+/*
+ * table = a + bf * b (pgvq_fvec_madd's bits; b NULL: table = a; table may
+ * be a), m columns of 256, then quantized into qt (pgvq_pq_qtable_bytes) and
+ * scale.  Returns 1 when qt and scale are usable, 0 when the table is not
+ * finite, its range cannot be quantized (a step below FLT_MIN scale or over
+ * float range) or m > 65536: the caller then scans table with
+ * pgvq_pq_scan_codes.  table is written in both cases.  Never fails.
+ */
+PGVQ_API int pgvq_pq_qtable_build(size_t m, int bits, const float *a, float bf, const float *b,
+								  float *table, uint8_t *qt, pgvq_pq_qscale *scale);
+
+/*
+ * out[i] <= bias + sum_j table[j][codes[i*m + j]] (real arithmetic over the
+ * float table qt was built from), at most 1.02 m step + a relative 2^-50 below
+ * it, for i < n.  Codes are 8-bit (ksub 256).  Never fails.
+ */
+PGVQ_API void pgvq_pq_qscan_codes(size_t m, const uint8_t *qt, const pgvq_pq_qscale *scale,
+								  float bias, size_t n, const uint8_t *codes, float *out);
+
 /* ---- error bounds of IVF-PQ codes (pq_bounds.cpp) ------------------------------------ */
 
 /* A quantization error e >= 0 as a 16-bit code on a log scale (2^(1/256) steps):
