@@ -27,6 +27,8 @@
 
 #define IVFPQ_FIRST_CHUNK	32
 #define IVFPQ_MAX_CHUNK		65536
+/* Pools up to this many entries are sorted whole (32 bytes an entry) */
+#define IVFPQ_SORT_MAX		262144
 
 static void
 OrderReset(IvfpqOrder *ord, const float **keys)
@@ -48,6 +50,77 @@ IvfpqOrderFree(IvfpqOrder *ord)
 	ord->sel = NULL;
 }
 
+/* (key, pos) comes after the cursor (lastKey, lastPos): the TopK order, NaN last. */
+static inline bool
+AfterCursor(const IvfpqOrder *ord, double key, int64 pos)
+{
+	if (isnan(ord->lastKey))
+		return isnan(key) && pos > ord->lastPos;
+	if (isnan(key))
+		return true;
+	return key > ord->lastKey || (key == ord->lastKey && pos > ord->lastPos);
+}
+
+/* Makes room for n entries in the chunk arrays. */
+static void
+ChunkReserve(IvfpqScanOpaque so, IvfpqOrder *ord, int64 n)
+{
+	if (ord->chunkCap >= n)
+		return;
+	if (ord->chunkKey != NULL)
+	{
+		pfree(ord->chunkKey);
+		pfree(ord->chunkPos);
+	}
+	ord->chunkKey = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * n);
+	ord->chunkPos = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * n);
+	ord->chunkCap = n;
+}
+
+/*
+ * A pool of up to IVFPQ_SORT_MAX entries: every entry after the cursor as
+ * one chunk, in order (one radix sort, where selecting chunk after chunk
+ * with a heap passes over the whole pool at every refill).
+ */
+static bool
+OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
+{
+	int64		n = so->stN;
+	const float *keys = *ord->keys;
+	int64		w = 0;
+
+	ChunkReserve(so, ord, Max(n, 1024));
+	if (ord->sortCap < n)
+	{
+		int64		cap = Max(n, 1024);
+
+		if (ord->sortPos != NULL)
+		{
+			pfree(ord->sortPos);
+			pfree(ord->sortWork);
+		}
+		ord->sortPos = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * cap);
+		ord->sortWork = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * 3 * cap);
+		ord->sortCap = cap;
+	}
+	pgvq_argsort_f32((size_t) n, keys, ord->sortPos, ord->sortWork);
+	for (int64 i = 0; i < n; i++)
+	{
+		int64		pos = ord->sortPos[i];
+
+		if (AfterCursor(ord, keys[pos], pos))
+		{
+			ord->chunkKey[w] = keys[pos];
+			ord->chunkPos[w] = pos;
+			w++;
+		}
+	}
+	ord->chunkN = (int) w;
+	ord->next = 0;
+	ord->done = true;
+	return w > 0;
+}
+
 /* The next chunk after (lastKey, lastPos); false when none is left. */
 static bool
 OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
@@ -57,22 +130,18 @@ OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
 
 	if (ord->done)
 		return false;
+	if (so->stN <= IVFPQ_SORT_MAX)
+		return OrderSortWhole(so, ord);
 	if (ord->sel == NULL || pgvq_topk_capacity(ord->sel) != ord->selCap)
 	{
 		IvfpqOrderFree(ord);
 		memset(&st, 0, sizeof(st));
 		rc = pgvq_topk_new(ord->selCap, &ord->sel, &st);
 		PgvqCheckStatus(rc, &st, "ivfpq scan");
-		if (ord->chunkKey != NULL)
-		{
-			pfree(ord->chunkKey);
-			pfree(ord->chunkPos);
-		}
-		ord->chunkKey = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * ord->selCap);
-		ord->chunkPos = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * ord->selCap);
 	}
 	else
 		pgvq_topk_reset(ord->sel);
+	ChunkReserve(so, ord, (int64) ord->selCap);
 	/* positions 0..stN-1 are the ids the core orders ties by */
 	for (int64 p = 0; p < so->stN; p += 1024)
 	{

@@ -39,6 +39,10 @@ typedef struct IvfpqOrder
 	int64	   *chunkPos;		/* positions in the pool arrays */
 	int			chunkN;
 	int			next;
+	int64		chunkCap;		/* entries chunkKey/chunkPos hold */
+	uint32	   *sortPos;		/* whole-pool sort: positions, and scratch */
+	uint32	   *sortWork;
+	int64		sortCap;
 	bool		done;			/* every entry after the last chunk is taken */
 	double		lastKey;		/* the last entry taken */
 	int64		lastPos;

@@ -133,6 +133,11 @@ PGVQ_API void pgvq_topk_push_many_after_f64(pgvq_topk *h, size_t n, const double
  * heap.  Buffers must hold pgvq_topk_size() entries.  Returns the count. */
 PGVQ_API size_t pgvq_topk_extract_sorted(pgvq_topk *h, double *distances, int64_t *ids);
 
+/* The positions 0..n-1 in ascending (keys[pos], pos) order, the TopK order
+ * (NaN after every number, -0 equal to +0); n < 2^32.  work holds 3n
+ * entries.  A stable radix sort: no allocation, never fails. */
+PGVQ_API void pgvq_argsort_f32(size_t n, const float *keys, uint32_t *pos, uint32_t *work);
+
 /* ---- flat: 8-bit scalar-quantized first pass (flat_sq.cpp) ------------------------ */
 
 /*

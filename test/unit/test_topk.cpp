@@ -227,6 +227,40 @@ TEST(TopK, ResumeAfterCursorYieldsFullOrder) {
         }
 }
 
+/* The radix argsort gives the TopK order: ties by position, NaN last, -0 = +0. */
+TEST(TopK, ArgsortMatchesTheTopKOrder) {
+    for (size_t n : {0, 1, 2, 17, 256, 5003}) {
+        auto c = make_candidates(n, 5, true);
+        std::shuffle(c.begin(), c.end(), std::mt19937(n));
+        std::vector<float> keys(n);
+        for (size_t i = 0; i < n; i++) {
+            keys[i] = c[i].d;
+            c[i].id = (int64_t)i; /* the position is the tie-break */
+        }
+        if (n > 20) {
+            keys[11] = -std::numeric_limits<float>::quiet_NaN();
+            c[11].d = keys[11];
+            keys[12] = 1e-40f; /* a denormal */
+            c[12].d = keys[12];
+        }
+        auto sorted = c;
+        std::sort(sorted.begin(), sorted.end(), ref_less);
+        std::vector<uint32_t> pos(n), work(3 * n);
+        pgvq_argsort_f32(n, keys.data(), pos.data(), work.data());
+        std::vector<Cand> got(n);
+        for (size_t i = 0; i < n; i++)
+            got[i] = c[pos[i]];
+        SCOPED_TRACE("n " + std::to_string(n));
+        expect_same(got, sorted);
+    }
+    /* one byte value in every key: the passes are skipped, the order stays */
+    std::vector<float> same(100, 2.5f);
+    std::vector<uint32_t> pos(100), work(300);
+    pgvq_argsort_f32(100, same.data(), pos.data(), work.data());
+    for (uint32_t i = 0; i < 100; i++)
+        EXPECT_EQ(pos[i], i);
+}
+
 TEST(TopK, AfterCursorIsStrict) {
     Heap heap(10);
     const float d[5] = {1.0f, 1.0f, 1.0f, 0.5f, 2.0f};
