@@ -262,7 +262,9 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             /* -<q,x> >= -<q,x^> - |q| e, less the ADC margin and the
              * operator's rounding (rho |q| |x|, |x| <= |x^| + e) */
             double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e);
-            lb[i] = std::isnan(b) ? -std::numeric_limits<float>::infinity() : round_down(b);
+            /* NaN, or +inf: a float sum that overflowed (nothing is known) */
+            lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
+                                                        : round_down(b);
         }
         break;
     }
@@ -275,7 +277,9 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             double a = (double)adc[i] - margin;
             double s = (a > 0.0 ? std::sqrt(a) : 0.0) - e;
             double b;
-            if (!(s > 0.0))
+            /* +inf is a float sum that overflowed (T, or the table's sums of
+             * products: each can pass FLT_MAX while |q - x|^2 does not) */
+            if (!(s > 0.0) || std::isinf(adc[i]))
                 b = 0.0; /* also for an unbounded e (inf) or a NaN ADC value */
             else
                 b = s * s * (1.0 - rho);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -361,6 +362,54 @@ TEST(EntryTerms, CheckFindsAMismatch) {
     EXPECT_EQ(pgvq_pq_check_terms(3, d, c, m, 8, ix.codebooks.data(), codes.data(), terms.data(),
                                   &expected),
               2u);
+}
+
+/* An entry term T that overflows float while the operator's value does not:
+ * c = (1.3e19, 0), r^ = (0.5e19, 1.4e19), so T = 2 <c, r^> + |r^|^2 = 3.51e38
+ * rounds to +inf, and q = c, where |q - x|^2 = |r^|^2 = 2.21e38 is finite in
+ * the operator's float sum and the list bias (0) and the table entry
+ * (-2 <q, r^> = -1.3e38) are finite too.  The ADC value is then +inf: its
+ * bound must not be (the row would come back after rows farther away). */
+TEST(LowerBounds, OverflowedTermIsNoBound) {
+    const size_t d = 2, m = 1;
+    const int nbits = 1;
+    const float c[2] = {1.3e19f, 0.0f};
+    const float codebooks[4] = {0.5e19f, 1.4e19f, 0.0f, 0.0f}; /* (m, ksub, dsub) */
+    const uint8_t code = 0;
+    const float x[2] = {c[0] + codebooks[0], c[1] + codebooks[1]};
+    const float *q = c;
+    const int64_t label = 0;
+    float term;
+    pgvq_pq_entry_terms(1, d, c, &label, m, nbits, codebooks, &code, &term);
+    ASSERT_TRUE(std::isinf(term)) << "the case needs a term that overflows";
+    float codebooksT[4], table[2], adc;
+    pgvq_pq_transpose_codebooks(d, m, nbits, codebooks, codebooksT);
+    pgvq_pq_ip_table_t(d, q, m, nbits, codebooksT, -2.0f, table);
+    const float cn = pgvq_fvec_norm_l2sqr(c, d);
+    const float bias =
+        std::max(0.0f, cn - 2 * pgvq_fvec_inner_product(q, c, d) + pgvq_fvec_norm_l2sqr(q, d));
+    ASSERT_TRUE(std::isfinite(bias) && std::isfinite(table[0]));
+    pgvq_pq_scan_codes(m, nbits, table, bias, 1, &code, &adc);
+    pgvq_fvec_madd(1, &adc, 1.0f, &term, &adc);
+    uint16_t err;
+    pgvq_status st;
+    ASSERT_EQ(pgvq_pq_error_codes(1, d, x, c, &label, m, nbits, codebooks, &code, &err, 1,
+                                  nullptr, nullptr, &st),
+              PGVQ_OK);
+    const float qnorm = std::sqrt(pgvq_fvec_norm_l2sqr(q, d));
+    const float rmax = pgvq_pq_max_reconstruction_norm(d, m, nbits, codebooks);
+    pgvq_pq_bound_params p{PGVQ_METRIC_L2, (int)d, 0.0f, qnorm, std::sqrt(cn), rmax};
+    p.adc_margin = pgvq_pq_adc_margin(d, m, qnorm, std::sqrt(cn), rmax);
+    float lb;
+    pgvq_pq_lower_bounds(&p, 1, &adc, &err, &lb);
+    const double exact = pgvq_distance_f64(PGVQ_METRIC_L2, q, x, d);
+    ASSERT_TRUE(std::isfinite(exact));
+    EXPECT_LE((double)lb, exact) << "adc " << adc << " margin " << p.adc_margin;
+    /* inner product: an ADC value that overflowed up is no bound either */
+    const float inf = std::numeric_limits<float>::infinity();
+    p.metric = PGVQ_METRIC_IP;
+    pgvq_pq_lower_bounds(&p, 1, &inf, &err, &lb);
+    EXPECT_TRUE(std::isinf(lb) && lb < 0);
 }
 
 TEST(LowerBounds, UnboundedAndNaN) {
