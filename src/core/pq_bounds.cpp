@@ -52,6 +52,9 @@ constexpr int kErrSteps = 256;     /* codes per doubling: 2^(1/256) = 1.0027 */
 constexpr int kErrZero = 32768;    /* code of 2^0 */
 constexpr uint16_t kErrInf = 65535; /* unbounded */
 constexpr double kUnit = 1.0 / 16777216.0; /* 2^-24, float's unit roundoff */
+/* 2^-149, float's spacing below FLT_MIN: a rounding there is off by up to half
+ * of it whatever the value's size (the relative bounds above do not hold) */
+constexpr double kSubnormalUlp = 1.4012984643248171e-45;
 
 /* decoded[c] >= 2^((c - kErrZero) / 256), as a float rounded up; [0] = 0, [65535] = inf. */
 struct ErrTable {
@@ -196,9 +199,10 @@ size_t pgvq_pq_check_terms(size_t n, size_t d, const float *centroid, size_t m, 
     for (size_t i = 0; i < n; i++) {
         double mag;
         const double t = code_term(m, ksub, dsub, codebooks, centroid, codes + i * m, &mag);
-        /* one float rounding of the stored value (u |T| <= u mag), as much
-         * again for a different summation order, and the double sums */
-        const double tol = 2.0 * kUnit * mag * (1.0 + 1e-9) + 1e-300;
+        /* one float rounding of the stored value (u |T| <= u mag, or 2^-150
+         * for a subnormal T), as much again for a different summation order,
+         * and the double sums */
+        const double tol = 2.0 * kUnit * mag * (1.0 + 1e-9) + kSubnormalUlp;
         if (!(std::fabs((double)terms[i] - t) <= tol)) {
             *expected = (float)t;
             return i;

@@ -116,7 +116,7 @@ float shifted_term(const Index &ix, size_t i, int shift) {
             exact += b * b + 2.0 * (double)c[j * dsub + s] * b;
             mag += b * b + 2.0 * std::fabs((double)c[j * dsub + s] * b);
         }
-    const double tol = 2.0 * mag / 16777216.0;
+    const double tol = 2.0 * mag / 16777216.0 + std::ldexp(1.0, -149);
     float moved = (float)(exact + (shift > 0 ? 0.99 : -0.99) * tol);
     while (std::fabs((double)moved - exact) > tol * 0.999)
         moved = std::nextafter(moved, (float)exact);
@@ -410,6 +410,36 @@ TEST(LowerBounds, OverflowedTermIsNoBound) {
     p.metric = PGVQ_METRIC_IP;
     pgvq_pq_lower_bounds(&p, 1, &inf, &err, &lb);
     EXPECT_TRUE(std::isinf(lb) && lb < 0);
+}
+
+/* Terms in float's subnormal range (vectors of size 1e-20): a rounding there
+ * is off by up to 2^-150 whatever T's size, so the stored (nearest) float of
+ * a healthy entry must pass the check (pgvq_index_check reported such
+ * entries as corrupt). */
+TEST(EntryTerms, SubnormalTermsPass) {
+    const size_t n = 500, d = 8, m = 4, dsub = d / m;
+    const int nbits = 4;
+    const size_t ksub = size_t(1) << nbits;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> c(d), cb(m * ksub * dsub), terms(n);
+    std::vector<uint8_t> codes(n * m);
+    for (auto &v : c)
+        v = nd(rng) * 1e-20f;
+    for (auto &v : cb)
+        v = nd(rng) * 1e-20f;
+    for (auto &v : codes)
+        v = (uint8_t)(rng() % ksub);
+    pgvq_pq_entry_terms(n, d, c.data(), nullptr, m, nbits, cb.data(), codes.data(), terms.data());
+    size_t subnormal = 0;
+    for (float t : terms)
+        subnormal += t != 0.0f && std::fabs(t) < std::numeric_limits<float>::min();
+    ASSERT_GT(subnormal, n / 2) << "the case needs subnormal terms";
+    float expected = 0;
+    EXPECT_EQ(pgvq_pq_check_terms(n, d, c.data(), m, nbits, cb.data(), codes.data(), terms.data(),
+                                  &expected),
+              n)
+        << "expected " << expected;
 }
 
 TEST(LowerBounds, UnboundedAndNaN) {
