@@ -243,8 +243,11 @@ float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits, const float
  */
 float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rmax) {
     double scale = (double)qnorm + (double)cnorm + (double)rmax;
-    double gamma = (4.0 * (double)d + 8.0 * (double)m + 64.0) * kUnit;
-    double margin = gamma * scale * scale;
+    const double ops = 4.0 * (double)d + 8.0 * (double)m + 64.0;
+    double gamma = ops * kUnit;
+    /* each of those roundings is also off by up to 2^-150 absolute where it
+     * lands below FLT_MIN (tiny vectors): one subnormal step per operation */
+    double margin = gamma * scale * scale + ops * kSubnormalUlp;
     float f = (float)margin;
     if ((double)f < margin)
         f = std::nextafter(f, std::numeric_limits<float>::infinity());
@@ -257,6 +260,8 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
     const double margin = p->adc_margin;
     /* the operator's float sums over d terms: relative (L2) or absolute slack */
     const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
+    /* and their absolute error below FLT_MIN, one subnormal step a rounding */
+    const double tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
     switch (p->metric) {
     case PGVQ_METRIC_IP: {
         const double qn = p->qnorm;
@@ -265,7 +270,7 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             const double e = dec[errs[i]];
             /* -<q,x> >= -<q,x^> - |q| e, less the ADC margin and the
              * operator's rounding (rho |q| |x|, |x| <= |x^| + e) */
-            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e);
+            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e) - tiny;
             /* NaN, or +inf: a float sum that overflowed (nothing is known) */
             lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
                                                         : round_down(b);
@@ -286,7 +291,7 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             if (!(s > 0.0) || std::isinf(adc[i]))
                 b = 0.0; /* also for an unbounded e (inf) or a NaN ADC value */
             else
-                b = s * s * (1.0 - rho);
+                b = s * s * (1.0 - rho) - tiny;
             if (cosine) {
                 /* 1 - cos = |q~ - x~|^2 / 2 for unit vectors; the operator
                  * divides float sums (each off by rho relative) in double, and

@@ -296,6 +296,23 @@ TEST(LowerBounds, NeverAboveTheOperators) {
             }
 }
 
+/* Vectors of size ~1e-20: squares and products land below FLT_MIN, where a
+ * float rounding is off by up to 2^-150 whatever the value (the bounds were
+ * above the operator's value, L2 7.41301e-41 vs 7.41273e-41).  Cosine is left
+ * out: there the operator's own norms lose their relative precision. */
+TEST(LowerBounds, TinyVectors) {
+    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_IP})
+        for (double scale : {1e-21, 1e-20})
+            for (auto shape : {std::vector<size_t>{8, 4, 8}, std::vector<size_t>{32, 8, 4}}) {
+                SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
+                             std::to_string(scale) + " d " + std::to_string(shape[0]));
+                for (size_t distinct : {0, 4})
+                    check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, distinct});
+                if (HasFatalFailure())
+                    return;
+            }
+}
+
 /* The version 4 path at the shapes it is for: fine codes (m up to d, 1- and
  * 2-dim sub-vectors), many lists, centroids far from the origin (T is then a
  * small difference of large terms) and huge or tiny norms. */
