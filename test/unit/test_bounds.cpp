@@ -282,18 +282,25 @@ void check_case(const Case &cs) {
     }
 }
 
-TEST(LowerBounds, NeverAboveTheOperators) {
-    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_IP, PGVQ_METRIC_COSINE})
-        for (double scale : {1e-12, 1e-3, 1.0, 1e6, 1e15})
-            for (auto shape : {std::vector<size_t>{8, 4, 8}, std::vector<size_t>{32, 8, 4},
-                               std::vector<size_t>{96, 12, 8}}) {
+/* check_case over every metric, scale and (d, m, nbits) shape given, with
+ * distinct rows and with 4 repeated points; stops at a fatal failure. */
+void check_cases(const std::vector<int> &metrics, const std::vector<double> &scales,
+                 const std::vector<std::vector<size_t>> &shapes) {
+    for (int metric : metrics)
+        for (double scale : scales)
+            for (const auto &shape : shapes) {
                 SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
                              std::to_string(scale) + " d " + std::to_string(shape[0]));
                 for (size_t distinct : {0, 4})
                     check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, distinct});
-                if (HasFatalFailure())
+                if (::testing::Test::HasFatalFailure())
                     return;
             }
+}
+
+TEST(LowerBounds, NeverAboveTheOperators) {
+    check_cases({PGVQ_METRIC_L2, PGVQ_METRIC_IP, PGVQ_METRIC_COSINE},
+                {1e-12, 1e-3, 1.0, 1e6, 1e15}, {{8, 4, 8}, {32, 8, 4}, {96, 12, 8}});
 }
 
 /* Vectors of size ~1e-20: squares and products land below FLT_MIN, where a
@@ -301,16 +308,7 @@ TEST(LowerBounds, NeverAboveTheOperators) {
  * above the operator's value, L2 7.41301e-41 vs 7.41273e-41).  Cosine is left
  * out: there the operator's own norms lose their relative precision. */
 TEST(LowerBounds, TinyVectors) {
-    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_IP})
-        for (double scale : {1e-21, 1e-20})
-            for (auto shape : {std::vector<size_t>{8, 4, 8}, std::vector<size_t>{32, 8, 4}}) {
-                SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
-                             std::to_string(scale) + " d " + std::to_string(shape[0]));
-                for (size_t distinct : {0, 4})
-                    check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, distinct});
-                if (HasFatalFailure())
-                    return;
-            }
+    check_cases({PGVQ_METRIC_L2, PGVQ_METRIC_IP}, {1e-21, 1e-20}, {{8, 4, 8}, {32, 8, 4}});
 }
 
 /* The version 4 path at the shapes it is for: fine codes (m up to d, 1- and
