@@ -52,6 +52,9 @@ constexpr int kErrSteps = 256;     /* codes per doubling: 2^(1/256) = 1.0027 */
 constexpr int kErrZero = 32768;    /* code of 2^0 */
 constexpr uint16_t kErrInf = 65535; /* unbounded */
 constexpr double kUnit = 1.0 / 16777216.0; /* 2^-24, float's unit roundoff */
+/* 2^-149, float's spacing below FLT_MIN: a rounding there is off by up to half
+ * of it whatever the value's size (the relative bounds above do not hold) */
+constexpr double kSubnormalUlp = 1.4012984643248171e-45;
 
 /* decoded[c] >= 2^((c - kErrZero) / 256), as a float rounded up; [0] = 0, [65535] = inf. */
 struct ErrTable {
@@ -196,9 +199,10 @@ size_t pgvq_pq_check_terms(size_t n, size_t d, const float *centroid, size_t m, 
     for (size_t i = 0; i < n; i++) {
         double mag;
         const double t = code_term(m, ksub, dsub, codebooks, centroid, codes + i * m, &mag);
-        /* one float rounding of the stored value (u |T| <= u mag), as much
-         * again for a different summation order, and the double sums */
-        const double tol = 2.0 * kUnit * mag * (1.0 + 1e-9) + 1e-300;
+        /* one float rounding of the stored value (u |T| <= u mag, or 2^-150
+         * for a subnormal T), as much again for a different summation order,
+         * and the double sums */
+        const double tol = 2.0 * kUnit * mag * (1.0 + 1e-9) + kSubnormalUlp;
         if (!(std::fabs((double)terms[i] - t) <= tol)) {
             *expected = (float)t;
             return i;
@@ -239,8 +243,11 @@ float pgvq_pq_max_reconstruction_norm(size_t d, size_t m, int nbits, const float
  */
 float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rmax) {
     double scale = (double)qnorm + (double)cnorm + (double)rmax;
-    double gamma = (4.0 * (double)d + 8.0 * (double)m + 64.0) * kUnit;
-    double margin = gamma * scale * scale;
+    const double ops = 4.0 * (double)d + 8.0 * (double)m + 64.0;
+    double gamma = ops * kUnit;
+    /* each of those roundings is also off by up to 2^-150 absolute where it
+     * lands below FLT_MIN (tiny vectors): one subnormal step per operation */
+    double margin = gamma * scale * scale + ops * kSubnormalUlp;
     float f = (float)margin;
     if ((double)f < margin)
         f = std::nextafter(f, std::numeric_limits<float>::infinity());
@@ -253,6 +260,8 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
     const double margin = p->adc_margin;
     /* the operator's float sums over d terms: relative (L2) or absolute slack */
     const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
+    /* and their absolute error below FLT_MIN, one subnormal step a rounding */
+    const double tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
     switch (p->metric) {
     case PGVQ_METRIC_IP: {
         const double qn = p->qnorm;
@@ -261,8 +270,10 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             const double e = dec[errs[i]];
             /* -<q,x> >= -<q,x^> - |q| e, less the ADC margin and the
              * operator's rounding (rho |q| |x|, |x| <= |x^| + e) */
-            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e);
-            lb[i] = std::isnan(b) ? -std::numeric_limits<float>::infinity() : round_down(b);
+            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e) - tiny;
+            /* NaN, or +inf: a float sum that overflowed (nothing is known) */
+            lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
+                                                        : round_down(b);
         }
         break;
     }
@@ -275,10 +286,12 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
             double a = (double)adc[i] - margin;
             double s = (a > 0.0 ? std::sqrt(a) : 0.0) - e;
             double b;
-            if (!(s > 0.0))
+            /* +inf is a float sum that overflowed (T, or the table's sums of
+             * products: each can pass FLT_MAX while |q - x|^2 does not) */
+            if (!(s > 0.0) || std::isinf(adc[i]))
                 b = 0.0; /* also for an unbounded e (inf) or a NaN ADC value */
             else
-                b = s * s * (1.0 - rho);
+                b = s * s * (1.0 - rho) - tiny;
             if (cosine) {
                 /* 1 - cos = |q~ - x~|^2 / 2 for unit vectors; the operator
                  * divides float sums (each off by rho relative) in double, and

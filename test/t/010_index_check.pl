@@ -314,5 +314,25 @@ for my $c (@qcases)
 	is($node->safe_psql('postgres', "SELECT pgvq_index_check('x_$c', true)"), '', "x_$c passes after REINDEX");
 }
 
+# Vectors of size ~1e-20: every entry's term T is subnormal, rounded to float
+# with an absolute error the relative tolerance alone did not allow (the check
+# reported a healthy index as corrupt), and the scan's bounds keep exact order.
+$node->safe_psql('postgres',
+	"CREATE TABLE tiny (i int, v vector(8)); "
+	  . "INSERT INTO tiny SELECT i, (SELECT array_agg((sin(i * 12.9898 + k * 78.233) * 1e-20)::real) "
+	  . "FROM generate_series(1, 8) k)::vector FROM generate_series(1, 2000) i; "
+	  . "CREATE INDEX tiny_idx ON tiny USING ivfpq (v) WITH (lists = 4, m = 4);");
+# (before: "Entry 0 stores the distance term 4.77324296e-41, its code gives 4.77324296e-41")
+($ret, $out, $err) = $node->psql('postgres', "SELECT pgvq_index_check('tiny_idx', true)");
+is($err, '', 'ivfpq over vectors of size 1e-20 (subnormal terms) passes the check');
+my $tq = "(SELECT v FROM tiny WHERE i = 7)";
+is( $node->safe_psql('postgres',
+		"SET enable_seqscan = off; SET ivfpq.probes = 4; SET ivfpq.rerank = 0; "
+		  . "SELECT array_agg(d ORDER BY n) FROM (SELECT row_number() OVER () n, d FROM "
+		  . "(SELECT v <-> $tq d FROM tiny ORDER BY v <-> $tq LIMIT 50) s) s"),
+	$node->safe_psql('postgres',
+		"SELECT array_agg(d) FROM (SELECT v <-> $tq d FROM tiny ORDER BY 1 LIMIT 50) s"),
+	'ivfpq over vectors of size 1e-20: distances in exact order');
+
 $node->stop;
 done_testing();

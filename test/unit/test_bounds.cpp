@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -115,7 +116,7 @@ float shifted_term(const Index &ix, size_t i, int shift) {
             exact += b * b + 2.0 * (double)c[j * dsub + s] * b;
             mag += b * b + 2.0 * std::fabs((double)c[j * dsub + s] * b);
         }
-    const double tol = 2.0 * mag / 16777216.0;
+    const double tol = 2.0 * mag / 16777216.0 + std::ldexp(1.0, -149);
     float moved = (float)(exact + (shift > 0 ? 0.99 : -0.99) * tol);
     while (std::fabs((double)moved - exact) > tol * 0.999)
         moved = std::nextafter(moved, (float)exact);
@@ -281,18 +282,33 @@ void check_case(const Case &cs) {
     }
 }
 
-TEST(LowerBounds, NeverAboveTheOperators) {
-    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_IP, PGVQ_METRIC_COSINE})
-        for (double scale : {1e-12, 1e-3, 1.0, 1e6, 1e15})
-            for (auto shape : {std::vector<size_t>{8, 4, 8}, std::vector<size_t>{32, 8, 4},
-                               std::vector<size_t>{96, 12, 8}}) {
+/* check_case over every metric, scale and (d, m, nbits) shape given, with
+ * distinct rows and with 4 repeated points; stops at a fatal failure. */
+void check_cases(const std::vector<int> &metrics, const std::vector<double> &scales,
+                 const std::vector<std::vector<size_t>> &shapes) {
+    for (int metric : metrics)
+        for (double scale : scales)
+            for (const auto &shape : shapes) {
                 SCOPED_TRACE("metric " + std::to_string(metric) + " scale " +
                              std::to_string(scale) + " d " + std::to_string(shape[0]));
                 for (size_t distinct : {0, 4})
                     check_case(Case{metric, shape[0], shape[1], (int)shape[2], scale, distinct});
-                if (HasFatalFailure())
+                if (::testing::Test::HasFatalFailure())
                     return;
             }
+}
+
+TEST(LowerBounds, NeverAboveTheOperators) {
+    check_cases({PGVQ_METRIC_L2, PGVQ_METRIC_IP, PGVQ_METRIC_COSINE},
+                {1e-12, 1e-3, 1.0, 1e6, 1e15}, {{8, 4, 8}, {32, 8, 4}, {96, 12, 8}});
+}
+
+/* Vectors of size ~1e-20: squares and products land below FLT_MIN, where a
+ * float rounding is off by up to 2^-150 whatever the value (the bounds were
+ * above the operator's value, L2 7.41301e-41 vs 7.41273e-41).  Cosine is left
+ * out: there the operator's own norms lose their relative precision. */
+TEST(LowerBounds, TinyVectors) {
+    check_cases({PGVQ_METRIC_L2, PGVQ_METRIC_IP}, {1e-21, 1e-20}, {{8, 4, 8}, {32, 8, 4}});
 }
 
 /* The version 4 path at the shapes it is for: fine codes (m up to d, 1- and
@@ -361,6 +377,84 @@ TEST(EntryTerms, CheckFindsAMismatch) {
     EXPECT_EQ(pgvq_pq_check_terms(3, d, c, m, 8, ix.codebooks.data(), codes.data(), terms.data(),
                                   &expected),
               2u);
+}
+
+/* An entry term T that overflows float while the operator's value does not:
+ * c = (1.3e19, 0), r^ = (0.5e19, 1.4e19), so T = 2 <c, r^> + |r^|^2 = 3.51e38
+ * rounds to +inf, and q = c, where |q - x|^2 = |r^|^2 = 2.21e38 is finite in
+ * the operator's float sum and the list bias (0) and the table entry
+ * (-2 <q, r^> = -1.3e38) are finite too.  The ADC value is then +inf: its
+ * bound must not be (the row would come back after rows farther away). */
+TEST(LowerBounds, OverflowedTermIsNoBound) {
+    const size_t d = 2, m = 1;
+    const int nbits = 1;
+    const float c[2] = {1.3e19f, 0.0f};
+    const float codebooks[4] = {0.5e19f, 1.4e19f, 0.0f, 0.0f}; /* (m, ksub, dsub) */
+    const uint8_t code = 0;
+    const float x[2] = {c[0] + codebooks[0], c[1] + codebooks[1]};
+    const float *q = c;
+    const int64_t label = 0;
+    float term;
+    pgvq_pq_entry_terms(1, d, c, &label, m, nbits, codebooks, &code, &term);
+    ASSERT_TRUE(std::isinf(term)) << "the case needs a term that overflows";
+    float codebooksT[4], table[2], adc;
+    pgvq_pq_transpose_codebooks(d, m, nbits, codebooks, codebooksT);
+    pgvq_pq_ip_table_t(d, q, m, nbits, codebooksT, -2.0f, table);
+    const float cn = pgvq_fvec_norm_l2sqr(c, d);
+    const float bias =
+        std::max(0.0f, cn - 2 * pgvq_fvec_inner_product(q, c, d) + pgvq_fvec_norm_l2sqr(q, d));
+    ASSERT_TRUE(std::isfinite(bias) && std::isfinite(table[0]));
+    pgvq_pq_scan_codes(m, nbits, table, bias, 1, &code, &adc);
+    pgvq_fvec_madd(1, &adc, 1.0f, &term, &adc);
+    uint16_t err;
+    pgvq_status st;
+    ASSERT_EQ(pgvq_pq_error_codes(1, d, x, c, &label, m, nbits, codebooks, &code, &err, 1,
+                                  nullptr, nullptr, &st),
+              PGVQ_OK);
+    const float qnorm = std::sqrt(pgvq_fvec_norm_l2sqr(q, d));
+    const float rmax = pgvq_pq_max_reconstruction_norm(d, m, nbits, codebooks);
+    pgvq_pq_bound_params p{PGVQ_METRIC_L2, (int)d, 0.0f, qnorm, std::sqrt(cn), rmax};
+    p.adc_margin = pgvq_pq_adc_margin(d, m, qnorm, std::sqrt(cn), rmax);
+    float lb;
+    pgvq_pq_lower_bounds(&p, 1, &adc, &err, &lb);
+    const double exact = pgvq_distance_f64(PGVQ_METRIC_L2, q, x, d);
+    ASSERT_TRUE(std::isfinite(exact));
+    EXPECT_LE((double)lb, exact) << "adc " << adc << " margin " << p.adc_margin;
+    /* inner product: an ADC value that overflowed up is no bound either */
+    const float inf = std::numeric_limits<float>::infinity();
+    p.metric = PGVQ_METRIC_IP;
+    pgvq_pq_lower_bounds(&p, 1, &inf, &err, &lb);
+    EXPECT_TRUE(std::isinf(lb) && lb < 0);
+}
+
+/* Terms in float's subnormal range (vectors of size 1e-20): a rounding there
+ * is off by up to 2^-150 whatever T's size, so the stored (nearest) float of
+ * a healthy entry must pass the check (pgvq_index_check reported such
+ * entries as corrupt). */
+TEST(EntryTerms, SubnormalTermsPass) {
+    const size_t n = 500, d = 8, m = 4, dsub = d / m;
+    const int nbits = 4;
+    const size_t ksub = size_t(1) << nbits;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> c(d), cb(m * ksub * dsub), terms(n);
+    std::vector<uint8_t> codes(n * m);
+    for (auto &v : c)
+        v = nd(rng) * 1e-20f;
+    for (auto &v : cb)
+        v = nd(rng) * 1e-20f;
+    for (auto &v : codes)
+        v = (uint8_t)(rng() % ksub);
+    pgvq_pq_entry_terms(n, d, c.data(), nullptr, m, nbits, cb.data(), codes.data(), terms.data());
+    size_t subnormal = 0;
+    for (float t : terms)
+        subnormal += t != 0.0f && std::fabs(t) < std::numeric_limits<float>::min();
+    ASSERT_GT(subnormal, n / 2) << "the case needs subnormal terms";
+    float expected = 0;
+    EXPECT_EQ(pgvq_pq_check_terms(n, d, c.data(), m, nbits, cb.data(), codes.data(), terms.data(),
+                                  &expected),
+              n)
+        << "expected " << expected;
 }
 
 TEST(LowerBounds, UnboundedAndNaN) {
