@@ -94,10 +94,12 @@ IvfpqInit(void)
 							&ivfpq_max_scan_tuples, -1, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("ivfpq.code_scan", "How an ivfpq scan sums the PQ tables of 8-bit codes: auto, float, int8 or int16",
-							 "int8 and int16 quantize each list's table to integers (rounded down, "
+							 "int8 and int16 quantize the query's table to integers (rounded down, "
 							 "so the sums stay lower bounds) and look them up in registers with "
 							 "AVX-512 VBMI; auto takes int16 there.  Without VBMI every choice "
-							 "scans the float table.  Rows come back in the same exact order.",
+							 "scans the float table.  With ivfpq.rerank = 0 (the default) rows come "
+							 "back in the same exact order; with a cap the rows re-ranked follow "
+							 "the quantized values.",
 							 &ivfpq_code_scan, IVFPQ_CODE_SCAN_AUTO, code_scan_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.build_threads", "Threads the core uses for k-means, PQ training and encoding",
