@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "split_clusters.h"
+
 #include "gpu_internal.cuh"
 
 namespace pgvq_gpu {
@@ -36,23 +38,12 @@ size_t uniform_index(std::mt19937_64 &rng, size_t n) {
   return static_cast<size_t>(uniform01(rng) * static_cast<double>(n)) % n;
 }
 
-constexpr float kSplitEps = 1.0f / 1024.0f;           // the CPU core's kSplitEps
 constexpr size_t kSeedPointsPerCentroid = 16;         // ClusteringParameters defaults
 constexpr size_t kSeedMinPoints = 4096;
 constexpr size_t kMaxSortItems = static_cast<size_t>(1) << 30;  // int32 item counts in cub
 
-// a <- a (1 +- eps), b <- b (1 -+ eps), alternating by component (CPU split_pair).
-void split_pair(float *a, float *b, size_t d) {
-  for (size_t t = 0; t < d; ++t) {
-    if (t % 2 == 0) {
-      a[t] *= 1.0f + kSplitEps;
-      b[t] *= 1.0f - kSplitEps;
-    } else {
-      a[t] *= 1.0f - kSplitEps;
-      b[t] *= 1.0f + kSplitEps;
-    }
-  }
-}
+// The CPU core's perturbation and empty-cluster split (split_clusters.h).
+using pgvq::split::split_pair;
 
 void normalize_rows(size_t rows, size_t dim, float *v) {
   for (size_t r = 0; r < rows; ++r) {
@@ -278,26 +269,8 @@ void seed_kmeanspp(Context &ctx, size_t n, size_t d, const float *x, const float
 // group, exactly as the CPU core does.  counts and cent are host copies.
 void repair_empty(size_t m, size_t k, size_t dsub, std::vector<long long> &counts,
                   std::vector<float> &cent) {
-  using Item = std::pair<long long, size_t>;  // (count, k - 1 - index)
-  for (size_t j = 0; j < m; ++j) {
-    long long *cnt = counts.data() + j * k;
-    float *c = cent.data() + j * k * dsub;
-    std::priority_queue<Item> largest;
-    for (size_t ci = 0; ci < k; ++ci)
-      if (cnt[ci] > 0) largest.push({cnt[ci], k - 1 - ci});
-    for (size_t ci = 0; ci < k; ++ci) {
-      if (cnt[ci] != 0) continue;
-      const Item top = largest.top();
-      largest.pop();
-      const size_t cj = k - 1 - top.second;
-      std::memcpy(c + ci * dsub, c + cj * dsub, dsub * sizeof(float));
-      split_pair(c + ci * dsub, c + cj * dsub, dsub);
-      cnt[ci] = cnt[cj] / 2;
-      cnt[cj] -= cnt[ci];
-      largest.push({cnt[cj], k - 1 - cj});
-      largest.push({cnt[ci], k - 1 - ci});
-    }
-  }
+  for (size_t j = 0; j < m; ++j)
+    pgvq::split::split_empty(k, dsub, counts.data() + j * k, cent.data() + j * k * dsub);
 }
 
 }  // namespace

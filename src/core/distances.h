@@ -109,21 +109,21 @@ void pq_ip_table_t_scalar(size_t d, const float *q, size_t m, size_t ksub, const
                           float scale, float *table);
 /* c[i] = a[i] + bf * b[i], the product rounded before the add; c may be a or b. */
 void fvec_madd_scalar(size_t n, const float *a, float bf, const float *b, float *c);
-/* nearest_small per level: the AVX2 and AVX-512 kernels give the same bits
- * (one FMA per dimension, in order); the scalar one rounds each product. */
-void nearest_small_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                          const float *cT, const float *cn, float *best, int64_t *arg);
-void nearest_small_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                        const float *cT, const float *cn, float *best, int64_t *arg);
-void nearest_small_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                          const float *cT, const float *cn, float *best, int64_t *arg);
-/* nearest_tiny per level (the same bits as nearest_small at that level). */
-void nearest_tiny_scalar(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                         const float *c, const float *cn, float *best, int64_t *arg);
-void nearest_tiny_avx2(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                       const float *c, const float *cn, float *best, int64_t *arg);
-void nearest_tiny_avx512(size_t rows, size_t d, const float *x, size_t ldx, size_t k,
-                         const float *c, const float *cn, float *best, int64_t *arg);
+/* A nearest-centroid kernel: rows x (ldx apart) against k centroids c
+ * (layout per kernel) with norms cn; the best value and index per row. */
+#define PGVQ_NEAREST_KERNEL(name)                                                                  \
+    void name(size_t rows, size_t d, const float *x, size_t ldx, size_t k, const float *c,        \
+              const float *cn, float *best, int64_t *arg)
+/* nearest_small per level (c transposed): the AVX2 and AVX-512 kernels give
+ * the same bits (one FMA per dimension, in order); the scalar one rounds each
+ * product.  nearest_tiny per level (c by rows): the same bits as
+ * nearest_small at that level. */
+PGVQ_NEAREST_KERNEL(nearest_small_scalar);
+PGVQ_NEAREST_KERNEL(nearest_small_avx2);
+PGVQ_NEAREST_KERNEL(nearest_small_avx512);
+PGVQ_NEAREST_KERNEL(nearest_tiny_scalar);
+PGVQ_NEAREST_KERNEL(nearest_tiny_avx2);
+PGVQ_NEAREST_KERNEL(nearest_tiny_avx512);
 
 extern const DistanceKernels kernels_scalar;
 extern const DistanceKernels kernels_avx2;   /* valid only if the CPU has AVX2+FMA */

@@ -35,10 +35,6 @@ struct ClusteringParameters {
     bool stop_when_stable = true;
 };
 
-/* Relative perturbation used when an empty cluster takes over half of the
- * largest one (Faiss' split_clusters). */
-constexpr float kSplitEps = 1.0f / 1024.0f;
-
 struct Clustering : ClusteringParameters {
     size_t d;
     size_t k;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kmeans.h"
+#include "split_clusters.h"
 #include "parallel.h"
 
 #include "cpp_only.h"
@@ -82,49 +83,15 @@ void update_means(size_t n, size_t d, size_t k, const float *x, const int64_t *l
     });
 }
 
-/* Each empty cluster (counts[c] == 0) takes half of the largest one (ties:
- * the smaller index), Faiss' split_clusters; counts follow.  Returns the
- * number of splits. */
+/* Each empty cluster (counts[c] == 0) takes half of the largest one
+ * (split_clusters.h, shared with gpu/).  Returns the number of splits. */
 size_t split_empty(size_t k, size_t d, std::vector<size_t> &counts, float *cent) {
     bool any_empty = false;
     for (size_t c = 0; c < k && !any_empty; c++)
         any_empty = counts[c] == 0;
-    if (!any_empty)
-        return 0;
-    using Item = std::pair<size_t, size_t>; /* (count, k - 1 - index) */
-    std::priority_queue<Item> largest;
-    for (size_t c = 0; c < k; c++)
-        if (counts[c] > 0)
-            largest.push({counts[c], k - 1 - c});
-    size_t splits = 0;
-    for (size_t ci = 0; ci < k; ci++) {
-        if (counts[ci] != 0)
-            continue;
-        Item top = largest.top();
-        largest.pop();
-        const size_t cj = k - 1 - top.second;
-        std::memcpy(cent + ci * d, cent + cj * d, d * sizeof(float));
-        split_pair(cent + ci * d, cent + cj * d, d);
-        counts[ci] = counts[cj] / 2;
-        counts[cj] -= counts[ci];
-        largest.push({counts[cj], k - 1 - cj});
-        largest.push({counts[ci], k - 1 - ci});
-        splits++;
-    }
-    return splits;
+    return any_empty ? split::split_empty(k, d, counts.data(), cent) : 0;
 }
 
-/* Faiss-style perturbation: a <- a (1 +- eps), b <- b (1 -+ eps), alternating by dim. */
-void split_pair(float *a, float *b, size_t d) {
-    for (size_t j = 0; j < d; j++) {
-        if (j % 2 == 0) {
-            a[j] *= 1.0f + kSplitEps;
-            b[j] *= 1.0f - kSplitEps;
-        } else {
-            a[j] *= 1.0f - kSplitEps;
-            b[j] *= 1.0f + kSplitEps;
-        }
-    }
-}
+void split_pair(float *a, float *b, size_t d) { split::split_pair(a, b, d); }
 
 } // namespace pgvq
