@@ -310,8 +310,8 @@ StartScan(IndexScanDesc scan)
 					   so->metric == PGVQ_METRIC_IP ? -1.0f : -2.0f, so->table);
 	so->intReady = false;
 	if (so->intBits > 0 && !so->nullQuery)
-		so->intReady = pgvq_pq_qtable_build(so->m, so->intBits, so->table, 0, NULL, so->table,
-											so->intTable, &so->intScale) != 0;
+		so->intReady = pgvq_pq_qtable_build(so->m, so->intBits, so->table, so->intTable,
+											&so->intScale) != 0;
 	if (so->metric != PGVQ_METRIC_IP)
 		so->queryNorm = pgvq_fvec_norm_l2sqr(so->pqQuery, d);
 	so->pqQueryNorm = (float) FloatsNormL2(so->pqQuery, d);

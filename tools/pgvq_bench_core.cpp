@@ -83,8 +83,8 @@ template <class F> double best_time(int trials, int reps, F &&f) {
  * The integer code scan at nbits 8 (pgvq_pq_qscan_codes, 8- and 16-bit table
  * entries, values converted to float bounds included) against the float scan
  * it replaces, on a list page (39 rows at m 196) and a list, and a table
- * build with the quantization (pgvq_pq_qtable_build, a madd included)
- * against fvec_madd alone.
+ * quantization (pgvq_pq_qtable_build) against the float table's build
+ * (fvec_madd).
  */
 void bench_pq_int(bool quick) {
     const int trials = quick ? 3 : 15;
@@ -109,8 +109,7 @@ void bench_pq_int(bool quick) {
                         "float", m, n, tf / n * 1e9, tf / n / m * 1e9);
             for (int bits : {8, 16}) {
                 pgvq_pq_qscale sc;
-                if (!pgvq_pq_qtable_build(m, bits, terms.data(), 2.0f, qtab.data(), table.data(),
-                                          qt.data(), &sc))
+                if (!pgvq_pq_qtable_build(m, bits, table.data(), qt.data(), &sc))
                     continue;
                 double t = best_time(trials, reps, [&] {
                     pgvq_pq_qscan_codes(m, qt.data(), &sc, 0.0f, n, codes.data(), out.data());
@@ -133,8 +132,7 @@ void bench_pq_int(bool quick) {
         std::printf("pq_table_build fvec_madd m=%-3zu: %6.2f us", m, tm * 1e6);
         for (int bits : {8, 16}) {
             double tb = best_time(trials, quick ? 20 : 500, [&] {
-                pgvq_pq_qtable_build(m, bits, terms.data(), 2.0f, qtab.data(), table.data(),
-                                     qt.data(), &sc);
+                pgvq_pq_qtable_build(m, bits, table.data(), qt.data(), &sc);
             });
             std::printf("   qtable_build int%d: %6.2f us", bits, tb * 1e6);
         }

@@ -298,15 +298,14 @@ PGVQ_API size_t pgvq_pq_qtable_bytes(size_t m, int bits);
 PGVQ_API int pgvq_pq_qscan_fast(void);
 
 /*
- * table = a + bf * b (pgvq_fvec_madd's bits; b NULL: table = a; table may
- * be a), m columns of 256, then quantized into qt (pgvq_pq_qtable_bytes) and
+ * table (m columns of 256) quantized into qt (pgvq_pq_qtable_bytes) and
  * scale.  Returns 1 when qt and scale are usable, 0 when the table is not
  * finite, its range cannot be quantized (a step below FLT_MIN scale or over
- * float range) or m > 65536: the caller then scans table with
- * pgvq_pq_scan_codes.  table is written in both cases.  Never fails.
+ * float range), m > 65536 or no memory: the caller then scans table with
+ * pgvq_pq_scan_codes.  Never fails.
  */
-PGVQ_API int pgvq_pq_qtable_build(size_t m, int bits, const float *a, float bf, const float *b,
-								  float *table, uint8_t *qt, pgvq_pq_qscale *scale);
+PGVQ_API int pgvq_pq_qtable_build(size_t m, int bits, const float *table, uint8_t *qt,
+								  pgvq_pq_qscale *scale);
 
 /*
  * out[i] <= bias + sum_j table[j][codes[i*m + j]] (real arithmetic over the

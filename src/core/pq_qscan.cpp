@@ -78,16 +78,14 @@ inline float round_down(double x) noexcept {
 
 } // namespace
 
-/* table = a + bf b (or a), column minima and maxima; false on a non-finite entry. */
-bool pq_qtable_prepare_scalar(size_t m, const float *a, float bf, const float *b, float *table,
-                              float *lo, float *hi) noexcept {
+/* Column minima and maxima of table; false on a non-finite entry. */
+bool pq_qtable_prepare_scalar(size_t m, const float *table, float *lo, float *hi) noexcept {
     bool finite = true;
     for (size_t j = 0; j < m; j++) {
         const size_t o = j * kQscanKsub;
         float mn = std::numeric_limits<float>::infinity(), mx = -mn;
         for (size_t k = 0; k < kQscanKsub; k++) {
-            const float t = b ? a[o + k] + bf * b[o + k] : a[o + k];
-            table[o + k] = t;
+            const float t = table[o + k];
             finite = finite && std::isfinite(t);
             mn = std::min(mn, t);
             mx = std::max(mx, t);
@@ -143,14 +141,14 @@ size_t pgvq_pq_qtable_bytes(size_t m, int bits) {
 
 int pgvq_pq_qscan_fast(void) { return pgvq::pq_qscan_vbmi_usable() ? 1 : 0; }
 
-int pgvq_pq_qtable_build(size_t m, int bits, const float *a, float bf, const float *b,
-                         float *table, uint8_t *qt, pgvq_pq_qscale *scale) {
+int pgvq_pq_qtable_build(size_t m, int bits, const float *table, uint8_t *qt,
+                         pgvq_pq_qscale *scale) {
     try {
         std::vector<float> lo(m), hi(m); /* the only thing that can throw */
         const bool fast = pgvq::pq_qscan_vbmi_usable();
         const bool finite =
-            fast ? pgvq::pq_qtable_prepare_vbmi(m, a, bf, b, table, lo.data(), hi.data())
-                 : pgvq::pq_qtable_prepare_scalar(m, a, bf, b, table, lo.data(), hi.data());
+            fast ? pgvq::pq_qtable_prepare_vbmi(m, table, lo.data(), hi.data())
+                 : pgvq::pq_qtable_prepare_scalar(m, table, lo.data(), hi.data());
         if (!finite || m == 0 || m > pgvq::kQscanMaxM || (bits != 8 && bits != 16))
             return 0;
         double range = 0.0, lower = 0.0, mag = 0.0;
@@ -180,12 +178,7 @@ int pgvq_pq_qtable_build(size_t m, int bits, const float *a, float bf, const flo
         scale->magnitude = mag;
         return 1;
     } catch (...) {
-        /* no memory for the column ranges: the table for the float scan */
-        if (b)
-            pgvq_fvec_madd(m * pgvq::kQscanKsub, a, bf, b, table);
-        else if (table != a)
-            std::memmove(table, a, sizeof(float) * m * pgvq::kQscanKsub);
-        return 0;
+        return 0; /* no memory for the column ranges: the float scan */
     }
 }
 

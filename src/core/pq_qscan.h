@@ -28,13 +28,10 @@ void pq_qscan_sums_scalar(size_t m, int bits, const uint8_t *qt, size_t n, const
 void pq_qscan_sums_vbmi(size_t m, int bits, const uint8_t *qt, size_t n, const uint8_t *codes,
                         uint32_t *sums) noexcept;
 
-/* table = a + bf b (b NULL: a), the product rounded before the add as in
- * fvec_madd, and each column's minimum lo and maximum hi; false when an entry
- * is not finite (lo, hi then meaningless).  Both versions give the same bits. */
-bool pq_qtable_prepare_scalar(size_t m, const float *a, float bf, const float *b, float *table,
-                              float *lo, float *hi) noexcept;
-bool pq_qtable_prepare_vbmi(size_t m, const float *a, float bf, const float *b, float *table,
-                            float *lo, float *hi) noexcept;
+/* Each column's minimum lo and maximum hi of table; false when an entry is
+ * not finite (lo, hi then meaningless).  Both versions give the same bits. */
+bool pq_qtable_prepare_scalar(size_t m, const float *table, float *lo, float *hi) noexcept;
+bool pq_qtable_prepare_vbmi(size_t m, const float *table, float *lo, float *hi) noexcept;
 
 /* Quantizes columns [0, m) of table (minima lo, one multiplier k at most the
  * step's reciprocal, levels top = 2^bits - 1): q = min(top,

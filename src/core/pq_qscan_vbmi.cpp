@@ -164,18 +164,14 @@ void pq_qscan_sums_vbmi(size_t m, int bits, const uint8_t *qt, size_t n, const u
     }
 }
 
-bool pq_qtable_prepare_vbmi(size_t m, const float *a, float bf, const float *b, float *table,
-                            float *lo, float *hi) noexcept {
-    const __m512 bv = _mm512_set1_ps(bf), zero = _mm512_setzero_ps();
+bool pq_qtable_prepare_vbmi(size_t m, const float *table, float *lo, float *hi) noexcept {
+    const __m512 zero = _mm512_setzero_ps();
     __m512 fin = zero; /* stays 0 while every entry is finite (t * 0 is NaN otherwise) */
     for (size_t j = 0; j < m; j++) {
         const size_t o = j * kQscanKsub;
         __m512 mn = _mm512_set1_ps(__builtin_inff()), mx = _mm512_set1_ps(-__builtin_inff());
         for (size_t k = 0; k < kQscanKsub; k += 16) {
-            __m512 t = _mm512_loadu_ps(a + o + k);
-            if (b)
-                t = _mm512_add_ps(t, _mm512_mul_ps(bv, _mm512_loadu_ps(b + o + k)));
-            _mm512_storeu_ps(table + o + k, t);
+            const __m512 t = _mm512_loadu_ps(table + o + k);
             fin = _mm512_add_ps(fin, _mm512_mul_ps(t, zero));
             mn = _mm512_min_ps(mn, t);
             mx = _mm512_max_ps(mx, t);
