@@ -63,15 +63,24 @@ std::vector<uint8_t> make_codes(size_t n, size_t m, int kind, std::mt19937 &rng)
     return c;
 }
 
+/* A scan's table a + 2 b of two random tables of one shape (as terms + 2 qTable
+ * once were), in table; quantized at bits into qt and sc. */
+void madd_table(size_t m, int bits, Shape shape, std::mt19937 &rng, std::vector<float> &table,
+                std::vector<uint8_t> &qt, pgvq_pq_qscale *sc) {
+    const std::vector<float> a = make_table(m, shape, rng), b = make_table(m, shape, rng);
+    table.resize(m * K);
+    qt.resize(pgvq_pq_qtable_bytes(m, bits));
+    pgvq_fvec_madd(m * K, a.data(), 2.0f, b.data(), table.data());
+    ASSERT_EQ(pgvq_pq_qtable_build(m, bits, table.data(), qt.data(), sc), 1);
+}
+
 /* Each output is at most the long double sum, and within 1.02 m step (and the slack) of it. */
 void check_bounds(size_t m, int bits, Shape shape, size_t n, int kind, uint32_t seed) {
     std::mt19937 rng(seed);
-    const std::vector<float> a = make_table(m, shape, rng), b = make_table(m, shape, rng);
-    std::vector<float> table(m * K);
-    std::vector<uint8_t> qt(pgvq_pq_qtable_bytes(m, bits));
+    std::vector<float> table;
+    std::vector<uint8_t> qt;
     pgvq_pq_qscale sc;
-    pgvq_fvec_madd(m * K, a.data(), 2.0f, b.data(), table.data());
-    ASSERT_EQ(pgvq_pq_qtable_build(m, bits, table.data(), qt.data(), &sc), 1);
+    madd_table(m, bits, shape, rng, table, qt, &sc);
     const float bias = shape == Shape::Negative ? -12345.5f : 3.25f;
     const std::vector<uint8_t> codes = make_codes(n, m, kind, rng);
     std::vector<float> out(n);
@@ -113,12 +122,10 @@ TEST(PqQscan, EntriesNeverExceedTheTable) {
     for (int bits : {8, 16})
         for (Shape shape : {Shape::Uniform, Shape::Wide, Shape::Tiny, Shape::Negative}) {
             const size_t m = 300;
-            const std::vector<float> a = make_table(m, shape, rng), b = make_table(m, shape, rng);
-            std::vector<float> table(m * K);
-            std::vector<uint8_t> qt(pgvq_pq_qtable_bytes(m, bits));
+            std::vector<float> table;
+            std::vector<uint8_t> qt;
             pgvq_pq_qscale sc;
-            pgvq_fvec_madd(m * K, a.data(), 2.0f, b.data(), table.data());
-            ASSERT_EQ(pgvq_pq_qtable_build(m, bits, table.data(), qt.data(), &sc), 1);
+            madd_table(m, bits, shape, rng, table, qt, &sc);
             const size_t col = K * (size_t)(bits / 8);
             for (size_t j = 0; j < m; j++) {
                 float lo = table[j * K];
