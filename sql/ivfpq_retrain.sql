@@ -121,8 +121,9 @@ SELECT pg_relation_size('rt_idx') AS before \gset
 VACUUM rt;
 SELECT pg_relation_size('rt_idx') = :before AS not_retrained;
 
--- growth: without a lists option, an index trained on 2000 rows (2 lists)
--- is retrained by VACUUM once the rows ask for twice its lists
+-- growth: without a lists option, an index trained on 2000 rows (44 lists,
+-- sqrt(rows)) is retrained by VACUUM once the rows ask for twice its lists:
+-- not at 3500 rows (59), at 8000 (89)
 CREATE TABLE rg (id int, v vector(8)) WITH (autovacuum_enabled = off);
 INSERT INTO rg SELECT * FROM pg_temp.rows_of(1, 2000);
 CREATE INDEX rg_idx ON rg USING ivfpq (v) WITH (m = 4);
@@ -130,7 +131,7 @@ SELECT lists FROM pgvq_ivfpq_list_stats('rg_idx');
 INSERT INTO rg SELECT * FROM pg_temp.rows_of(2001, 3500);
 VACUUM rg;
 SELECT lists FROM pgvq_ivfpq_list_stats('rg_idx');
-INSERT INTO rg SELECT * FROM pg_temp.rows_of(3501, 4500);
+INSERT INTO rg SELECT * FROM pg_temp.rows_of(3501, 8000);
 VACUUM rg;
 SELECT lists, tuples FROM pgvq_ivfpq_list_stats('rg_idx');
 SELECT pgvq_index_check('rg_idx', true);

@@ -54,11 +54,15 @@
 #define IVFPQ_PQ_NITER 10
 #endif
 
-/* The default number of lists for n rows: n/1000 up to 1M rows, sqrt(n) beyond. */
+/*
+ * The default number of lists for n rows: sqrt(n) (1,000 at 1M rows, as
+ * before; n/1000 below 1M made lists of 1,000 rows whose codes dominated a
+ * scan: README "lists").
+ */
 int
 IvfpqDefaultLists(double n)
 {
-	double		lists = n <= 1000000 ? n / 1000 : sqrt(n);
+	double		lists = sqrt(Max(n, 0));
 
 	return (int) Max(1, Min(lists, IVFPQ_MAX_LISTS));
 }

@@ -157,13 +157,14 @@ ivfpqbuildphasename(int64 phasenum)
  * entry's ADC value and bound computed) and re-ranks rows from the heap in
  * bound order until the order is proven.  For c rows returned it reaches
  * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_scan.c) and makes about
- * phi * (entries of the first probes lists) * (c / 10)^0.57 heap fetches,
- * phi being the share of those entries the first 10 rows need: it grows with
- * the dimensions a code byte stands for (looser bounds), 0.14 at 16 and
- * 0.011 at 4 on mnist (784 dimensions, m 49 and m 196: 1,471 and 119 heap
- * blocks a LIMIT 10 query, 10,810 entries scanned), interpolated as a power of
- * that ratio (a 16-dimension table with m 4 measured 0.005: overpriced, the
- * safe side); an entry's code costs m operator costs, one a table lookup
+ * F * (c / 10)^0.57 heap fetches, F those the first 10 rows need: the rows
+ * whose bound falls below the 10th distance, near the query whatever the
+ * lists (mnist, 60,000 rows, m 196: 119 with 60 lists, 122 with 245).  F
+ * grows with the dimensions a code byte stands for (looser bounds) and
+ * slowly with the rows: F = 4.5 * (dims / m / 4)^1.9 * rows^0.3, from mnist
+ * with m 196 (4 dimensions a byte) at 5,000 / 20,000 / 60,000 rows (55 / 78
+ * / 122 fetches) and m 49 (16 a byte: 1,471 heap blocks at 60,000); an
+ * entry's code costs m operator costs, one a table lookup
  * (mnist with m 196 and every list reached under a 1% filter: 60,000 entries'
  * codes take about 60% of the query by an estimate from the QPS of m 49, 196
  * and 392, and the sequential scan was faster);
@@ -187,7 +188,7 @@ typedef struct IvfpqCostInputs
 	double		perList;		/* scanning one list's codes */
 	double		rank;			/* ranking the lists */
 	double		fetch;			/* one heap fetch and exact distance */
-	double		phi;
+	double		fetch10;		/* heap fetches of the first 10 rows */
 } IvfpqCostInputs;
 
 /* The estimated cost of returning c rows. */
@@ -203,7 +204,7 @@ IvfpqCostForRows(const IvfpqCostInputs *in, double c)
 	if (ivfpq_rerank > 0)
 		fetches = ivfpq_rerank + c;
 	else
-		fetches = in->phi * in->tuples * in->probes / in->lists * pow(c / 10.0, 0.57);
+		fetches = in->fetch10 * pow(c / 10.0, 0.57);
 	fetches = Min(fetches, in->tuples * reach / in->lists);
 	return in->rank + reach * in->perList + fetches * in->fetch;
 }
@@ -278,7 +279,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * more, which cost_index adds.
 	 */
 	in.fetch = spc_random_page_cost * 0.75 + cpu_tuple_cost + cpu_operator_cost * (1.0 + dims / 16.0);
-	in.phi = Min(1.0, 0.15 * pow(Max(dims / m, 1.0) / 16.0, 1.9));
+	in.fetch10 = Min(in.tuples, 4.5 * pow(Max(dims / m, 1.0) / 4.0, 1.9) * pow(in.tuples, 0.3));
 
 	needed = PgvqRowsNeeded(root, path);
 	*indexTotalCost = IvfpqCostForRows(&in, in.tuples);

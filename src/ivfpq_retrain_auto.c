@@ -7,7 +7,7 @@
  * rows and at least as many rows as the lists it would train, and
  *  - it is untrained (built on an empty table: one list, exact scans), or
  *  - its lists option is not set and the row count now asks for at least
- *    twice its lists (n / 1000 up to 1M rows, sqrt(n) beyond), or
+ *    twice its lists (sqrt(n)), or
  *  - ivfpq.retrain_imbalance is not 0 and its lists' imbalance
  *    (sum(n_i^2) * lists / N^2, pgvq_ivfpq_list_stats) is above it and
  *    above 1.5 times the imbalance its last training left (data that no
