@@ -40,6 +40,7 @@ OrderReset(IvfpqOrder *ord, const float **keys)
 	ord->done = false;
 	ord->lastKey = -INFINITY;
 	ord->lastPos = PG_INT64_MIN;
+	ord->gen++;
 }
 
 void
@@ -117,6 +118,7 @@ OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
 	}
 	ord->chunkN = (int) w;
 	ord->next = 0;
+	ord->gen++;
 	ord->done = true;
 	return w > 0;
 }
@@ -154,6 +156,7 @@ OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
 	}
 	ord->chunkN = (int) pgvq_topk_extract_sorted(ord->sel, ord->chunkKey, ord->chunkPos);
 	ord->next = 0;
+	ord->gen++;
 	/* a chunk short of its size took the last entries */
 	if ((size_t) ord->chunkN < ord->selCap)
 		ord->done = true;
@@ -428,6 +431,7 @@ FetchRow(IndexScanDesc scan, int64 pos)
 	CHECK_FOR_INTERRUPTS();
 	so->fetched++;
 	so->scanFetched++;
+	IvfpqPrefetchUse(scan, &tid);
 	if (table_index_fetch_tuple(so->fetch, &tid, scan->xs_snapshot, so->slot,
 								&call_again, &all_dead))
 	{
@@ -456,7 +460,8 @@ FetchRow(IndexScanDesc scan, int64 pos)
 
 /*
  * Fetches the next entry of the pool (by bound, or by ADC value when
- * capped); false when every entry has been fetched.
+ * capped), after moving the prefetch window on (ivfpq_prefetch.c); false
+ * when every entry has been fetched.
  */
 bool
 IvfpqFetchNext(IndexScanDesc scan)
@@ -467,6 +472,7 @@ IvfpqFetchNext(IndexScanDesc scan)
 
 	if (!OrderPeek(so, ord, &pos))
 		return false;
+	IvfpqPrefetchStep(scan, ord);
 	OrderTake(ord);
 	FetchRow(scan, pos);
 	return true;

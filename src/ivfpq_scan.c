@@ -328,6 +328,7 @@ StartScan(IndexScanDesc scan)
 	so->scanEntries = 0;
 	so->reaches = 0;
 	IvfpqStageReset(so);		/* nothing reached yet: the first lists on demand */
+	IvfpqPrefetchBegin(scan);
 	so->started = true;
 }
 
@@ -587,6 +588,7 @@ ivfpqendscan(IndexScanDesc scan)
 		elog(DEBUG1, "ivfpq scan: " INT64_FORMAT " rows returned, %d lists reached in %d steps, "
 			 INT64_FORMAT " entries scanned, " INT64_FORMAT " heap fetches",
 			 so->returned, so->probeHi, so->reaches, so->scanEntries, so->scanFetched);
+	IvfpqPrefetchEnd(scan);
 	if (so->slot != NULL)
 		ExecDropSingleTupleTableSlot(so->slot);
 	if (so->fetch != NULL)

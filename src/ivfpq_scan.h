@@ -43,10 +43,33 @@ typedef struct IvfpqOrder
 	uint32	   *sortPos;		/* whole-pool sort: positions, and scratch */
 	uint32	   *sortWork;
 	int64		sortCap;
+	uint64		gen;			/* counts the chunks made and the resets */
 	bool		done;			/* every entry after the last chunk is taken */
 	double		lastKey;		/* the last entry taken */
 	int64		lastPos;
 } IvfpqOrder;
+
+/*
+ * The window of the heap fetches to come (ivfpq_prefetch.c): the entries of
+ * the current chunk of the fetch order from the next fetch up to
+ * IVFPQ_PREFETCH_DEPTH ahead.
+ */
+#define IVFPQ_PREFETCH_DEPTH 8
+
+typedef struct IvfpqPrefetch
+{
+	bool		on;				/* a heap table in shared buffers */
+	bool		lookups;		/* PrefetchBuffer for blocks without a hint */
+	const IvfpqOrder *ord;		/* the order the window follows */
+	uint64		gen;			/* and its chunk (IvfpqOrder.gen) */
+	int			ahead;			/* chunk entries before this one are looked up */
+	/* by chunk entry mod depth: the buffer its block was found in, and
+	 * whether the window holds a pin on it */
+	Buffer		buf[IVFPQ_PREFETCH_DEPTH];
+	bool		pinned[IVFPQ_PREFETCH_DEPTH];
+	Buffer		cur;			/* the same for the entry fetched next */
+	bool		curPinned;
+} IvfpqPrefetch;
 
 typedef struct IvfpqScanOpaqueData
 {
@@ -122,6 +145,7 @@ typedef struct IvfpqScanOpaqueData
 	/* heap access */
 	IndexFetchTableData *fetch;
 	TupleTableSlot *slot;
+	IvfpqPrefetch pf;			/* the fetches to come */
 	/* an expression index: the expression evaluated on each fetched row */
 	IndexInfo  *indexInfo;
 	EState	   *estate;
@@ -139,5 +163,11 @@ extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);
 extern bool IvfpqFetchNext(IndexScanDesc scan);
 extern bool IvfpqPeekResult(IvfpqScanOpaque so, IvfpqResult *out);
 extern bool IvfpqPopResult(IvfpqScanOpaque so, IvfpqResult *out);
+
+/* ivfpq_prefetch.c */
+extern void IvfpqPrefetchBegin(IndexScanDesc scan);
+extern void IvfpqPrefetchEnd(IndexScanDesc scan);
+extern void IvfpqPrefetchStep(IndexScanDesc scan, const IvfpqOrder *ord);
+extern void IvfpqPrefetchUse(IndexScanDesc scan, ItemPointer tid);
 
 #endif							/* IVFPQ_SCAN_H */

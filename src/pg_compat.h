@@ -147,4 +147,13 @@ extern Buffer PgvqNewBuffer(Relation index, ForkNumber forknum);
 #define PgvqSetNewerAmFields(am) \
 	(PGVQ_SET_AM_FIELDS_16(am), PGVQ_SET_AM_FIELDS_17(am), PGVQ_SET_AM_FIELDS_18(am))
 
+/* Pins a main-fork block of rel where it was found before (16 renamed rd_node). */
+#if PG_VERSION_NUM >= 160000
+#define PgvqReadRecentBuffer(rel, blkno, buf) \
+	ReadRecentBuffer((rel)->rd_locator, MAIN_FORKNUM, (blkno), (buf))
+#else
+#define PgvqReadRecentBuffer(rel, blkno, buf) \
+	ReadRecentBuffer((rel)->rd_node, MAIN_FORKNUM, (blkno), (buf))
+#endif
+
 #endif							/* PGVQ_PG_COMPAT_H */
