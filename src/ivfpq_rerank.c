@@ -67,13 +67,11 @@ ChunkReserve(IvfpqScanOpaque so, IvfpqOrder *ord, int64 n)
 {
 	if (ord->chunkCap >= n)
 		return;
-	if (ord->chunkKey != NULL)
-	{
-		pfree(ord->chunkKey);
-		pfree(ord->chunkPos);
-	}
-	ord->chunkKey = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * n);
-	ord->chunkPos = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * n);
+	IvfpqScratchFree(&so->scratch, ord->chunkKey);
+	IvfpqScratchFree(&so->scratch, ord->chunkPos);
+	ord->chunkCap = 0;
+	ord->chunkKey = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(double) * n);
+	ord->chunkPos = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(int64) * n);
 	ord->chunkCap = n;
 }
 
@@ -94,13 +92,11 @@ OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
 	{
 		int64		cap = Max(n, 1024);
 
-		if (ord->sortPos != NULL)
-		{
-			pfree(ord->sortPos);
-			pfree(ord->sortWork);
-		}
-		ord->sortPos = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * cap);
-		ord->sortWork = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * 3 * cap);
+		IvfpqScratchFree(&so->scratch, ord->sortPos);
+		IvfpqScratchFree(&so->scratch, ord->sortWork);
+		ord->sortCap = 0;
+		ord->sortPos = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(uint32) * cap);
+		ord->sortWork = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(uint32) * 3 * cap);
 		ord->sortCap = cap;
 	}
 	pgvq_argsort_f32((size_t) n, keys, ord->sortPos, ord->sortWork);
@@ -191,6 +187,20 @@ IvfpqStageReset(IvfpqScanOpaque so)
 	OrderReset(&so->byADC, (const float **) &so->stADC);
 }
 
+/* A pool array of cap entries with the stN of old (NULL: none yet). */
+static void *
+PoolGrow(IvfpqScanOpaque so, void *old, Size width, int64 cap)
+{
+	void	   *grown = IvfpqScratchAlloc(&so->scratch, so->scanCtx, width * cap);
+
+	if (old != NULL)
+	{
+		memcpy(grown, old, width * so->stN);
+		IvfpqScratchFree(&so->scratch, old);
+	}
+	return grown;
+}
+
 void
 IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, const int64 *ids)
 {
@@ -198,18 +208,9 @@ IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, c
 	{
 		int64		cap = Max(so->stN + n, Max(so->stCap * 2, 1024));
 
-		if (so->stLB == NULL)
-		{
-			so->stADC = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
-			so->stLB = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
-			so->stIds = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * cap);
-		}
-		else
-		{
-			so->stADC = repalloc_huge(so->stADC, sizeof(float) * cap);
-			so->stLB = repalloc_huge(so->stLB, sizeof(float) * cap);
-			so->stIds = repalloc_huge(so->stIds, sizeof(int64) * cap);
-		}
+		so->stADC = PoolGrow(so, so->stADC, sizeof(float), cap);
+		so->stLB = PoolGrow(so, so->stLB, sizeof(float), cap);
+		so->stIds = PoolGrow(so, so->stIds, sizeof(int64), cap);
 		so->stCap = cap;
 	}
 	memcpy(so->stADC + so->stN, adc, sizeof(float) * n);

@@ -96,14 +96,18 @@ NoteUntrained(Relation index, int64 n)
 }
 
 
-/* Frees the core's selection heaps with the scan context, on error as well. */
+/*
+ * Frees the core's selection heaps and gives back the scan's large arrays
+ * with the scan context, on error as well.
+ */
 static void
-FreeSel(void *arg)
+ReleaseScanMemory(void *arg)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) arg;
 
 	IvfpqOrderFree(&so->byLB);
 	IvfpqOrderFree(&so->byADC);
+	IvfpqScratchFreeAll(&so->scratch);
 }
 
 /*
@@ -138,6 +142,15 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 									   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(so->scanCtx);
 
+	/*
+	 * The core's top-k heaps are freed, and the large arrays given back, with
+	 * the scan context, on error too: registered before any is taken
+	 */
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = ReleaseScanMemory;
+	cb->arg = so;
+	MemoryContextRegisterResetCallback(so->scanCtx, cb);
+
 	cache = so->cache = IvfpqGetCache(index, so->scanCtx);
 	so->metric = cache->meta.metric;
 	so->d = cache->meta.dimensions;
@@ -153,11 +166,12 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	so->pqQuery = palloc(sizeof(float) * so->d);
 	so->listOrder = palloc(sizeof(int) * so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
-	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
+	so->table = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
+								  sizeof(float) * (Size) so->m * so->ksub);
 	so->intBits = IntScanBits(so->ksub);
 	if (so->intBits > 0)
-		so->intTable = MemoryContextAllocHuge(so->scanCtx,
-											  pgvq_pq_qtable_bytes(so->m, so->intBits));
+		so->intTable = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
+										 pgvq_pq_qtable_bytes(so->m, so->intBits));
 	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	so->pageErr = palloc(sizeof(uint16) * IvfpqListCapacity(so->m));
 	so->pageTerm = palloc(sizeof(float) * IvfpqListCapacity(so->m));
@@ -168,15 +182,6 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
 	memset(scan->xs_orderbynulls, true, sizeof(bool) * Max(norderbys, 1));
-	old = MemoryContextSwitchTo(so->scanCtx);
-
-	/* The core's top-k heap is freed with the scan context, on error too */
-	cb = palloc(sizeof(MemoryContextCallback));
-	cb->func = FreeSel;
-	cb->arg = so;
-	MemoryContextRegisterResetCallback(so->scanCtx, cb);
-
-	MemoryContextSwitchTo(old);
 	scan->opaque = so;
 	return scan;
 }

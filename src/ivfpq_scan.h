@@ -18,6 +18,18 @@
  */
 #define IVFPQ_REACH_ROWS	40
 
+/*
+ * The large arrays a scan holds from the backend's free list
+ * (ivfpq_scratch.c): block and size (a power of two).
+ */
+#define IVFPQ_SCRATCH_HELD	16
+typedef struct IvfpqScratch
+{
+	int			n;
+	void	   *ptr[IVFPQ_SCRATCH_HELD];
+	Size		size[IVFPQ_SCRATCH_HELD];
+} IvfpqScratch;
+
 /* A re-ranked row: the operator's exact float8 value (squared for L2). */
 typedef struct IvfpqResult
 {
@@ -52,6 +64,8 @@ typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext scanCtx;		/* lives from beginscan to endscan */
 	MemoryContext tmpCtx;		/* per-row detoasting */
+	IvfpqScratch scratch;		/* the large arrays below, given back at the
+								 * end (scanCtx's reset callback) */
 	IvfpqCache *cache;
 	int			metric;
 	int			d;
@@ -128,6 +142,11 @@ typedef struct IvfpqScanOpaqueData
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
+
+/* ivfpq_scratch.c */
+extern void *IvfpqScratchAlloc(IvfpqScratch *s, MemoryContext fallback, Size size);
+extern void IvfpqScratchFree(IvfpqScratch *s, void *ptr);
+extern void IvfpqScratchFreeAll(IvfpqScratch *s);
 
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);
