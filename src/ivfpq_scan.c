@@ -164,7 +164,8 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	if (so->colType == IVFPQ_COLUMN_HALFVEC)
 		so->queryHalf = palloc(sizeof(uint16) * so->d);
 	so->pqQuery = palloc(sizeof(float) * so->d);
-	so->listOrder = palloc(sizeof(int) * so->lists);
+	so->listOrder = palloc(sizeof(uint32) * so->lists);
+	so->listWork = palloc(sizeof(uint32) * 3 * (Size) so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
 	so->table = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
 								  sizeof(float) * (Size) so->m * so->ksub);
@@ -195,20 +196,6 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	so->started = false;
 	so->resN = 0;
-}
-
-static int
-CompareListScore(const void *a, const void *b, void *arg)
-{
-	const float *score = (const float *) arg;
-	float		sa = score[*(const int *) a];
-	float		sb = score[*(const int *) b];
-
-	if (sa < sb)
-		return -1;
-	if (sa > sb)
-		return 1;
-	return *(const int *) a - *(const int *) b;
 }
 
 /*
@@ -291,7 +278,6 @@ StartScan(IndexScanDesc scan)
 	{
 		const float *c = cache->centroids + (Size) l * d;
 
-		so->listOrder[l] = l;
 		if (so->nullQuery)
 			so->listScore[l] = 0;
 		else if (so->metric == PGVQ_METRIC_IP)
@@ -299,8 +285,8 @@ StartScan(IndexScanDesc scan)
 		else
 			so->listScore[l] = cache->centroidNorms[l] - 2 * pgvq_fvec_inner_product(so->pqQuery, c, d);
 	}
-	if (so->lists > 1)
-		qsort_arg(so->listOrder, so->lists, sizeof(int), CompareListScore, so->listScore);
+	/* by score, ties (and NaN, last) in list order: a radix sort */
+	pgvq_argsort_f32(so->lists, so->listScore, so->listOrder, so->listWork);
 
 	/*
 	 * One table for every list: -<q_j, cb_j_k> (inner product), or

@@ -52,6 +52,8 @@ typedef struct IvfpqOrder
 	int			chunkN;
 	int			next;
 	int64		chunkCap;		/* entries chunkKey/chunkPos hold */
+	bool		sorted;			/* the chunk is sortPos (a whole-pool sort):
+								 * keys read from the pool */
 	uint32	   *sortPos;		/* whole-pool sort: positions, and scratch */
 	uint32	   *sortWork;
 	int64		sortCap;
@@ -85,8 +87,9 @@ typedef struct IvfpqScanOpaqueData
 	uint16	   *queryHalf;		/* halfvec: as given (exact distances), else NULL */
 	float	   *pqQuery;		/* normalised under cosine */
 	float		pqQueryNorm;	/* |pqQuery| */
-	int		   *listOrder;		/* lists, nearest first */
+	uint32	   *listOrder;		/* lists, nearest first */
 	float	   *listScore;		/* (lists) coarse score */
+	uint32	   *listWork;		/* (3 lists) the sort's scratch */
 	float	   *table;			/* (m, ksub) the query's table for every list:
 								 * -<q_j, cb_j_k>, times 2 for L2 and cosine */
 	float		queryNorm;		/* |pqQuery|^2 */
