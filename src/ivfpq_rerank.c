@@ -27,7 +27,7 @@
 
 #define IVFPQ_FIRST_CHUNK	32
 #define IVFPQ_MAX_CHUNK		65536
-/* Pools up to this many entries are sorted whole (32 bytes an entry) */
+/* Pools up to this many entries are sorted whole (16 bytes an entry) */
 #define IVFPQ_SORT_MAX		262144
 
 static void
@@ -36,6 +36,7 @@ OrderReset(IvfpqOrder *ord, const float **keys)
 	ord->keys = keys;
 	ord->selCap = IVFPQ_FIRST_CHUNK;
 	ord->chunkN = 0;
+	ord->sorted = false;
 	ord->next = 0;
 	ord->done = false;
 	ord->lastKey = -INFINITY;
@@ -87,7 +88,6 @@ OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
 	const float *keys = *ord->keys;
 	int64		w = 0;
 
-	ChunkReserve(so, ord, Max(n, 1024));
 	if (ord->sortCap < n)
 	{
 		int64		cap = Max(n, 1024);
@@ -100,17 +100,18 @@ OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
 		ord->sortCap = cap;
 	}
 	pgvq_argsort_f32((size_t) n, keys, ord->sortPos, ord->sortWork);
-	for (int64 i = 0; i < n; i++)
-	{
-		int64		pos = ord->sortPos[i];
-
-		if (AfterCursor(ord, keys[pos], pos))
+	/* the positions are the chunk; those not after the cursor dropped */
+	if (ord->lastPos == PG_INT64_MIN && ord->lastKey == -INFINITY)
+		w = n;					/* a fresh order: every entry is after it */
+	else
+		for (int64 i = 0; i < n; i++)
 		{
-			ord->chunkKey[w] = keys[pos];
-			ord->chunkPos[w] = pos;
-			w++;
+			uint32		pos = ord->sortPos[i];
+
+			if (AfterCursor(ord, keys[pos], pos))
+				ord->sortPos[w++] = pos;
 		}
-	}
+	ord->sorted = true;
 	ord->chunkN = (int) w;
 	ord->next = 0;
 	ord->done = true;
@@ -149,6 +150,7 @@ OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
 		pgvq_topk_push_many_after(ord->sel, k, *ord->keys + p, ids, ord->lastKey, ord->lastPos);
 	}
 	ord->chunkN = (int) pgvq_topk_extract_sorted(ord->sel, ord->chunkKey, ord->chunkPos);
+	ord->sorted = false;
 	ord->next = 0;
 	/* a chunk short of its size took the last entries */
 	if ((size_t) ord->chunkN < ord->selCap)
@@ -164,15 +166,23 @@ OrderPeek(IvfpqScanOpaque so, IvfpqOrder *ord, int64 *pos)
 {
 	if (ord->next >= ord->chunkN && !OrderRefill(so, ord))
 		return false;
-	*pos = ord->chunkPos[ord->next];
+	*pos = ord->sorted ? ord->sortPos[ord->next] : ord->chunkPos[ord->next];
 	return true;
 }
 
 static void
 OrderTake(IvfpqOrder *ord)
 {
-	ord->lastKey = ord->chunkKey[ord->next];
-	ord->lastPos = ord->chunkPos[ord->next];
+	if (ord->sorted)
+	{
+		ord->lastPos = ord->sortPos[ord->next];
+		ord->lastKey = (*ord->keys)[ord->lastPos];
+	}
+	else
+	{
+		ord->lastKey = ord->chunkKey[ord->next];
+		ord->lastPos = ord->chunkPos[ord->next];
+	}
 	ord->next++;
 }
 
