@@ -3,7 +3,8 @@
  *
  * Each instruction set has its own translation unit (pq_bounds_scalar.cpp,
  * pq_bounds_avx2.cpp, pq_bounds_avx512.cpp) built with its own flags, under
- * the same rules as distances_*.cpp.  Every kernel gives the scalar one's
+ * the same rules as distances_*.cpp; the SIMD ones share their double
+ * arithmetic (pq_bounds.inc).  Every kernel gives the scalar one's
  * bits: the same double operations in the same order (no contraction into
  * FMA, a correctly rounded sqrt), the same float conversion (the current
  * rounding mode) and the same step down to the next float below.

@@ -17,6 +17,13 @@
 namespace pgvq {
 namespace {
 
+using D = __m256d;
+inline D dset1(double x) { return _mm256_set1_pd(x); }
+inline D dsub(D a, D b) { return _mm256_sub_pd(a, b); }
+inline D dmul(D a, D b) { return _mm256_mul_pd(a, b); }
+inline D dadd(D a, D b) { return _mm256_add_pd(a, b); }
+#include "pq_bounds.inc"
+
 /* The low 32 bits of each 64-bit lane: four double-lane masks as float lanes. */
 inline __m128i narrow(__m256d mask) {
     const __m256i sel = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
@@ -51,11 +58,7 @@ inline void bounds4(const PqBoundConsts &k, const float *adc, const uint16_t *er
     const __m256d zero = _mm256_setzero_pd();
     __m128i r;
     if (k.metric == METRIC_IP) {
-        __m256d b = _mm256_sub_pd(x, _mm256_set1_pd(k.margin));
-        b = _mm256_sub_pd(b, _mm256_mul_pd(_mm256_set1_pd(k.qn), e));
-        b = _mm256_sub_pd(b, _mm256_mul_pd(_mm256_set1_pd(k.rho_qn),
-                                           _mm256_add_pd(_mm256_set1_pd(k.reach), e)));
-        b = _mm256_sub_pd(b, _mm256_set1_pd(k.tiny));
+        const __m256d b = ip_bound(k, x, e);
         const __m128i none = narrow(_mm256_or_pd(_mm256_cmp_pd(b, b, _CMP_UNORD_Q), is_inf(x)));
         r = _mm_castps_si128(_mm_blendv_ps(_mm_castsi128_ps(round_down(b)),
                                            _mm_set1_ps(-__builtin_inff()), _mm_castsi128_ps(none)));
@@ -65,12 +68,9 @@ inline void bounds4(const PqBoundConsts &k, const float *adc, const uint16_t *er
         const __m256d s = _mm256_sub_pd(root, e);
         const __m256d ok = _mm256_andnot_pd(is_inf(x), _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
         /* +0 where not ok, as the scalar kernel's b = 0.0 */
-        __m256d b = _mm256_and_pd(
-            _mm256_sub_pd(_mm256_mul_pd(_mm256_mul_pd(s, s), _mm256_set1_pd(k.keep)),
-                          _mm256_set1_pd(k.tiny)),
-            ok);
+        __m256d b = _mm256_and_pd(l2_bound(k, s), ok);
         if (k.metric == METRIC_COSINE)
-            b = _mm256_sub_pd(_mm256_mul_pd(b, _mm256_set1_pd(0.5)), _mm256_set1_pd(k.cos_slack));
+            b = cosine_bound(k, b);
         r = round_down(b);
     }
     _mm_storeu_si128(reinterpret_cast<__m128i *>(lb), r);

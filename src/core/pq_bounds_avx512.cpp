@@ -22,6 +22,13 @@ namespace {
 inline __m512d to_pd(__m256 v) { return _mm512_maskz_cvtps_pd((__mmask8)0xFF, v); }
 inline __m256 to_ps(__m512d v) { return _mm512_maskz_cvtpd_ps((__mmask8)0xFF, v); }
 
+using D = __m512d;
+inline D dset1(double x) { return _mm512_set1_pd(x); }
+inline D dsub(D a, D b) { return _mm512_sub_pd(a, b); }
+inline D dmul(D a, D b) { return _mm512_mul_pd(a, b); }
+inline D dadd(D a, D b) { return _mm512_add_pd(a, b); }
+#include "pq_bounds.inc"
+
 /* Lanes holding +inf or -inf. */
 inline __mmask8 is_inf(__m512d x) { return _mm512_fpclass_pd_mask(x, 0x08 | 0x10); }
 
@@ -51,11 +58,7 @@ inline void bounds8(const PqBoundConsts &k, __mmask8 m, const float *adc, const 
     const __m512d zero = _mm512_setzero_pd();
     __m256 r;
     if (k.metric == METRIC_IP) {
-        __m512d b = _mm512_sub_pd(x, _mm512_set1_pd(k.margin));
-        b = _mm512_sub_pd(b, _mm512_mul_pd(_mm512_set1_pd(k.qn), e));
-        b = _mm512_sub_pd(b, _mm512_mul_pd(_mm512_set1_pd(k.rho_qn),
-                                           _mm512_add_pd(_mm512_set1_pd(k.reach), e)));
-        b = _mm512_sub_pd(b, _mm512_set1_pd(k.tiny));
+        const __m512d b = ip_bound(k, x, e);
         const __mmask8 none = _mm512_cmp_pd_mask(b, b, _CMP_UNORD_Q) | is_inf(x);
         r = _mm256_mask_mov_ps(round_down(b), none, _mm256_set1_ps(-__builtin_inff()));
     } else {
@@ -64,10 +67,9 @@ inline void bounds8(const PqBoundConsts &k, __mmask8 m, const float *adc, const 
         const __m512d s = _mm512_sub_pd(_mm512_maskz_sqrt_pd(pos, a), e);
         const __mmask8 ok = _mm512_cmp_pd_mask(s, zero, _CMP_GT_OQ) & (__mmask8)~is_inf(x);
         /* +0 where not ok, as the scalar kernel's b = 0.0 */
-        __m512d b = _mm512_maskz_sub_pd(ok, _mm512_mul_pd(_mm512_mul_pd(s, s), _mm512_set1_pd(k.keep)),
-                                        _mm512_set1_pd(k.tiny));
+        __m512d b = _mm512_maskz_mov_pd(ok, l2_bound(k, s));
         if (k.metric == METRIC_COSINE)
-            b = _mm512_sub_pd(_mm512_mul_pd(b, _mm512_set1_pd(0.5)), _mm512_set1_pd(k.cos_slack));
+            b = cosine_bound(k, b);
         r = round_down(b);
     }
     _mm256_mask_storeu_ps(lb, m, r);
