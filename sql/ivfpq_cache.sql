@@ -82,6 +82,36 @@ SELECT id FROM cache_parts ORDER BY v <-> (SELECT v FROM cache_parts WHERE id = 
 SELECT bytes <= 512 * 1024 AS within_budget FROM cache_mem;
 RESET ivfpq.cache_size;
 
+-- the scans' large arrays (query tables, pool, sort and chunk arrays) are
+-- kept between statements as free blocks ("ivfpq scan buffers", counted in
+-- cache_mem above), so the next scans take no new memory; a scan that fails
+-- halfway (here a filter dividing by zero on its first row) gives its blocks
+-- back as well
+CREATE VIEW scan_buffers AS
+	SELECT coalesce(sum(total_bytes), 0) AS bytes FROM pg_backend_memory_contexts
+	WHERE name = 'ivfpq scan buffers';
+SELECT * FROM cache_check();
+SELECT bytes > 0 AS kept, bytes <= 8 * 1024 * 1024 AS within_8mb FROM scan_buffers;
+SELECT bytes AS buffers_before FROM scan_buffers \gset
+SELECT * FROM cache_check();
+SELECT bytes = :buffers_before AS reused FROM scan_buffers;
+DO $$
+BEGIN
+	FOR i IN 1..20 LOOP
+		BEGIN
+			PERFORM id FROM cache_parts WHERE 1 / (id - id) = 0
+				ORDER BY v <-> (SELECT v FROM cache_q WHERE qid = 1 + i % 5) LIMIT 3;
+		EXCEPTION WHEN division_by_zero THEN
+			NULL;
+		END;
+	END LOOP;
+END
+$$;
+SELECT bytes = :buffers_before AS given_back FROM scan_buffers;
+SELECT * FROM cache_check();
+SELECT bytes = :buffers_before AS reused FROM scan_buffers;
+DROP VIEW scan_buffers;
+
 -- a cancel while an index is being read into the cache (requested by the
 -- statement itself just before: by an INSERT's row, by the argument of
 -- pgvq_ivfpq_lists): the half-read entry is freed, not kept, and the next

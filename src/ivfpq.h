@@ -364,5 +364,10 @@ extern int64 IvfpqTidToId(ItemPointer tid);
 
 /* ivfpq_cache.c */
 extern IvfpqCache *IvfpqGetCache(Relation index, MemoryContext owner);
+extern Size IvfpqCacheRoom(void);
+
+/* ivfpq_scratch.c: free scan buffers, kept within ivfpq.cache_size too */
+extern Size IvfpqScratchKept(void);
+extern void IvfpqScratchTrim(Size keep);
 
 #endif							/* IVFPQ_H */

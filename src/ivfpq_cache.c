@@ -16,6 +16,10 @@
  * So between statements a backend holds at most ivfpq.cache_size; while a
  * statement runs, at most that plus the base parts of the indexes it has in
  * use at once that did not fit.
+ *
+ * The free scan buffers of ivfpq_scratch.c count against the same budget:
+ * they are kept only in the room the entries leave, and dropped first when
+ * an entry needs that room.
  */
 #include "postgres.h"
 
@@ -59,11 +63,14 @@ static void
 EvictFor(Size need)
 {
 	dlist_node *node;
+	Size		budget = (Size) ivfpq_cache_size * 1024;
 
+	/* the free scan buffers go first: the cheapest to make again */
+	IvfpqScratchTrim(budget > ivfpqCacheBytes + need ? budget - ivfpqCacheBytes - need : 0);
 	if (dlist_is_empty(&ivfpqCacheList))
 		return;
 	node = dlist_tail_node(&ivfpqCacheList);
-	while (node != NULL && !CacheFits(ivfpqCacheBytes, need))
+	while (node != NULL && !CacheFits(ivfpqCacheBytes + IvfpqScratchKept(), need))
 	{
 		dlist_node *prev = dlist_has_prev(&ivfpqCacheList, node) ?
 			dlist_prev_node(&ivfpqCacheList, node) : NULL;
@@ -73,6 +80,15 @@ EvictFor(Size need)
 			FreeEntry(c);
 		node = prev;
 	}
+}
+
+/* Bytes of ivfpq.cache_size the entries leave (for free scan buffers). */
+Size
+IvfpqCacheRoom(void)
+{
+	Size		budget = (Size) ivfpq_cache_size * 1024;
+
+	return budget > ivfpqCacheBytes ? budget - ivfpqCacheBytes : 0;
 }
 
 /* Reset callback of a user's context: lets go of the entry. */

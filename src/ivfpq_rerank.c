@@ -27,7 +27,7 @@
 
 #define IVFPQ_FIRST_CHUNK	32
 #define IVFPQ_MAX_CHUNK		65536
-/* Pools up to this many entries are sorted whole (32 bytes an entry) */
+/* Pools up to this many entries are sorted whole (16 bytes an entry) */
 #define IVFPQ_SORT_MAX		262144
 
 static void
@@ -36,6 +36,7 @@ OrderReset(IvfpqOrder *ord, const float **keys)
 	ord->keys = keys;
 	ord->selCap = IVFPQ_FIRST_CHUNK;
 	ord->chunkN = 0;
+	ord->sorted = false;
 	ord->next = 0;
 	ord->done = false;
 	ord->lastKey = -INFINITY;
@@ -68,13 +69,11 @@ ChunkReserve(IvfpqScanOpaque so, IvfpqOrder *ord, int64 n)
 {
 	if (ord->chunkCap >= n)
 		return;
-	if (ord->chunkKey != NULL)
-	{
-		pfree(ord->chunkKey);
-		pfree(ord->chunkPos);
-	}
-	ord->chunkKey = MemoryContextAllocHuge(so->scanCtx, sizeof(double) * n);
-	ord->chunkPos = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * n);
+	IvfpqScratchFree(&so->scratch, ord->chunkKey);
+	IvfpqScratchFree(&so->scratch, ord->chunkPos);
+	ord->chunkCap = 0;
+	ord->chunkKey = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(double) * n);
+	ord->chunkPos = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(int64) * n);
 	ord->chunkCap = n;
 }
 
@@ -90,32 +89,30 @@ OrderSortWhole(IvfpqScanOpaque so, IvfpqOrder *ord)
 	const float *keys = *ord->keys;
 	int64		w = 0;
 
-	ChunkReserve(so, ord, Max(n, 1024));
 	if (ord->sortCap < n)
 	{
 		int64		cap = Max(n, 1024);
 
-		if (ord->sortPos != NULL)
-		{
-			pfree(ord->sortPos);
-			pfree(ord->sortWork);
-		}
-		ord->sortPos = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * cap);
-		ord->sortWork = MemoryContextAllocHuge(so->scanCtx, sizeof(uint32) * 3 * cap);
+		IvfpqScratchFree(&so->scratch, ord->sortPos);
+		IvfpqScratchFree(&so->scratch, ord->sortWork);
+		ord->sortCap = 0;
+		ord->sortPos = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(uint32) * cap);
+		ord->sortWork = IvfpqScratchAlloc(&so->scratch, so->scanCtx, sizeof(uint32) * 3 * cap);
 		ord->sortCap = cap;
 	}
 	pgvq_argsort_f32((size_t) n, keys, ord->sortPos, ord->sortWork);
-	for (int64 i = 0; i < n; i++)
-	{
-		int64		pos = ord->sortPos[i];
-
-		if (AfterCursor(ord, keys[pos], pos))
+	/* the positions are the chunk; those not after the cursor dropped */
+	if (ord->lastPos == PG_INT64_MIN && ord->lastKey == -INFINITY)
+		w = n;					/* a fresh order: every entry is after it */
+	else
+		for (int64 i = 0; i < n; i++)
 		{
-			ord->chunkKey[w] = keys[pos];
-			ord->chunkPos[w] = pos;
-			w++;
+			uint32		pos = ord->sortPos[i];
+
+			if (AfterCursor(ord, keys[pos], pos))
+				ord->sortPos[w++] = pos;
 		}
-	}
+	ord->sorted = true;
 	ord->chunkN = (int) w;
 	ord->next = 0;
 	ord->gen++;
@@ -155,6 +152,7 @@ OrderRefill(IvfpqScanOpaque so, IvfpqOrder *ord)
 		pgvq_topk_push_many_after(ord->sel, k, *ord->keys + p, ids, ord->lastKey, ord->lastPos);
 	}
 	ord->chunkN = (int) pgvq_topk_extract_sorted(ord->sel, ord->chunkKey, ord->chunkPos);
+	ord->sorted = false;
 	ord->next = 0;
 	ord->gen++;
 	/* a chunk short of its size took the last entries */
@@ -171,15 +169,23 @@ OrderPeek(IvfpqScanOpaque so, IvfpqOrder *ord, int64 *pos)
 {
 	if (ord->next >= ord->chunkN && !OrderRefill(so, ord))
 		return false;
-	*pos = ord->chunkPos[ord->next];
+	*pos = ord->sorted ? ord->sortPos[ord->next] : ord->chunkPos[ord->next];
 	return true;
 }
 
 static void
 OrderTake(IvfpqOrder *ord)
 {
-	ord->lastKey = ord->chunkKey[ord->next];
-	ord->lastPos = ord->chunkPos[ord->next];
+	if (ord->sorted)
+	{
+		ord->lastPos = ord->sortPos[ord->next];
+		ord->lastKey = (*ord->keys)[ord->lastPos];
+	}
+	else
+	{
+		ord->lastKey = ord->chunkKey[ord->next];
+		ord->lastPos = ord->chunkPos[ord->next];
+	}
 	ord->next++;
 }
 
@@ -194,6 +200,20 @@ IvfpqStageReset(IvfpqScanOpaque so)
 	OrderReset(&so->byADC, (const float **) &so->stADC);
 }
 
+/* A pool array of cap entries with the stN of old (NULL: none yet). */
+static void *
+PoolGrow(IvfpqScanOpaque so, void *old, Size width, int64 cap)
+{
+	void	   *grown = IvfpqScratchAlloc(&so->scratch, so->scanCtx, width * cap);
+
+	if (old != NULL)
+	{
+		memcpy(grown, old, width * so->stN);
+		IvfpqScratchFree(&so->scratch, old);
+	}
+	return grown;
+}
+
 void
 IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, const int64 *ids)
 {
@@ -201,18 +221,9 @@ IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, c
 	{
 		int64		cap = Max(so->stN + n, Max(so->stCap * 2, 1024));
 
-		if (so->stLB == NULL)
-		{
-			so->stADC = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
-			so->stLB = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * cap);
-			so->stIds = MemoryContextAllocHuge(so->scanCtx, sizeof(int64) * cap);
-		}
-		else
-		{
-			so->stADC = repalloc_huge(so->stADC, sizeof(float) * cap);
-			so->stLB = repalloc_huge(so->stLB, sizeof(float) * cap);
-			so->stIds = repalloc_huge(so->stIds, sizeof(int64) * cap);
-		}
+		so->stADC = PoolGrow(so, so->stADC, sizeof(float), cap);
+		so->stLB = PoolGrow(so, so->stLB, sizeof(float), cap);
+		so->stIds = PoolGrow(so, so->stIds, sizeof(int64), cap);
 		so->stCap = cap;
 	}
 	memcpy(so->stADC + so->stN, adc, sizeof(float) * n);

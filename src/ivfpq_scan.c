@@ -96,14 +96,18 @@ NoteUntrained(Relation index, int64 n)
 }
 
 
-/* Frees the core's selection heaps with the scan context, on error as well. */
+/*
+ * Frees the core's selection heaps and gives back the scan's large arrays
+ * with the scan context, on error as well.
+ */
 static void
-FreeSel(void *arg)
+ReleaseScanMemory(void *arg)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) arg;
 
 	IvfpqOrderFree(&so->byLB);
 	IvfpqOrderFree(&so->byADC);
+	IvfpqScratchFreeAll(&so->scratch);
 }
 
 /*
@@ -138,6 +142,15 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 									   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(so->scanCtx);
 
+	/*
+	 * The core's top-k heaps are freed, and the large arrays given back, with
+	 * the scan context, on error too: registered before any is taken
+	 */
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = ReleaseScanMemory;
+	cb->arg = so;
+	MemoryContextRegisterResetCallback(so->scanCtx, cb);
+
 	cache = so->cache = IvfpqGetCache(index, so->scanCtx);
 	so->metric = cache->meta.metric;
 	so->d = cache->meta.dimensions;
@@ -151,13 +164,15 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	if (so->colType == IVFPQ_COLUMN_HALFVEC)
 		so->queryHalf = palloc(sizeof(uint16) * so->d);
 	so->pqQuery = palloc(sizeof(float) * so->d);
-	so->listOrder = palloc(sizeof(int) * so->lists);
+	so->listOrder = palloc(sizeof(uint32) * so->lists);
+	so->listWork = palloc(sizeof(uint32) * 3 * (Size) so->lists);
 	so->listScore = palloc(sizeof(float) * so->lists);
-	so->table = MemoryContextAllocHuge(so->scanCtx, sizeof(float) * (Size) so->m * so->ksub);
+	so->table = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
+								  sizeof(float) * (Size) so->m * so->ksub);
 	so->intBits = IntScanBits(so->ksub);
 	if (so->intBits > 0)
-		so->intTable = MemoryContextAllocHuge(so->scanCtx,
-											  pgvq_pq_qtable_bytes(so->m, so->intBits));
+		so->intTable = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
+										 pgvq_pq_qtable_bytes(so->m, so->intBits));
 	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
 	so->pageErr = palloc(sizeof(uint16) * IvfpqListCapacity(so->m));
 	so->pageTerm = palloc(sizeof(float) * IvfpqListCapacity(so->m));
@@ -168,15 +183,6 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
 	memset(scan->xs_orderbynulls, true, sizeof(bool) * Max(norderbys, 1));
-	old = MemoryContextSwitchTo(so->scanCtx);
-
-	/* The core's top-k heap is freed with the scan context, on error too */
-	cb = palloc(sizeof(MemoryContextCallback));
-	cb->func = FreeSel;
-	cb->arg = so;
-	MemoryContextRegisterResetCallback(so->scanCtx, cb);
-
-	MemoryContextSwitchTo(old);
 	scan->opaque = so;
 	return scan;
 }
@@ -190,20 +196,6 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	so->started = false;
 	so->resN = 0;
-}
-
-static int
-CompareListScore(const void *a, const void *b, void *arg)
-{
-	const float *score = (const float *) arg;
-	float		sa = score[*(const int *) a];
-	float		sb = score[*(const int *) b];
-
-	if (sa < sb)
-		return -1;
-	if (sa > sb)
-		return 1;
-	return *(const int *) a - *(const int *) b;
 }
 
 /*
@@ -286,7 +278,6 @@ StartScan(IndexScanDesc scan)
 	{
 		const float *c = cache->centroids + (Size) l * d;
 
-		so->listOrder[l] = l;
 		if (so->nullQuery)
 			so->listScore[l] = 0;
 		else if (so->metric == PGVQ_METRIC_IP)
@@ -294,8 +285,8 @@ StartScan(IndexScanDesc scan)
 		else
 			so->listScore[l] = cache->centroidNorms[l] - 2 * pgvq_fvec_inner_product(so->pqQuery, c, d);
 	}
-	if (so->lists > 1)
-		qsort_arg(so->listOrder, so->lists, sizeof(int), CompareListScore, so->listScore);
+	/* by score, ties (and NaN, last) in list order: a radix sort */
+	pgvq_argsort_f32(so->lists, so->listScore, so->listOrder, so->listWork);
 
 	/*
 	 * One table for every list: -<q_j, cb_j_k> (inner product), or

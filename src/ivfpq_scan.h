@@ -18,6 +18,18 @@
  */
 #define IVFPQ_REACH_ROWS	40
 
+/*
+ * The large arrays a scan holds from the backend's free list
+ * (ivfpq_scratch.c): block and size (a power of two).
+ */
+#define IVFPQ_SCRATCH_HELD	16
+typedef struct IvfpqScratch
+{
+	int			n;
+	void	   *ptr[IVFPQ_SCRATCH_HELD];
+	Size		size[IVFPQ_SCRATCH_HELD];
+} IvfpqScratch;
+
 /* A re-ranked row: the operator's exact float8 value (squared for L2). */
 typedef struct IvfpqResult
 {
@@ -40,6 +52,8 @@ typedef struct IvfpqOrder
 	int			chunkN;
 	int			next;
 	int64		chunkCap;		/* entries chunkKey/chunkPos hold */
+	bool		sorted;			/* the chunk is sortPos (a whole-pool sort):
+								 * keys read from the pool */
 	uint32	   *sortPos;		/* whole-pool sort: positions, and scratch */
 	uint32	   *sortWork;
 	int64		sortCap;
@@ -75,6 +89,8 @@ typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext scanCtx;		/* lives from beginscan to endscan */
 	MemoryContext tmpCtx;		/* per-row detoasting */
+	IvfpqScratch scratch;		/* the large arrays below, given back at the
+								 * end (scanCtx's reset callback) */
 	IvfpqCache *cache;
 	int			metric;
 	int			d;
@@ -94,8 +110,9 @@ typedef struct IvfpqScanOpaqueData
 	uint16	   *queryHalf;		/* halfvec: as given (exact distances), else NULL */
 	float	   *pqQuery;		/* normalised under cosine */
 	float		pqQueryNorm;	/* |pqQuery| */
-	int		   *listOrder;		/* lists, nearest first */
+	uint32	   *listOrder;		/* lists, nearest first */
 	float	   *listScore;		/* (lists) coarse score */
+	uint32	   *listWork;		/* (3 lists) the sort's scratch */
 	float	   *table;			/* (m, ksub) the query's table for every list:
 								 * -<q_j, cb_j_k>, times 2 for L2 and cosine */
 	float		queryNorm;		/* |pqQuery|^2 */
@@ -152,6 +169,11 @@ typedef struct IvfpqScanOpaqueData
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
+
+/* ivfpq_scratch.c */
+extern void *IvfpqScratchAlloc(IvfpqScratch *s, MemoryContext fallback, Size size);
+extern void IvfpqScratchFree(IvfpqScratch *s, void *ptr);
+extern void IvfpqScratchFreeAll(IvfpqScratch *s);
 
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);

@@ -40,9 +40,11 @@
 #include <limits>
 #include <vector>
 
+#include "distances.h"
 #include "errors.h"
 #include "parallel.h"
 #include "pgvq_core.h"
+#include "pq_bounds.h"
 
 #include "cpp_only.h"
 
@@ -77,12 +79,16 @@ const ErrTable &err_table() noexcept {
     return table;
 }
 
-/* A float not above x (x finite or +-inf). */
-inline float round_down(double x) noexcept {
-    float f = (float)x;
-    if ((double)f > x)
-        f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-    return f;
+/* The kernel of the current SIMD level (distances.h's dispatch). */
+pgvq::PqBoundsFn bounds_kernel() noexcept {
+    switch (pgvq::kernels().level) {
+    case pgvq::SIMD_AVX512:
+        return pgvq::pq_bounds_avx512;
+    case pgvq::SIMD_AVX2:
+        return pgvq::pq_bounds_avx2;
+    default:
+        return pgvq::pq_bounds_scalar;
+    }
 }
 
 } // namespace
@@ -256,53 +262,19 @@ float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rma
 
 void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
                           const uint16_t *errs, float *lb) {
-    const float *dec = err_table().v;
-    const double margin = p->adc_margin;
+    pgvq::PqBoundConsts k;
     /* the operator's float sums over d terms: relative (L2) or absolute slack */
     const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
+    k.metric = p->metric;
+    k.margin = p->adc_margin;
+    k.keep = 1.0 - rho;
     /* and their absolute error below FLT_MIN, one subnormal step a rounding */
-    const double tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
-    switch (p->metric) {
-    case PGVQ_METRIC_IP: {
-        const double qn = p->qnorm;
-        const double reach = p->cnorm + (double)p->rmax; /* |x^| <= |c| + R */
-        for (size_t i = 0; i < n; i++) {
-            const double e = dec[errs[i]];
-            /* -<q,x> >= -<q,x^> - |q| e, less the ADC margin and the
-             * operator's rounding (rho |q| |x|, |x| <= |x^| + e) */
-            double b = (double)adc[i] - margin - qn * e - rho * qn * (reach + e) - tiny;
-            /* NaN, or +inf: a float sum that overflowed (nothing is known) */
-            lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
-                                                        : round_down(b);
-        }
-        break;
-    }
-    case PGVQ_METRIC_COSINE:
-    case PGVQ_METRIC_L2:
-    default: {
-        const bool cosine = p->metric == PGVQ_METRIC_COSINE;
-        for (size_t i = 0; i < n; i++) {
-            const double e = dec[errs[i]];
-            double a = (double)adc[i] - margin;
-            double s = (a > 0.0 ? std::sqrt(a) : 0.0) - e;
-            double b;
-            /* +inf is a float sum that overflowed (T, or the table's sums of
-             * products: each can pass FLT_MAX while |q - x|^2 does not) */
-            if (!(s > 0.0) || std::isinf(adc[i]))
-                b = 0.0; /* also for an unbounded e (inf) or a NaN ADC value */
-            else
-                b = s * s * (1.0 - rho) - tiny;
-            if (cosine) {
-                /* 1 - cos = |q~ - x~|^2 / 2 for unit vectors; the operator
-                 * divides float sums (each off by rho relative) in double, and
-                 * the stored x~ is a float normalisation: absolute slack */
-                b = b * 0.5 - (4.0 * rho + 1e-6);
-            }
-            lb[i] = round_down(b);
-        }
-        break;
-    }
-    }
+    k.tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
+    k.cos_slack = 4.0 * rho + 1e-6;
+    k.qn = p->qnorm;
+    k.reach = p->cnorm + (double)p->rmax; /* |x^| <= |c| + R */
+    k.rho_qn = rho * k.qn;
+    bounds_kernel()(k, n, adc, errs, err_table().v, lb);
 }
 
 } // extern "C"
