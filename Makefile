@@ -48,7 +48,9 @@ core:
 		-DPGVQ_BUILD_TESTS=OFF -DPGVQ_BUILD_TOOLS=OFF -DPGVQ_WITH_CUDA=OFF >/dev/null
 	$(CMAKE) --build $(CORE_BUILD_DIR) --target pgvq_core -j 2
 
-$(CORE_LIB): core
+# an (empty) recipe makes make look at the archive again once CMake ran, so
+# pgvq.so relinks when only the core changed
+$(CORE_LIB): core ;
 
 $(shlib): $(CORE_LIB)
 
