@@ -21,7 +21,8 @@
  * (contain_leaked_vars, the planner's test for quals pushed into security
  * barrier views); so evaluating it on a row the executor would never have
  * looked at has no side effect, raises no error that depends on the row and
- * leaks nothing.  A parameter an initplan computes is never computed by the
+ * leaks nothing (functions of constants and parameters alone may raise, the
+ * same on every row, as they would on the executor's first).  A parameter an initplan computes is never computed by the
  * prefilter: while one of the filter's PARAM_EXEC values waits for its
  * initplan (execPlan set), rows go through unfiltered; the executor computes
  * it when it first evaluates the filter, and the prefilter starts then.  The
@@ -31,8 +32,9 @@
  * The filter is the node's own compiled ExprState, evaluated in an
  * ExprContext of the node's EState (current PARAM_EXEC values: nested loop
  * parameters, correlation parameters of a SubPlan; the query's PARAM_EXTERN
- * parameters), reset per row.  No buffer lock is held and no core object is
- * live while it runs.
+ * parameters), reset per row.  No buffer lock is held and no C++ frame is on
+ * the stack while it runs (it may raise; the scan's core handles are freed
+ * with its memory context).
  */
 #include "postgres.h"
 

@@ -4,9 +4,11 @@
  * The pool's entries wait in (stADC, stLB, stIds): the PQ (ADC) value, a
  * lower bound of the operator's value for the row, and its heap TID
  * (ivfpq_scan.c).  Each entry taken is fetched from the heap with the scan's
- * snapshot and its exact value goes into a min-heap of results.  The first
- * result is returned once no entry still waiting has a smaller bound, so rows
- * come back in exact order within the probed lists.
+ * snapshot and its exact value goes into a min-heap of results (a row the
+ * prefilter drops goes into a second heap, by its PQ value, for the reach:
+ * ivfpq_prefilter.c, IvfpqCountRemoved).  The first result is returned once
+ * no entry still waiting has a smaller bound, so rows come back in exact
+ * order within the probed lists.
  *
  * Fetch order: by bound when fetches are not capped (ivfpq.rerank = 0): the
  * fewest fetches that prove the order.  With a cap, by ADC value, the best
