@@ -270,6 +270,7 @@ extern int	ivfpq_max_probes;
 extern int	ivfpq_max_scan_tuples;	/* -1: no limit on a scan's heap fetches */
 extern int	ivfpq_build_threads;
 extern int	ivfpq_code_scan;	/* IVFPQ_CODE_SCAN_* */
+extern bool ivfpq_prefilter;
 
 /* ivfpq.code_scan: the table a scan sums for 8-bit codes */
 #define IVFPQ_CODE_SCAN_AUTO	0
@@ -332,6 +333,9 @@ extern double IvfpqExactKey(IvfpqColumnType type, int metric, const float *qf,
 /* ivfpq_insert.c */
 extern void IvfpqInsertEntry(Relation index, const IvfpqMetaPageData *meta, int list,
 							 const uint8 *code, ItemPointer tid);
+
+/* ivfpq_prefilter.c */
+extern void IvfpqPrefilterInit(void);
 
 /* ivfpq_retrain_auto.c */
 extern void IvfpqRetrainInit(void);

@@ -72,6 +72,7 @@ IvfpqInit(void)
 					   "VACUUM retrains the index when it is untrained, outgrown or unbalanced",
 					   true, ShareUpdateExclusiveLock);
 	IvfpqRetrainInit();
+	IvfpqPrefilterInit();
 
 	DefineCustomIntVariable("ivfpq.probes", "Number of lists probed by an ivfpq scan",
 							"Larger values raise recall and cost.",

@@ -195,7 +195,7 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 	so->started = false;
-	so->resN = 0;
+	so->res.n = 0;
 }
 
 /*
@@ -313,8 +313,9 @@ StartScan(IndexScanDesc scan)
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
 	so->probeLo = 0;
 	so->probeHi = 0;
-	so->resN = 0;
+	so->res.n = 0;
 	so->returned = 0;
+	IvfpqPrefilterStart(scan);	/* and its counts */
 	so->scanFetched = 0;
 	so->scanEntries = 0;
 	so->reaches = 0;
@@ -473,12 +474,14 @@ ReachLists(IndexScanDesc scan, int upto)
  * a square root keeps recall@10 at 0.99 to 1.0 under filters keeping 10% and
  * 1%, where linear growth costs a third more heap fetches for the same
  * recall, and no growth gives 0.70 at 1%).  The reach grows at least twofold
- * each time, so a scan scans few times and compacts its pool few times.
+ * each time, so a scan scans few times and compacts its pool few times.  A
+ * row the prefilter removed counts once it would have been returned
+ * (IvfpqCountRemoved), so the reach grows as it did without the prefilter.
  */
 static int
 ReachTarget(IvfpqScanOpaque so)
 {
-	double		r = (double) (so->returned + 1) / IVFPQ_REACH_ROWS;
+	double		r = (double) (so->returned + so->removedReturned + 1) / IVFPQ_REACH_ROWS;
 
 	if (so->nullQuery || r <= 1)
 		return ivfpq_probes;
@@ -522,6 +525,10 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			continue;
 		}
 		waiting = IvfpqWaitingBound(so, &lb);
+		/* rows the prefilter removed that would have been returned by now */
+		if (IvfpqCountRemoved(so, waiting, lb) &&
+			so->probeHi < Min(ReachTarget(so), so->maxProbes))
+			continue;
 
 		if (IvfpqPeekResult(so, &first) &&
 			(!waiting || so->nullQuery ||
@@ -577,8 +584,10 @@ ivfpqendscan(IndexScanDesc scan)
 
 	if (so->started)
 		elog(DEBUG1, "ivfpq scan: " INT64_FORMAT " rows returned, %d lists reached in %d steps, "
-			 INT64_FORMAT " entries scanned, " INT64_FORMAT " heap fetches",
-			 so->returned, so->probeHi, so->reaches, so->scanEntries, so->scanFetched);
+			 INT64_FORMAT " entries scanned, " INT64_FORMAT " heap fetches, "
+			 INT64_FORMAT " rows removed by the prefilter",
+			 so->returned, so->probeHi, so->reaches, so->scanEntries, so->scanFetched,
+			 so->dropped);
 	IvfpqPrefetchEnd(scan);
 	if (so->slot != NULL)
 		ExecDropSingleTupleTableSlot(so->slot);

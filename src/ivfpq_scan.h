@@ -30,12 +30,23 @@ typedef struct IvfpqScratch
 	Size		size[IVFPQ_SCRATCH_HELD];
 } IvfpqScratch;
 
+/* The scan's WHERE clause, evaluated on each fetched row (ivfpq_prefilter.c) */
+typedef struct IvfpqPrefilter IvfpqPrefilter;
+
 /* A re-ranked row: the operator's exact float8 value (squared for L2). */
 typedef struct IvfpqResult
 {
 	double		key;
 	int64		id;
 } IvfpqResult;
+
+/* A binary min-heap of rows on (key, id), NaN last */
+typedef struct IvfpqResultHeap
+{
+	IvfpqResult *e;
+	int			n;
+	int			cap;
+} IvfpqResultHeap;
 
 /*
  * The entries of the pool in (key, position) order, a chunk at a time: the
@@ -134,6 +145,12 @@ typedef struct IvfpqScanOpaqueData
 	int			probeHi;
 	int			maxProbes;
 	int64		returned;		/* rows the scan has returned */
+	int64		dropped;		/* rows the prefilter removed */
+
+	/* ivfpq.prefilter: found at the first start, kept across rescans */
+	IvfpqPrefilter *prefilter;	/* NULL: no filter safe to evaluate early */
+	bool		prefilterSought;
+	bool		prefilterOn;	/* this (re)scan applies it */
 
 	/*
 	 * The pool: the entries of the lists reached that are not fetched yet
@@ -154,10 +171,16 @@ typedef struct IvfpqScanOpaqueData
 	int64		scanEntries;	/* entries scanned (PQ codes) by the whole scan */
 	int			reaches;		/* times the reach grew */
 
-	/* re-ranked rows not yet returned: a binary min-heap on (key, id) */
-	IvfpqResult *res;
-	int			resN;
-	int			resCap;
+	/* re-ranked rows not yet returned */
+	IvfpqResultHeap res;
+
+	/*
+	 * Rows the prefilter removed, keyed by their PQ estimate of the value (no
+	 * exact value is computed for them), until the scan would have returned
+	 * them: then they count in the reach (IvfpqCountRemoved).
+	 */
+	IvfpqResultHeap removed;
+	int64		removedReturned;	/* of them, counted as returned */
 
 	/* heap access */
 	IndexFetchTableData *fetch;
@@ -185,6 +208,11 @@ extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);
 extern bool IvfpqFetchNext(IndexScanDesc scan);
 extern bool IvfpqPeekResult(IvfpqScanOpaque so, IvfpqResult *out);
 extern bool IvfpqPopResult(IvfpqScanOpaque so, IvfpqResult *out);
+extern bool IvfpqCountRemoved(IvfpqScanOpaque so, bool waiting, double lb);
+
+/* ivfpq_prefilter.c */
+extern void IvfpqPrefilterStart(IndexScanDesc scan);
+extern bool IvfpqPrefilterRejects(IvfpqPrefilter *pf, TupleTableSlot *slot);
 
 /* ivfpq_prefetch.c */
 extern void IvfpqPrefetchBegin(IndexScanDesc scan);
