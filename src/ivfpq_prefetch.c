@@ -94,10 +94,13 @@ HintSet(Oid rel, BlockNumber blk, Buffer buf)
 	h->buf = buf;
 }
 
+/* The TID of chunk entry i (a whole-pool sort serves sortPos as the chunk) */
 static inline ItemPointerData
 EntryTid(IvfpqScanOpaque so, const IvfpqOrder *ord, int i)
 {
-	return IvfpqIdToTid(so->stIds[ord->chunkPos[i]]);
+	int64		pos = ord->sorted ? (int64) ord->sortPos[i] : ord->chunkPos[i];
+
+	return IvfpqIdToTid(so->stIds[pos]);
 }
 
 /* Releases the pins of the window (and of the next fetch). */
