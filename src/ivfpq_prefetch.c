@@ -97,7 +97,10 @@ HintSet(Oid rel, BlockNumber blk, Buffer buf)
 static inline ItemPointerData
 EntryTid(IvfpqScanOpaque so, const IvfpqOrder *ord, int i)
 {
-	return IvfpqIdToTid(so->stIds[ord->chunkPos[i]]);
+	/* a whole-pool sort's chunk is its positions (ivfpq_rerank.c, OrderPeek) */
+	int64		pos = ord->sorted ? (int64) ord->sortPos[i] : ord->chunkPos[i];
+
+	return IvfpqIdToTid(so->stIds[pos]);
 }
 
 /* Releases the pins of the window (and of the next fetch). */
