@@ -294,6 +294,19 @@ $$;
 SELECT pg_temp.catch_then_scan();
 -- a cast to text applies a function that is not leakproof: not prefiltered
 SELECT id FROM lk WHERE pg_temp.boom(id) AND id::text <> '2' ORDER BY v <-> '[1, 0]' LIMIT 1;
+-- a function that may raise, on parameters alone, where only some rows
+-- evaluate it (an OR, a CASE): the executor evaluates it on no row that LIMIT
+-- 1 takes (row 1 passes by id < 50), but row 99 is fetched first, and it
+-- would raise there.  Not prefiltered (a generic plan: $1 is not folded)
+SET plan_cache_mode = force_generic_plan;
+PREPARE cond_or(int) AS SELECT id FROM lk WHERE id < 50 OR 10 / $1 > id ORDER BY v <-> '[1, 0]' LIMIT 1;
+PREPARE cond_case(int) AS SELECT id FROM lk WHERE CASE WHEN id < 50 THEN true ELSE 10 / $1 > id END
+  ORDER BY v <-> '[1, 0]' LIMIT 1;
+EXECUTE cond_or(0);
+EXECUTE cond_case(0);
+DEALLOCATE cond_or;
+DEALLOCATE cond_case;
+RESET plan_cache_mode;
 
 DROP TABLE lk;
 DROP TABLE pf;

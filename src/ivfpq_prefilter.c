@@ -44,6 +44,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "ivfpq.h"
@@ -205,17 +206,50 @@ CollectExecParams(Node *node, void *context)
 	return expression_tree_walker(node, CollectExecParams, context);
 }
 
+static bool
+NotLeakproof(Oid func, void *context)
+{
+	return !get_func_leakproof(func);
+}
+
+/*
+ * A function that is not leakproof (of constants and parameters alone) that
+ * only some rows evaluate: below an AND, OR or NOT, a CASE, a COALESCE or a
+ * row comparison, which evaluate their arguments as the row decides.  It may
+ * raise on a fetched row the executor never looks at (a LIMIT met by rows
+ * that do not evaluate it).  The list of the node's quals itself is safe: the
+ * executor evaluates every qual of each row it returns that passes the
+ * earlier ones, and it returns none without passing them all.
+ */
+static bool
+RaisesOnSomeRows(Node *node, void *context)
+{
+	bool		conditional = *(bool *) context;
+
+	if (node == NULL)
+		return false;
+	if (conditional && check_functions_in_node(node, NotLeakproof, NULL))
+		return true;
+	conditional = conditional || IsA(node, BoolExpr) || IsA(node, CaseExpr) ||
+		IsA(node, CoalesceExpr) || IsA(node, RowCompareExpr);
+	return expression_tree_walker(node, RaisesOnSomeRows, &conditional);
+}
+
 /*
  * The filter is safe to evaluate on any row the scan fetches: nothing
- * volatile, no SubPlan, nothing that is not leakproof applied to a column.
+ * volatile, no SubPlan, nothing that is not leakproof applied to a column or
+ * evaluated by some rows only.
  */
 static bool
 SafeFilter(List *qual)
 {
+	bool		conditional = false;
+
 	return qual != NIL &&
 		!contain_volatile_functions((Node *) qual) &&
 		!contain_subplans((Node *) qual) &&
-		!contain_leaked_vars((Node *) qual);
+		!contain_leaked_vars((Node *) qual) &&
+		!RaisesOnSomeRows((Node *) qual, &conditional);
 }
 
 /*
