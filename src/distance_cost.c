@@ -16,17 +16,19 @@
  *     the indices and not the entries, from a constant only (the other
  *     argument is taken to hold as many).  Unknown: DISTANCE_DEFAULT_ELEMS.
  *
- *   - reading the value: a column argument (a Var of a table) whose values
- *     are stored out of line costs a TOAST fetch each call, priced as
- *     PostgreSQL prices an index scan of the toast table that fetches the
- *     value's chunks: a btree descent, per chunk an index tuple and a heap
- *     tuple, and the toast pages the chunks fill (EXTERN_TUPLES_PER_PAGE to a
- *     page) at random_page_cost (PgvqColumnDetoastCost; see README, "Cost of
- *     a distance", for the calibration).
+ *   - reading the value: a column argument (a Var of a table, or of a
+ *     subquery that passes a table's column through) whose values are stored
+ *     out of line costs a TOAST fetch each call, priced as PostgreSQL prices
+ *     an index scan of the toast table that fetches the value's chunks: a
+ *     btree descent, per chunk an index tuple, a heap tuple and a qual, and
+ *     the toast pages the chunks fill (EXTERN_TUPLES_PER_PAGE to a page) at
+ *     random_page_cost (PgvqColumnDetoastCost; README, ivfpq's "Cost model",
+ *     says how it compares with measured scans).
  *
  * The support function only answers SupportRequestCost (NULL for any other
  * request, and when the call's node is not an OpExpr or FuncExpr of two
- * arguments), never raises and reads nothing but the relation cache.
+ * arguments), never raises and reads nothing but the relation and
+ * tablespace caches.
  */
 #include "postgres.h"
 
