@@ -26,13 +26,13 @@ ORDER BY p.oid::regprocedure::text;
 SELECT p.oid::regprocedure, p.prorettype::regtype, p.provolatile, p.proisstrict
 FROM pg_proc p WHERE p.proname LIKE 'pgvq\_%\_distance\_support' ORDER BY p.proname;
 
--- the estimated total cost of a query, an index scan's startup cost, and
--- the index a plan reads (or 'seq scan')
-CREATE FUNCTION pg_temp.cost(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+-- a field of a query's top plan node, an index scan's startup cost, and the
+-- index a plan reads (or 'seq scan')
+CREATE FUNCTION pg_temp.top(q text, field text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE j json;
 BEGIN
 	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
-	RETURN (j->0->'Plan'->>'Total Cost')::float8;
+	RETURN (j->0->'Plan'->>field)::float8;
 END $$;
 CREATE FUNCTION pg_temp.index_startup(q text) RETURNS float8 LANGUAGE plpgsql AS $$
 DECLARE j json; c float8;
@@ -57,16 +57,10 @@ END $$;
 -- operator costs (the query's cost less that of a constant)
 CREATE FUNCTION pg_temp.call_cost(t text, e text) RETURNS numeric LANGUAGE plpgsql AS $$
 BEGIN
-	RETURN round(((pg_temp.cost(format('SELECT %s FROM %s', e, t)) -
-				   pg_temp.cost(format('SELECT 1::float8 FROM %s', t))) /
-				  pg_temp.rows(format('SELECT 1 FROM %s', t)) /
+	RETURN round(((pg_temp.top(format('SELECT %s FROM %s', e, t), 'Total Cost') -
+				   pg_temp.top(format('SELECT 1::float8 FROM %s', t), 'Total Cost')) /
+				  pg_temp.top(format('SELECT 1 FROM %s', t), 'Plan Rows') /
 				  current_setting('cpu_operator_cost')::float8)::numeric, 1);
-END $$;
-CREATE FUNCTION pg_temp.rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE j json;
-BEGIN
-	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
-	RETURN (j->0->'Plan'->>'Plan Rows')::float8;
 END $$;
 
 -- 3,000 random vector(1024) (4 kB each), stored out of line (the type's

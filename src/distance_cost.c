@@ -332,30 +332,16 @@ DistanceSupport(Node *rawreq, int k)
 	return (Node *) req;
 }
 
-PGVQ_FUNCTION(pgvq_vector_distance_support);
-Datum
-pgvq_vector_distance_support(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DistanceSupport((Node *) PG_GETARG_POINTER(0), KIND_VECTOR));
+/* The SQL-callable support function of a distance of kind k. */
+#define DISTANCE_SUPPORT_FUNCTION(name, k) \
+PGVQ_FUNCTION(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_POINTER(DistanceSupport((Node *) PG_GETARG_POINTER(0), k)); \
 }
 
-PGVQ_FUNCTION(pgvq_halfvec_distance_support);
-Datum
-pgvq_halfvec_distance_support(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DistanceSupport((Node *) PG_GETARG_POINTER(0), KIND_HALFVEC));
-}
-
-PGVQ_FUNCTION(pgvq_sparsevec_distance_support);
-Datum
-pgvq_sparsevec_distance_support(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DistanceSupport((Node *) PG_GETARG_POINTER(0), KIND_SPARSEVEC));
-}
-
-PGVQ_FUNCTION(pgvq_bit_distance_support);
-Datum
-pgvq_bit_distance_support(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(DistanceSupport((Node *) PG_GETARG_POINTER(0), KIND_BIT));
-}
+DISTANCE_SUPPORT_FUNCTION(pgvq_vector_distance_support, KIND_VECTOR)
+DISTANCE_SUPPORT_FUNCTION(pgvq_halfvec_distance_support, KIND_HALFVEC)
+DISTANCE_SUPPORT_FUNCTION(pgvq_sparsevec_distance_support, KIND_SPARSEVEC)
+DISTANCE_SUPPORT_FUNCTION(pgvq_bit_distance_support, KIND_BIT)
