@@ -68,10 +68,11 @@ flatbuildphasename(int64 phasenum)
  * the startup cost is nearly the total.  Without an ordering operator the
  * index is useless: infinite cost (as pgvector does).
  *
- * A sequential scan's cost counts only main-fork heap pages, not the TOAST
- * pages that vectors of more than ~500 dimensions live in, so the index's page
- * cost is capped at the heap's page count: the index holds the same vectors
- * and never costs more I/O than reading them from the heap.
+ * The index's own pages are its I/O.  The exact distances come from them:
+ * the scan re-ranks no heap row and fetches nothing from TOAST, whereas a
+ * sequential scan of a table whose vectors are stored out of line pays a
+ * TOAST fetch in every distance it computes (the distance functions' cost,
+ * distance_cost.c), so the pages are not capped at the heap's.
  */
 void
 flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -110,8 +111,6 @@ flatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	tuples = Max(index->tuples, 1.0);
 	pages = Max((double) index->pages - 1, 1.0);	/* without the meta page */
-	if (index->rel->pages > 0 && pages > index->rel->pages)
-		pages = index->rel->pages;
 
 	/* one full pass: read every data page in chain order, one distance per entry */
 	startup = pages * spc_seq_page_cost + tuples * cpu_operator_cost;

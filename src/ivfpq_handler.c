@@ -35,8 +35,10 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
+#include "halfvec.h"
 #include "ivfpq.h"
 #include "ivfpq_scan.h"
+#include "vector.h"
 
 int			ivfpq_probes = 10;
 int			ivfpq_rerank = 100;
@@ -225,6 +227,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
 	double		needed;
+	double		valueBytes;
 	Relation	index;
 
 	if (path->indexorderbys == NIL)
@@ -257,6 +260,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 			dims = meta.dimensions;
 		}
 	}
+	valueBytes = IvfpqGetColumnType(index) == IVFPQ_COLUMN_HALFVEC ?
+		HALFVEC_SIZE(dims) : VECTOR_SIZE(dims);
 	index_close(index, NoLock);
 
 	MemSet(&costs, 0, sizeof(costs));
@@ -275,11 +280,15 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/*
 	 * A re-ranked row: the scan's own heap fetch (a random page, mostly
 	 * cached, but a row it reads whole: measured at about three quarters of
-	 * random_page_cost against a sequential scan's cost per page) and its
-	 * exact distance; the executor fetches the rows the scan returns once
-	 * more, which cost_index adds.
+	 * random_page_cost against a sequential scan's cost per page), the TOAST
+	 * fetch of its vector when the column is stored out of line (the
+	 * distance functions' own price, distance_cost.c) and its exact
+	 * distance; the executor fetches the rows the scan returns once more,
+	 * which cost_index adds.
 	 */
 	in.fetch = spc_random_page_cost * 0.75 + cpu_tuple_cost + cpu_operator_cost * (1.0 + dims / 16.0);
+	if (info->nkeycolumns == 1 && info->indexkeys[0] > 0)
+		in.fetch += PgvqColumnDetoastCost(root, (int) info->rel->relid, info->indexkeys[0], valueBytes);
 	in.fetch10 = Min(in.tuples, 4.5 * pow(Max(dims / m, 1.0) / 4.0, 1.9) * pow(in.tuples, 0.3));
 
 	needed = PgvqRowsNeeded(root, path);

@@ -84,6 +84,14 @@ extern double PgvqRowsNeeded(struct PlannerInfo *root, struct IndexPath *path);
 extern double PgvqStartupForRows(double needed, double rows, double costNeeded, double total,
 								 double minStartup);
 
+/*
+ * distance_cost.c: the cost of reading one value of a table's column (range
+ * table entry varno, column attno) whose values have raw size bytes: a TOAST
+ * fetch when they are stored out of line, else 0.  Never raises.
+ */
+extern double PgvqColumnDetoastCost(struct PlannerInfo *root, int varno, AttrNumber attno,
+									double bytes);
+
 /* Each access method registers its GUCs and reloptions from _PG_init. */
 extern void FlatInit(void);
 extern void IvfpqInit(void);

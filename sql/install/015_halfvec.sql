@@ -35,17 +35,25 @@ COMMENT ON TYPE halfvec IS 'half-precision vector, 1 to 16000 dimensions (pgvect
 
 -- functions
 
+-- The planner's cost of one distance call (distance_cost.c).
+CREATE FUNCTION pgvq_halfvec_distance_support(internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION l2_distance(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME', 'halfvec_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'halfvec_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION inner_product(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME', 'halfvec_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'halfvec_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION cosine_distance(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME', 'halfvec_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'halfvec_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION l1_distance(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME', 'halfvec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'halfvec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION vector_dims(halfvec) RETURNS integer
 	AS 'MODULE_PATHNAME', 'halfvec_vector_dims' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -98,13 +106,16 @@ CREATE FUNCTION halfvec_cmp(halfvec, halfvec) RETURNS int4
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION halfvec_l2_squared_distance(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION halfvec_negative_inner_product(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION halfvec_spherical_distance(halfvec, halfvec) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_halfvec_distance_support;
 
 CREATE FUNCTION halfvec_accum(double precision[], halfvec) RETURNS double precision[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

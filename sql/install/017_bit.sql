@@ -3,11 +3,17 @@
 -- classes (bit_hamming_ops, bit_jaccard_ops) are not defined yet.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION hamming_distance(bit, bit) RETURNS float8
+-- The planner's cost of one distance call (distance_cost.c).
+CREATE FUNCTION pgvq_bit_distance_support(internal) RETURNS internal
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION hamming_distance(bit, bit) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_bit_distance_support;
+
 CREATE FUNCTION jaccard_distance(bit, bit) RETURNS float8
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	SUPPORT pgvq_bit_distance_support;
 
 CREATE OPERATOR <~> (
 	LEFTARG = bit, RIGHTARG = bit, PROCEDURE = hamming_distance,
