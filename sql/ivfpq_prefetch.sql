@@ -40,10 +40,12 @@ BEGIN
 	RETURN bad;
 END
 $$;
-SET enable_seqscan = off;
+-- (enable_sort, not enable_seqscan: pf_q has no index, and PostgreSQL 18
+-- marks a disabled node in EXPLAIN)
+SET enable_sort = off;
 EXPLAIN (COSTS OFF) SELECT q.qid, (SELECT array_agg(id) FROM
 	(SELECT id FROM pf t ORDER BY t.v <-> q.v LIMIT 3) s) FROM pf_q q;
-RESET enable_seqscan;
+RESET enable_sort;
 SELECT pf_mismatches('pf', 1) AS limit_1, pf_mismatches('pf', 3) AS limit_3,
 	pf_mismatches('pf', 7) AS limit_7, pf_mismatches('pf', 40) AS limit_40,
 	pf_mismatches('pf', 3000) AS every_row;
