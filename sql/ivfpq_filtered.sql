@@ -16,19 +16,7 @@ VACUUM ANALYZE fv;
 -- and a sequential scan + top-N sort took about the same time, 4 and 5 ms, and
 -- the planner takes the sequential scan; keeping 20% the index took 4 ms
 -- against 9; keeping 3% the index took 17 ms against 9 to 15)
--- the index a plan reads (the first in EXPLAIN's order), or 'seq scan'
-CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-		IF line ~ 'Index Scan (using|on) \w+' THEN
-			RETURN substring(line from 'Index Scan (?:using|on) (\w+)');
-		END IF;
-	END LOOP;
-	RETURN 'seq scan';
-END
-$$;
+\i sql/include/plan_index.sql
 SELECT pg_temp.plan($$SELECT id FROM fv ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS no_filter,
        pg_temp.plan($$SELECT id FROM fv WHERE f < 500 ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS keeps_50pct,
        pg_temp.plan($$SELECT id FROM fv WHERE f < 200 ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS keeps_20pct,

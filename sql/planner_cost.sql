@@ -43,16 +43,7 @@ BEGIN
 	SELECT (node->>'Startup Cost')::float8 INTO c FROM n WHERE node->>'Node Type' = 'Index Scan';
 	RETURN c;
 END $$;
-CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-		IF line ~ 'Index Scan using \w+' THEN
-			RETURN substring(line from 'Index Scan using (\w+)');
-		END IF;
-	END LOOP;
-	RETURN 'seq scan';
-END $$;
+\i sql/include/plan_index.sql
 -- what one call of expression e costs over the rows of from-list t, in
 -- operator costs (the query's cost less that of a constant)
 CREATE FUNCTION pg_temp.call_cost(t text, e text) RETURNS numeric LANGUAGE plpgsql AS $$
