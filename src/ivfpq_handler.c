@@ -162,7 +162,7 @@ ivfpqbuildphasename(int64 phasenum)
  * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_scan.c) and makes about
  * F * (c / 10)^0.57 heap fetches, F those the first 10 rows need: the rows
  * whose bound falls below the 10th distance, near the query whatever the
- * lists (mnist, 60,000 rows, m 196: 119 with 60 lists, 122 with 245).  F
+ * lists (mnist, 60,000 rows, m 196: 119 heap blocks with 60 lists, 122 fetches with 245).  F
  * grows with the dimensions a code byte stands for (looser bounds) and
  * slowly with the rows: F = 4.5 * (dims / m / 4)^1.9 * rows^0.3, from mnist
  * with m 196 (4 dimensions a byte) at 5,000 / 20,000 / 60,000 rows (55 / 78
