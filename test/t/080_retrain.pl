@@ -7,7 +7,7 @@
 # stays open across the whole retrain, and the background inserter keeps going
 # through the switch.  Afterwards the index is trained, pgvq_index_check(idx,
 # true) passes, an index scan of every list returns every row exactly once,
-# recall at probes 20 is within 0.01 of a freshly built index's, and
+# recall at probes 20 is at most 0.02 below a freshly built index's, and
 # a streaming standby that replayed it all gives the same answers and checks
 # clean; the replaced pages are reclaimed by a later VACUUM.
 use strict;
@@ -142,16 +142,19 @@ check_node($primary, 'primary');
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 check_node($standby, 'standby');
 
-# Recall at probes 20: retrained against freshly built (at the default 10,
-# with sqrt(rows) lists, recall sits near 0.87 on this data and two trainings
-# differ by up to 0.015; at 20 near 0.96, where 0.01 tells a bad retrain)
+# Recall at probes 20: retrained against freshly built, over 1,000 queries.
+# Two trainings of this data differ: six fresh builds of a shuffled copy gave
+# 0.9755-0.9795, and retrained indexes (sampled from a table that grew in
+# another order) have measured 0.966-0.97 against 0.973-0.975 fresh; so the
+# retrained index may be at most 0.02 below the fresh one (a retrain whose
+# codes or centroids were wrong loses far more), and any amount above it.
 $primary->safe_psql('postgres', q{
-	CREATE TABLE queries AS SELECT g AS qid, vec(-g) AS v FROM generate_series(1, 200) g;
+	CREATE TABLE queries AS SELECT g AS qid, vec(-g) AS v FROM generate_series(1, 1000) g;
 	SET enable_indexscan = off;
 	CREATE TABLE truth AS SELECT q.qid, s.id FROM queries q,
 		LATERAL (SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) s;
 });
-my $recall_sql = "SET enable_seqscan = off; SET ivfpq.probes = 20; SELECT round(count(*)::numeric / 2000, 4) FROM"
+my $recall_sql = "SET enable_seqscan = off; SET ivfpq.probes = 20; SELECT round(count(*)::numeric / 10000, 4) FROM"
   . " (SELECT q.qid, s.id FROM queries q, LATERAL (SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) s) a"
   . " JOIN truth ON truth.qid = a.qid AND truth.id = a.id";
 my $r_retrained = $primary->safe_psql('postgres', $recall_sql);
@@ -178,7 +181,7 @@ check_node($standby, 'standby after reclaim and two more retrains');
 $primary->safe_psql('postgres', 'REINDEX INDEX ti');
 my $r_fresh = $primary->safe_psql('postgres', $recall_sql);
 note("recall\@10 at probes 20: retrained $r_retrained, freshly built $r_fresh");
-cmp_ok(abs($r_retrained - $r_fresh), '<=', 0.01, 'recall within 0.01 of a freshly built index');
+cmp_ok($r_retrained, '>=', $r_fresh - 0.02, 'recall at most 0.02 below a freshly built index');
 
 $holder->finish;
 done_testing();
