@@ -17,7 +17,9 @@
  *    header and the entry's line pointer;
  *  - DEPTH/2 ahead: a pin on that buffer if it still holds the block
  *    (ReadRecentBuffer checks the tag), the line pointer read under the pin
- *    without the content lock, as a hint only, and prefetch of the tuple;
+ *    without the content lock, as a hint only, and prefetch of the tuple
+ *    (with the prefilter on, of its first and last lines only: a row it
+ *    removes never has its vector read);
  *  - the fetch itself: the pin becomes the buffer heapam's fetch holds
  *    (IndexFetchHeapData.xs_cbuf, which heapam keeps when it holds the
  *    block: it checks the buffer's tag first), so the fetch looks nothing up
@@ -226,6 +228,20 @@ PinAndPrefetchTuple(IndexScanDesc scan, const IvfpqOrder *ord, int i)
 	len = ItemIdGetLength(&lp);
 	if (start < SizeOfPageHeaderData || len == 0 || start + len > BLCKSZ)
 		return;
+	if (so->prefilterOn && len > 4 * CACHE_LINE)
+	{
+		/*
+		 * The prefilter may remove the row before its vector is read: only
+		 * the lines the filter's columns most likely sit in, before and after
+		 * a long vector.  The vector of a row that passes is then read in
+		 * order by the distance, which the hardware prefetcher follows.
+		 */
+		__builtin_prefetch(page + start);
+		__builtin_prefetch(page + start + CACHE_LINE);
+		__builtin_prefetch(page + start + len - 1 - CACHE_LINE);
+		__builtin_prefetch(page + start + len - 1);
+		return;
+	}
 	for (uint32 o = 0; o < len; o += CACHE_LINE)
 		__builtin_prefetch(page + start + o);
 	__builtin_prefetch(page + start + len - 1);
