@@ -268,6 +268,7 @@ extern int	ivfpq_probes;
 extern int	ivfpq_rerank;		/* 0: no cap on a stage's heap fetches */
 extern int	ivfpq_max_probes;
 extern int	ivfpq_max_scan_tuples;	/* -1: no limit on a scan's heap fetches */
+extern bool ivfpq_exact_bounds;	/* worst-case bounds only (ivfpq_calibrate.c) */
 extern int	ivfpq_build_threads;
 extern int	ivfpq_code_scan;	/* IVFPQ_CODE_SCAN_* */
 extern bool ivfpq_prefilter;

@@ -96,6 +96,14 @@ IvfpqInit(void)
 							"re-ranked, in exact order among themselves, and then ends.",
 							&ivfpq_max_scan_tuples, -1, -1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("ivfpq.exact_bounds", "An ivfpq scan bounds the rows it has not re-ranked by the worst case of their codes' errors",
+							 "off (the default): once a scan has re-ranked 32 rows it bounds the "
+							 "others by three times the largest share of the worst case measured "
+							 "on them, at least 4 / sqrt(dimensions) (much tighter where distances "
+							 "crowd together); "
+							 "a row that beats its bound comes back late.  on: rows come back in "
+							 "exact order among the lists reached, proven.",
+							 &ivfpq_exact_bounds, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("ivfpq.code_scan", "How an ivfpq scan sums the PQ tables of 8-bit codes: auto, float, int8 or int16",
 							 "int8 and int16 quantize the query's table to integers (rounded down, "
 							 "so the sums stay lower bounds) and look them up in registers with "

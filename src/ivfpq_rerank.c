@@ -198,6 +198,7 @@ IvfpqStageReset(IvfpqScanOpaque so)
 	so->stN = 0;
 	so->fetched = 0;
 	so->capped = ivfpq_rerank > 0;
+	IvfpqCalibrateReset(so);
 	OrderReset(&so->byLB, (const float **) &so->stLB);
 	OrderReset(&so->byADC, (const float **) &so->stADC);
 }
@@ -217,7 +218,8 @@ PoolGrow(IvfpqScanOpaque so, void *old, Size width, int64 cap)
 }
 
 void
-IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, const int64 *ids)
+IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb,
+				 const uint16 *errs, const int64 *ids)
 {
 	if (so->stN + n > so->stCap)
 	{
@@ -225,11 +227,13 @@ IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb, c
 
 		so->stADC = PoolGrow(so, so->stADC, sizeof(float), cap);
 		so->stLB = PoolGrow(so, so->stLB, sizeof(float), cap);
+		so->stErr = PoolGrow(so, so->stErr, sizeof(uint16), cap);
 		so->stIds = PoolGrow(so, so->stIds, sizeof(int64), cap);
 		so->stCap = cap;
 	}
 	memcpy(so->stADC + so->stN, adc, sizeof(float) * n);
 	memcpy(so->stLB + so->stN, lb, sizeof(float) * n);
+	memcpy(so->stErr + so->stN, errs, sizeof(uint16) * n);
 	memcpy(so->stIds + so->stN, ids, sizeof(int64) * n);
 	so->stN += n;
 }
@@ -271,6 +275,7 @@ IvfpqPoolCompact(IvfpqScanOpaque so)
 			continue;
 		so->stADC[w] = so->stADC[pos];
 		so->stLB[w] = so->stLB[pos];
+		so->stErr[w] = so->stErr[pos];
 		so->stIds[w] = so->stIds[pos];
 		w++;
 	}
@@ -538,6 +543,7 @@ FetchRow(IndexScanDesc scan, int64 pos)
 				IvfpqExactKey(so->colType, so->metric, so->query, so->queryHalf, value, so->d);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(so->tmpCtx);
+			IvfpqCalibrateSample(so, pos, key);
 			HeapPush(so, &so->res, key, so->stIds[pos]);
 		}
 	}

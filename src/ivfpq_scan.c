@@ -447,8 +447,8 @@ ReachLists(IndexScanDesc scan, int upto)
 				if (so->nullQuery)
 					memset(lb, 0, sizeof(float) * n);
 				else
-					pgvq_pq_lower_bounds(&bp, n, so->pageDist, so->pageErr, lb);
-				IvfpqStageAppend(so, n, so->pageDist, lb, ids);
+					IvfpqBounds(so, &bp, n, so->pageDist, so->pageErr, lb);
+				IvfpqStageAppend(so, n, so->pageDist, lb, so->pageErr, ids);
 				so->scanEntries += n;
 			}
 			/* per page: one list can hold every row (untrained index) */
@@ -515,9 +515,17 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 		IvfpqResult first;
 		int			target;
 
+		/* the shares measured call for other bounds (ivfpq_calibrate.c) */
+		if (so->recalibrate)
+			IvfpqCalibrateApply(so);
 		/* ivfpq.max_scan_tuples: what is re-ranked comes back, then the end */
 		if (ivfpq_max_scan_tuples >= 0 && so->scanFetched >= ivfpq_max_scan_tuples)
-			return IvfpqPopResult(so, out);
+		{
+			if (!IvfpqPopResult(so, out))
+				return false;
+			IvfpqNoteReturned(so, out);
+			return true;
+		}
 		target = ReachTarget(so);
 		if (so->probeHi < Min(target, so->maxProbes))
 		{
@@ -534,7 +542,11 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			(!waiting || so->nullQuery ||
 			 (!isnan(first.key) && first.key <= lb) ||
 			 (so->capped && so->fetched >= ivfpq_rerank)))
-			return IvfpqPopResult(so, out);
+		{
+			IvfpqPopResult(so, out);
+			IvfpqNoteReturned(so, out);
+			return true;
+		}
 		if (waiting)
 		{
 			if (!IvfpqFetchNext(scan))
@@ -585,9 +597,10 @@ ivfpqendscan(IndexScanDesc scan)
 	if (so->started)
 		elog(DEBUG1, "ivfpq scan: " INT64_FORMAT " rows returned, %d lists reached in %d steps, "
 			 INT64_FORMAT " entries scanned, " INT64_FORMAT " heap fetches, "
-			 INT64_FORMAT " rows removed by the prefilter",
+			 INT64_FORMAT " rows removed by the prefilter, bounds at %.3g of the worst case, "
+			 INT64_FORMAT " rows returned late",
 			 so->returned, so->probeHi, so->reaches, so->scanEntries, so->scanFetched,
-			 so->dropped);
+			 so->dropped, so->eps, so->late);
 	IvfpqPrefetchEnd(scan);
 	if (so->slot != NULL)
 		ExecDropSingleTupleTableSlot(so->slot);

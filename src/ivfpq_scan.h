@@ -171,6 +171,17 @@ typedef struct IvfpqScanOpaqueData
 	int64		scanEntries;	/* entries scanned (PQ codes) by the whole scan */
 	int			reaches;		/* times the reach grew */
 
+	/* calibrated bounds (ivfpq_calibrate.c) */
+	uint16	   *stErr;			/* the pool's error codes */
+	double		eps;			/* share of the worst case the bounds take */
+	int64		calRows;		/* rows measured */
+	double		calMax;			/* their largest share */
+	bool		recalibrate;	/* the pool's bounds wait for a new eps */
+	float		maxCnorm;		/* largest centroid norm of the lists reached */
+	int64		late;			/* rows returned after a nearer one */
+	IvfpqResult last;			/* the farthest row returned */
+	bool		haveLast;
+
 	/* re-ranked rows not yet returned */
 	IvfpqResultHeap res;
 
@@ -198,12 +209,20 @@ extern void *IvfpqScratchAlloc(IvfpqScratch *s, MemoryContext fallback, Size siz
 extern void IvfpqScratchFree(IvfpqScratch *s, void *ptr);
 extern void IvfpqScratchFreeAll(IvfpqScratch *s);
 
+/* ivfpq_calibrate.c */
+extern void IvfpqCalibrateReset(IvfpqScanOpaque so);
+extern void IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key);
+extern void IvfpqBounds(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, int n,
+						const float *adc, const uint16 *errs, float *lb);
+extern void IvfpqCalibrateApply(IvfpqScanOpaque so);
+extern void IvfpqNoteReturned(IvfpqScanOpaque so, const IvfpqResult *r);
+
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);
 extern void IvfpqStageReset(IvfpqScanOpaque so);
 extern void IvfpqPoolCompact(IvfpqScanOpaque so);
 extern void IvfpqStageAppend(IvfpqScanOpaque so, int n, const float *adc, const float *lb,
-							 const int64 *ids);
+							 const uint16 *errs, const int64 *ids);
 extern bool IvfpqWaitingBound(IvfpqScanOpaque so, double *lb);
 extern bool IvfpqFetchNext(IndexScanDesc scan);
 extern bool IvfpqPeekResult(IvfpqScanOpaque so, IvfpqResult *out);

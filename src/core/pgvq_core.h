@@ -376,6 +376,30 @@ typedef struct pgvq_pq_bound_params
 PGVQ_API void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
 								   const uint16_t *errs, float *lb);
 
+/*
+ * Calibrated bounds (pq_bounds.cpp).  The bounds above take the worst case of
+ * the code's error r (|r| <= e) against the query: L2 |q - x| >= |q - x^| - e,
+ * IP -<q, x> >= -<q, x^> - |q| e.  Measured, the part of r along the query is
+ * a small share eps of that worst case; with eps in (0, 1]:
+ *   L2, cosine:  |q - x| >= sqrt(max(0, a - (1 - eps^2) e^2)) - eps e,
+ *                a = |q - x^|^2 (the ADC value), for every row whose
+ *                share (pgvq_pq_bound_share) is at most eps
+ *   IP:          -<q, x> >= -<q, x^> - eps |q| e
+ * eps = 1 gives pgvq_pq_lower_bounds' bits.  Never fails.
+ */
+PGVQ_API void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps, size_t n,
+									   const float *adc, const uint16_t *errs, float *lb);
+
+/*
+ * The smallest eps for which the calibrated bound of an entry (ADC value adc,
+ * error code err) is not above its row's exact operator value key (squared
+ * L2, -<q,x> for IP, 1 - cos for COSINE), list margins aside: L2 and cosine
+ * (a - e^2 - d^2) / (2 d e) with d^2 the squared distance, IP
+ * (adc - key) / (|q| e).  -inf when the entry's bound does not depend on eps
+ * (e = 0, or not finite); +inf when no eps in (0, 1) would do.  Never fails.
+ */
+PGVQ_API double pgvq_pq_bound_share(int metric, float qnorm, float adc, uint16_t err, double key);
+
 /* ---- text form of a vector ---------------------------------------------------------- */
 
 typedef enum pgvq_parse_result

@@ -1,0 +1,166 @@
+/*
+ * ivfpq_calibrate.c: calibrated lower bounds for an ivfpq scan
+ * (ivfpq.exact_bounds = off, the default).
+ *
+ * A row's bound takes the worst case of its code's error r against the query
+ * (|q - x| >= |q - x^| - e, pq_bounds.cpp), as if r pointed straight at the
+ * query.  In many dimensions it almost never does: the share of the worst
+ * case that r's part along q - x takes (pgvq_pq_bound_share) measured at most
+ * 0.22 on mnist (784 dimensions) and 0.011 on a clustered 768-dimension set,
+ * over thousands of rows.  Where distances crowd together (embeddings, many
+ * clusters at about the same distance) the worst case leaves every bound
+ * below the distance of the rows the scan returns, and a filtered scan then
+ * fetches almost every row of the lists it reaches to prove the order (49,000
+ * fetches for 10 rows on that set, at a 10% filter).
+ *
+ * So each scan measures the share on the rows it re-ranks (the exact value
+ * against the entry's ADC value and error), and once it has
+ * IVFPQ_CALIBRATE_ROWS of them it bounds the rows still waiting with
+ *   eps = max(IVFPQ_CALIBRATE_SAFETY x the largest share seen,
+ *             IVFPQ_CALIBRATE_FLOOR / sqrt(d)), at most 1 (the worst case)
+ * instead of 1: the bounds of the pool are recomputed once, and those of
+ * lists reached later use it too.  A later row with a larger share raises eps
+ * again.  The floor is 4 standard deviations of the share of a random
+ * direction in d dimensions: the first rows a scan re-ranks are those with
+ * the largest errors, whose shares run low (on uniform random 128-dimension
+ * rows the first 32 all had shares below 0 and a later one 0.107; at most
+ * 0.152 over 907 rows, where the floor is 0.354).  Data of 16 dimensions or
+ * fewer keeps the worst case.
+ *
+ * A row whose share exceeds eps can be nearer than a row returned before it
+ * was fetched: it comes back late, as a row of a list reached late can (the
+ * DEBUG1 line counts both).  With ivfpq.exact_bounds = on the worst case is
+ * kept: every row in exact order among the lists reached when it is
+ * returned, as a proof.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "ivfpq.h"
+#include "ivfpq_scan.h"
+
+bool		ivfpq_exact_bounds = false;
+
+/* Rows re-ranked before the first calibrated bound */
+#define IVFPQ_CALIBRATE_ROWS	32
+#define IVFPQ_CALIBRATE_SAFETY	3.0
+#define IVFPQ_CALIBRATE_FLOOR	4.0
+
+/* A scan starts: worst-case bounds until it has measured enough rows. */
+void
+IvfpqCalibrateReset(IvfpqScanOpaque so)
+{
+	so->eps = 1.0;
+	so->calRows = 0;
+	so->calMax = -INFINITY;
+	so->recalibrate = false;
+	so->late = 0;
+	so->haveLast = false;
+	so->maxCnorm = 0;
+}
+
+/* The eps the shares seen so far call for. */
+static double
+WantedEps(IvfpqScanOpaque so)
+{
+	double		eps = Max(IVFPQ_CALIBRATE_SAFETY * so->calMax,
+						  IVFPQ_CALIBRATE_FLOOR / sqrt((double) so->d));
+
+	return isnan(eps) ? 1.0 : Min(eps, 1.0);
+}
+
+/*
+ * Entry pos was re-ranked: key is its row's exact value.  Notes its share;
+ * asks for new bounds when the scan has measured enough rows, or when the
+ * share calls for a larger eps than the one in use.
+ */
+void
+IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
+{
+	double		t;
+
+	if (ivfpq_exact_bounds || so->nullQuery || so->nullKey || so->capped)
+		return;
+	t = pgvq_pq_bound_share(so->metric, so->pqQueryNorm, so->stADC[pos], so->stErr[pos], key);
+	if (t == -INFINITY)
+		return;
+	so->calRows++;
+	if (!(t <= so->calMax))
+		so->calMax = t;
+	if (so->calRows < IVFPQ_CALIBRATE_ROWS)
+		return;
+	if (so->calRows == IVFPQ_CALIBRATE_ROWS ? WantedEps(so) < so->eps : WantedEps(so) > so->eps)
+		so->recalibrate = true;
+}
+
+/*
+ * The bounds of n entries of a list with centroid norm cnorm (bp filled in
+ * for the list), with the scan's eps.
+ */
+void
+IvfpqBounds(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, int n, const float *adc,
+			const uint16 *errs, float *lb)
+{
+	so->maxCnorm = Max(so->maxCnorm, bp->cnorm);
+	pgvq_pq_lower_bounds_eps(bp, so->eps, n, adc, errs, lb);
+}
+
+/*
+ * Bounds the pool's waiting entries with the eps the shares call for: the
+ * entries fetched already are dropped (IvfpqPoolCompact), the others get new
+ * bounds, with the largest margin of the lists reached (a list's margin grows
+ * with its centroid's norm), and both orders start again.
+ */
+void
+IvfpqCalibrateApply(IvfpqScanOpaque so)
+{
+	pgvq_pq_bound_params bp;
+	double		eps = WantedEps(so);
+
+	so->recalibrate = false;
+	if (eps == so->eps)
+		return;
+	so->eps = eps;
+	IvfpqPoolCompact(so);
+	bp.metric = so->metric;
+	bp.d = so->d;
+	bp.qnorm = so->pqQueryNorm;
+	bp.rmax = so->cache->rmax;
+	bp.cnorm = so->maxCnorm;
+	bp.adc_margin = pgvq_pq_adc_margin(so->d, so->m, bp.qnorm, bp.cnorm, bp.rmax);
+	for (int64 p = 0; p < so->stN; p += 65536)
+	{
+		int			k = (int) Min(65536, so->stN - p);
+
+		pgvq_pq_lower_bounds_eps(&bp, eps, k, so->stADC + p, so->stErr + p, so->stLB + p);
+	}
+}
+
+/* Value a comes before value b: NaN after every number (as Postgres sorts). */
+static inline bool
+KeyBefore(double a, double b)
+{
+	if (isnan(a))
+		return false;
+	return isnan(b) || a < b;
+}
+
+/*
+ * r is returned: counts it as late when its value comes before that of a row
+ * returned already.  A row of a list reached after that row was returned can
+ * be (the lists not reached are not bounded), and with calibrated bounds a row
+ * whose share exceeded eps: both still come back, so that the scan returns
+ * every row it reaches (a full ordered scan loses none).
+ */
+void
+IvfpqNoteReturned(IvfpqScanOpaque so, const IvfpqResult *r)
+{
+	if (so->haveLast && KeyBefore(r->key, so->last.key))
+		so->late++;
+	else
+	{
+		so->last = *r;
+		so->haveLast = true;
+	}
+}
