@@ -86,8 +86,8 @@ IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
 	if (t == -INFINITY)
 		return;
 	so->calRows++;
-	if (!(t <= so->calMax))
-		so->calMax = t;
+	/* a NaN (none is expected) as no eps below 1 proven: never lost in the max */
+	so->calMax = Max(so->calMax, isnan(t) ? INFINITY : t);
 	if (so->calRows < IVFPQ_CALIBRATE_ROWS)
 		return;
 	if (so->calRows == IVFPQ_CALIBRATE_ROWS ? WantedEps(so) < so->eps : WantedEps(so) > so->eps)
