@@ -63,4 +63,18 @@ SELECT e.flt, e.answers = c.answers AS same_rows,
 FROM runs e JOIN runs c ON c.flt = e.flt AND c.mode = 'calibrated' WHERE e.mode = 'exact' ORDER BY e.flt;
 -- a full ordered scan still returns every row once
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM cb ORDER BY v <-> (SELECT v FROM cb WHERE id = 5)) s;
+-- the setting is read when a scan starts: a cursor opened with exact bounds
+-- keeps them (bounds at 1 of the worst case) when it changes between fetches
+SET ivfpq.exact_bounds = on;
+SET ivfpq.probes = 100;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id FROM cb ORDER BY v <-> (SELECT v FROM cbq WHERE id = 997);
+MOVE 5 IN c;
+SET ivfpq.exact_bounds = off;
+MOVE ALL IN c;
+SET client_min_messages = debug1;
+CLOSE c;
+SET client_min_messages = warning;
+COMMIT;
+RESET ivfpq.probes;
 DROP TABLE cb, cbq;

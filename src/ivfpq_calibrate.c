@@ -47,10 +47,15 @@ bool		ivfpq_exact_bounds = false;
 #define IVFPQ_CALIBRATE_SAFETY	3.0
 #define IVFPQ_CALIBRATE_FLOOR	4.0
 
-/* A scan starts: worst-case bounds until it has measured enough rows. */
+/*
+ * A scan starts: worst-case bounds until it has measured enough rows.  The
+ * setting is read here, once (as ivfpq.rerank is): a cursor opened with exact
+ * bounds keeps them when the setting changes between its fetches.
+ */
 void
 IvfpqCalibrateReset(IvfpqScanOpaque so)
 {
+	so->calibrate = !ivfpq_exact_bounds;
 	so->eps = 1.0;
 	so->calRows = 0;
 	so->calMax = -INFINITY;
@@ -80,14 +85,14 @@ IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
 {
 	double		t;
 
-	if (ivfpq_exact_bounds || so->nullQuery || so->nullKey || so->capped)
+	if (!so->calibrate || so->nullQuery || so->nullKey || so->capped)
 		return;
 	t = pgvq_pq_bound_share(so->metric, so->pqQueryNorm, so->stADC[pos], so->stErr[pos], key);
 	if (t == -INFINITY)
 		return;
 	so->calRows++;
-	if (!(t <= so->calMax))
-		so->calMax = t;
+	/* a NaN (none is expected) as no eps below 1 proven: never lost in the max */
+	so->calMax = Max(so->calMax, isnan(t) ? INFINITY : t);
 	if (so->calRows < IVFPQ_CALIBRATE_ROWS)
 		return;
 	if (so->calRows == IVFPQ_CALIBRATE_ROWS ? WantedEps(so) < so->eps : WantedEps(so) > so->eps)

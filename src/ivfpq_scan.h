@@ -173,6 +173,7 @@ typedef struct IvfpqScanOpaqueData
 
 	/* calibrated bounds (ivfpq_calibrate.c) */
 	uint16	   *stErr;			/* the pool's error codes */
+	bool		calibrate;		/* !ivfpq.exact_bounds when the scan started */
 	double		eps;			/* share of the worst case the bounds take */
 	int64		calRows;		/* rows measured */
 	double		calMax;			/* their largest share */

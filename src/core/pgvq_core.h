@@ -396,7 +396,9 @@ PGVQ_API void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps
  * L2, -<q,x> for IP, 1 - cos for COSINE), list margins aside: L2 and cosine
  * (a - e^2 - d^2) / (2 d e) with d^2 the squared distance, IP
  * (adc - key) / (|q| e).  -inf when the entry's bound does not depend on eps
- * (e = 0, or not finite); +inf when no eps in (0, 1) would do.  Never fails.
+ * (e = 0, or not finite; IP: |q| 0 or not finite) or holds at every eps (an
+ * infinite value: the operator's float sum overflowed); +inf when no eps in
+ * (0, 1) would do.  Never NaN, never fails.
  */
 PGVQ_API double pgvq_pq_bound_share(int metric, float qnorm, float adc, uint16_t err, double key);
 

@@ -336,17 +336,24 @@ double pgvq_pq_bound_share(int metric, float qnorm, float adc, uint16_t err, dou
     const double inf = std::numeric_limits<double>::infinity();
     if (!(e > 0.0) || !std::isfinite(e) || !std::isfinite(adc) || std::isnan(key))
         return -inf;
+    /* never NaN: a scan keeps the largest share with !(t <= max) */
     if (metric == PGVQ_METRIC_IP) {
-        if (!(qnorm > 0.0f))
+        /* |q| past float range: every bound is -inf, whatever eps */
+        if (!(qnorm > 0.0f) || !std::isfinite(qnorm))
             return -inf;
-        return ((double)adc - key) / ((double)qnorm * e);
+        const double t = ((double)adc - key) / ((double)qnorm * e);
+        return std::isnan(t) ? inf : t;
     }
     /* squared distance: L2's value, or 2 (1 - cos) between unit vectors */
     const double d2 = metric == PGVQ_METRIC_COSINE ? 2.0 * key : key;
+    /* the operator's float sum overflowed: every finite bound is below it */
+    if (d2 == inf)
+        return -inf;
     const double num = (double)adc - e * e - d2;
     if (!(d2 > 0.0))
         return num > 0.0 ? inf : -inf;
-    return num / (2.0 * std::sqrt(d2) * e);
+    const double t = num / (2.0 * std::sqrt(d2) * e);
+    return std::isnan(t) ? inf : t;
 }
 
 } // extern "C"

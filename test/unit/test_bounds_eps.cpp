@@ -127,4 +127,35 @@ TEST(BoundsEps, ShareEdges) {
                 (1.0 - e * e - 0.5) / (2.0 * std::sqrt(0.5) * e), 1e-12);
 }
 
+/* The share is never NaN: a scan keeps the largest share with !(t <= max), so
+ * one NaN would replace the largest share measured before it (and then be
+ * replaced by the next share, whatever its size). */
+TEST(BoundsEps, ShareOfInfiniteValues) {
+    const float big = 1e30f;
+    /* L2: the operator's float sum overflowed while the ADC value did not:
+     * any finite bound is below +inf, whatever eps */
+    EXPECT_EQ(pgvq_pq_bound_share(PGVQ_METRIC_L2, 1.0f, big, 32768, INFINITY), -INFINITY);
+    EXPECT_EQ(pgvq_pq_bound_share(PGVQ_METRIC_COSINE, 1.0f, 1.0f, 32768, INFINITY), -INFINITY);
+    /* inner product: a query norm past float range makes every bound -inf */
+    EXPECT_EQ(pgvq_pq_bound_share(PGVQ_METRIC_IP, INFINITY, -3.0f, 32768, -INFINITY), -INFINITY);
+    EXPECT_EQ(pgvq_pq_bound_share(PGVQ_METRIC_IP, INFINITY, -3.0f, 32768, 2.0), -INFINITY);
+    /* an exact value of -inf (float overflow of <q, x>): no eps below 1 holds */
+    EXPECT_EQ(pgvq_pq_bound_share(PGVQ_METRIC_IP, 2.0f, -3.0f, 32768, -INFINITY), INFINITY);
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> code(0, 65535);
+    const double values[] = {0.0, -0.0, 1e-300, 1.0, 1e300, INFINITY, -INFINITY, -1.0};
+    const float adcs[] = {0.0f, 1.0f, -1.0f, big, -big, 1e-40f};
+    const float qnorms[] = {0.0f, 1.0f, big, INFINITY};
+    for (int metric : {PGVQ_METRIC_L2, PGVQ_METRIC_COSINE, PGVQ_METRIC_IP})
+        for (float qn : qnorms)
+            for (float adc : adcs)
+                for (double v : values)
+                    for (int i = 0; i < 8; i++) {
+                        const uint16_t c = i == 0 ? 1 : i == 1 ? 65534 : (uint16_t)code(rng);
+                        ASSERT_FALSE(std::isnan(pgvq_pq_bound_share(metric, qn, adc, c, v)))
+                            << "metric " << metric << " qnorm " << qn << " adc " << adc
+                            << " value " << v << " code " << c;
+                    }
+}
+
 } // namespace
