@@ -17,6 +17,7 @@
  * against the entry's ADC value and error), and once it has
  * IVFPQ_CALIBRATE_ROWS of them it bounds the rows still waiting with
  *   eps = max(IVFPQ_CALIBRATE_SAFETY x the largest share seen,
+ *             their mean + IVFPQ_CALIBRATE_SPREAD standard deviations,
  *             IVFPQ_CALIBRATE_FLOOR / sqrt(d)), at most 1 (the worst case)
  * instead of 1: the bounds of the pool are recomputed once, and those of
  * lists reached later use it too.  A later row with a larger share raises eps
@@ -25,7 +26,12 @@
  * the largest errors, whose shares run low (on uniform random 128-dimension
  * rows the first 32 all had shares below 0 and a later one 0.107; at most
  * 0.152 over 907 rows, where the floor is 0.354).  Data of 16 dimensions or
- * fewer keeps the worst case.
+ * fewer keeps the worst case.  The spread term keeps eps high where the
+ * shares measured spread widely (a low effective dimension), and coarse codes
+ * (4-bit, or more than IVFPQ_CALIBRATE_MAX_DSUB dimensions a byte) are not
+ * calibrated: on low-rank rows beside noisy ones with m <= d/16 the first
+ * rows measured all came from the noisy ones and a nearer low-rank row came
+ * back late (review7's randomized check).
  *
  * A row whose share exceeds eps can be nearer than a row returned before it
  * was fetched: it comes back late, as a row of a list reached late can (the
@@ -46,6 +52,10 @@ bool		ivfpq_exact_bounds = false;
 #define IVFPQ_CALIBRATE_ROWS	32
 #define IVFPQ_CALIBRATE_SAFETY	3.0
 #define IVFPQ_CALIBRATE_FLOOR	4.0
+/* Standard deviations of the shares measured above their mean */
+#define IVFPQ_CALIBRATE_SPREAD	4.0
+/* Codes of at most this many dimensions a byte (8-bit codes) are calibrated */
+#define IVFPQ_CALIBRATE_MAX_DSUB	8
 
 /*
  * A scan starts: worst-case bounds until it has measured enough rows.  The
@@ -55,10 +65,13 @@ bool		ivfpq_exact_bounds = false;
 void
 IvfpqCalibrateReset(IvfpqScanOpaque so)
 {
-	so->calibrate = !ivfpq_exact_bounds;
+	so->calibrate = !ivfpq_exact_bounds && so->ksub == 256 &&
+		so->d <= IVFPQ_CALIBRATE_MAX_DSUB * so->m;
 	so->eps = 1.0;
 	so->calRows = 0;
 	so->calMax = -INFINITY;
+	so->calSum = 0;
+	so->calSumSq = 0;
 	so->recalibrate = false;
 	so->late = 0;
 	so->haveLast = false;
@@ -69,8 +82,13 @@ IvfpqCalibrateReset(IvfpqScanOpaque so)
 static double
 WantedEps(IvfpqScanOpaque so)
 {
+	double		n = (double) so->calRows;
+	double		mean = so->calSum / n;
+	double		spread = sqrt(Max(so->calSumSq / n - mean * mean, 0.0));
 	double		eps = Max(IVFPQ_CALIBRATE_SAFETY * so->calMax,
 						  IVFPQ_CALIBRATE_FLOOR / sqrt((double) so->d));
+
+	eps = Max(eps, mean + IVFPQ_CALIBRATE_SPREAD * spread);
 
 	return isnan(eps) ? 1.0 : Min(eps, 1.0);
 }
@@ -93,6 +111,8 @@ IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
 	so->calRows++;
 	/* a NaN (none is expected) as no eps below 1 proven: never lost in the max */
 	so->calMax = Max(so->calMax, isnan(t) ? INFINITY : t);
+	so->calSum += t;
+	so->calSumSq += t * t;
 	if (so->calRows < IVFPQ_CALIBRATE_ROWS)
 		return;
 	if (so->calRows == IVFPQ_CALIBRATE_ROWS ? WantedEps(so) < so->eps : WantedEps(so) > so->eps)

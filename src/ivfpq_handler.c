@@ -99,7 +99,9 @@ IvfpqInit(void)
 	DefineCustomBoolVariable("ivfpq.exact_bounds", "An ivfpq scan bounds the rows it has not re-ranked by the worst case of their codes' errors",
 							 "off (the default): once a scan has re-ranked 32 rows it bounds the "
 							 "others by three times the largest share of the worst case measured "
-							 "on them, at least 4 / sqrt(dimensions) (much tighter where distances "
+							 "on them, at least their mean plus 4 standard deviations and 4 / "
+							 "sqrt(dimensions), for 8-bit codes of at most 8 dimensions a byte "
+							 "(much tighter where distances "
 							 "crowd together); "
 							 "a row that beats its bound comes back late.  on: rows come back in "
 							 "exact order among the lists reached, proven.",

@@ -177,6 +177,8 @@ typedef struct IvfpqScanOpaqueData
 	double		eps;			/* share of the worst case the bounds take */
 	int64		calRows;		/* rows measured */
 	double		calMax;			/* their largest share */
+	double		calSum;			/* the sum of their shares, and of squares */
+	double		calSumSq;
 	bool		recalibrate;	/* the pool's bounds wait for a new eps */
 	float		maxCnorm;		/* largest centroid norm of the lists reached */
 	int64		late;			/* rows returned after a nearer one */
