@@ -5,7 +5,10 @@
 -- sequential scan's, and at probes 1 a scan whose filter rejects most of the
 -- rows it returns reaches further lists as it goes and keeps exact order.
 SET client_min_messages = warning;
-CREATE TABLE fv (id int, f int, v vector(16));
+-- (no autovacuum: the index blocks counted below are this backend's alone;
+-- an autovacuum after the VACUUM below, whose reset of the inserted-row
+-- count can race the INSERT's statistics, read the whole index meanwhile)
+CREATE TABLE fv (id int, f int, v vector(16)) WITH (autovacuum_enabled = off);
 INSERT INTO fv SELECT i, i % 1000,
   (SELECT array_agg(sin(i * 0.37 + j * 1.3) + cos(i * 0.011 * j)) FROM generate_series(1, 16) j)::vector
 FROM generate_series(1, 50000) i;
