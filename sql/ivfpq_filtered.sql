@@ -5,7 +5,10 @@
 -- sequential scan's, and at probes 1 a scan whose filter rejects most of the
 -- rows it returns reaches further lists as it goes and keeps exact order.
 SET client_min_messages = warning;
-CREATE TABLE fv (id int, f int, v vector(16));
+-- (no autovacuum: the index blocks counted below are this backend's alone;
+-- an autovacuum after the VACUUM below, whose reset of the inserted-row
+-- count can race the INSERT's statistics, read the whole index meanwhile)
+CREATE TABLE fv (id int, f int, v vector(16)) WITH (autovacuum_enabled = off);
 INSERT INTO fv SELECT i, i % 1000,
   (SELECT array_agg(sin(i * 0.37 + j * 1.3) + cos(i * 0.011 * j)) FROM generate_series(1, 16) j)::vector
 FROM generate_series(1, 50000) i;
@@ -71,12 +74,17 @@ SELECT pg_temp.plan($$SELECT id FROM fv WHERE f < 500 ORDER BY v <-> (SELECT v F
 DROP INDEX fv_f;
 
 -- a flat index: one pass over the index answers an unfiltered LIMIT 10; a
--- filter keeping 10% needs about 100 rows, a second pass about half the time
--- (pgvq.flat_batch_size 100): the sequential scan reads the table once
+-- filter keeping 7.5% needs about 133 rows, a second pass and sometimes a
+-- third (priced as three; pgvq.flat_batch_size 100): the sequential scan
+-- reads the table once.  (Not 10%: the model prices 2 passes from an
+-- estimated 10% kept and 3 below, the estimate from ANALYZE's sample of
+-- 30,000 of the 50,000 rows fell either side, and at 2 passes the sequential
+-- scan was only 3.6% the cheaper; at 7.5% it was 1.33 times cheaper in each
+-- of 6 draws.)
 CREATE INDEX fv_flat ON fv USING flat (v);
 DROP INDEX fv_ivfpq;
 SELECT pg_temp.plan($$SELECT id FROM fv ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS no_filter,
-       pg_temp.plan($$SELECT id FROM fv WHERE f < 100 ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS keeps_10pct;
+       pg_temp.plan($$SELECT id FROM fv WHERE f < 75 ORDER BY v <-> (SELECT v FROM fv WHERE id = 5) LIMIT 10$$) AS keeps_7_5pct;
 DROP TABLE fv;
 
 -- probes 1, and a filter that keeps the 5% of rows farthest from the query

@@ -6,7 +6,8 @@
 SET enable_seqscan = off;
 SET client_min_messages = notice;
 
-CREATE TABLE iu (id int, v vector(2));
+-- (no autovacuum: it would train the index once 10,000 rows are in)
+CREATE TABLE iu (id int, v vector(2)) WITH (autovacuum_enabled = off);
 -- no NOTICE for an empty table
 CREATE INDEX iu_idx ON iu USING ivfpq (v) WITH (lists = 20);
 -- a DEBUG1 line names it
@@ -50,7 +51,7 @@ SELECT lists, tuples, trained, configured_lists FROM pgvq_ivfpq_list_stats('iu_i
 SELECT pgvq_ivfpq_trained('iu_idx');
 
 -- many lists: the threshold is 10 rows a configured list (1100 lists: 11,000)
-CREATE TABLE iu2 (id int, v vector(2));
+CREATE TABLE iu2 (id int, v vector(2)) WITH (autovacuum_enabled = off);
 CREATE INDEX iu2_idx ON iu2 USING ivfpq (v) WITH (lists = 1100);
 INSERT INTO iu2 SELECT id, v FROM iu;
 SELECT id FROM iu2 ORDER BY v <-> '[3,3]' LIMIT 1;

@@ -2,14 +2,18 @@
 # inserts, updates, deletes and VACUUM are killed by an immediate shutdown
 # (twice), and after WAL replay pgvq_index_check passes with heapallindexed
 # and exact index scans (ivfpq: every list probed, everything re-ranked)
-# return what a sequential scan returns.  An unlogged table's index comes back
-# empty from its init fork and works.
+# return what a sequential scan returns (rows at equal distances in either
+# order: knn_sql).  An unlogged table's index comes back empty from its init
+# fork and works.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqTest;
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
 $node->init;
@@ -107,9 +111,7 @@ sub exact_scan
 	my ($t, $q, $index) = @_;
 	my $set = $index ? "SET enable_seqscan = off; SET enable_bitmapscan = off; $tables{$t}[1]"
 	  : 'SET enable_indexscan = off; SET enable_bitmapscan = off;';
-	return $node->safe_psql('postgres',
-		"$set SELECT string_agg(id::text, ',') FROM (SELECT id FROM $t "
-		  . "ORDER BY v <-> (SELECT v FROM qs WHERE q = $q) LIMIT 40) s");
+	return $node->safe_psql('postgres', "$set " . knn_sql($t, '<->', "(SELECT v FROM qs WHERE q = $q)", 40));
 }
 
 sub verify

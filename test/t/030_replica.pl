@@ -1,13 +1,18 @@
 # Streaming replication: flat and ivfpq indexes on a primary and a streaming
 # standby.  After the build, rounds of inserts, updates, deletes and VACUUM,
 # REINDEX and REINDEX CONCURRENTLY, the standby returns exactly what the
-# primary returns for a set of queries, and pgvq_index_check (with
-# heapallindexed: it runs under a hot standby's MVCC snapshot) passes there.
+# primary returns for a set of queries (and an exact index scan what a
+# sequential scan returns, rows at equal distances in either order: knn_sql),
+# and pgvq_index_check (with heapallindexed: it runs under a hot standby's
+# MVCC snapshot) passes there.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -56,8 +61,7 @@ sub results
 	my $sql = $index ? "SET enable_seqscan = off; $set" : 'SET enable_indexscan = off;';
 	for my $q (1 .. 5)
 	{
-		$sql .= " SELECT string_agg(id::text, ',') FROM (SELECT id FROM $t ORDER BY v $op "
-		  . "(SELECT v FROM qs WHERE q = $q) LIMIT 25) s;";
+		$sql .= ' ' . knn_sql($t, $op, "(SELECT v FROM qs WHERE q = $q)", 25) . ';';
 	}
 	return $node->safe_psql('postgres', $sql);
 }

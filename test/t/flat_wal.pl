@@ -1,4 +1,5 @@
-# flat index: WAL replay on a streaming standby (bloom's test shape), crash
+# flat index: WAL replay on a streaming standby (bloom's test shape; index
+# scans compared with knn_sql: rows at equal distances in either order), crash
 # restart with an unlogged table, and a corrupted page reported as
 # index_corrupted instead of a crash.
 use strict;
@@ -6,6 +7,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::Bin;
+use PgvqTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('flat_primary');
 # pgvq's own page checks are under test: no data checksums (on by default from 18) to catch the damage first
@@ -32,11 +36,7 @@ $primary->safe_psql('postgres',
 	  . random_vectors(1, 2000)
 	  . "; CREATE INDEX tst_flat ON tst USING flat (v);");
 
-my $queries = join(' ',
-	map {
-		"SELECT string_agg(i::text, ',') FROM (SELECT i FROM tst ORDER BY v <-> "
-		  . "array_fill(0.$_, ARRAY[$dim])::vector LIMIT 20) s;"
-	} (1 .. 5));
+my $queries = join(' ', map { knn_sql('tst', '<->', "array_fill(0.$_, ARRAY[$dim])::vector", 20, 'i') . ';' } (1 .. 5));
 
 sub check_same
 {
