@@ -120,8 +120,8 @@ IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
 }
 
 /*
- * The bounds of n entries of a list with centroid norm cnorm (bp filled in
- * for the list), with the scan's eps.
+ * The bounds of n entries of one list (bp filled in for the list), with the
+ * scan's eps; notes the list's centroid norm for IvfpqCalibrateApply.
  */
 void
 IvfpqBounds(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, int n, const float *adc,
@@ -154,12 +154,7 @@ IvfpqCalibrateApply(IvfpqScanOpaque so)
 	bp.rmax = so->cache->rmax;
 	bp.cnorm = so->maxCnorm;
 	bp.adc_margin = pgvq_pq_adc_margin(so->d, so->m, bp.qnorm, bp.cnorm, bp.rmax);
-	for (int64 p = 0; p < so->stN; p += 65536)
-	{
-		int			k = (int) Min(65536, so->stN - p);
-
-		pgvq_pq_lower_bounds_eps(&bp, eps, k, so->stADC + p, so->stErr + p, so->stLB + p);
-	}
+	pgvq_pq_lower_bounds_eps(&bp, eps, (size_t) so->stN, so->stADC, so->stErr, so->stLB);
 }
 
 /* Value a comes before value b: NaN after every number (as Postgres sorts). */

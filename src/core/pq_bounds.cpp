@@ -79,12 +79,21 @@ const ErrTable &err_table() noexcept {
     return table;
 }
 
-/* A float not above x (x finite or +-inf): the scalar kernel's rounding. */
-inline float round_down_float(double x) noexcept {
-    float f = (float)x;
-    if ((double)f > x)
-        f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-    return f;
+/* One call's constants, from the list's parameters. */
+pgvq::PqBoundConsts bound_consts(const pgvq_pq_bound_params *p) noexcept {
+    pgvq::PqBoundConsts k;
+    /* the operator's float sums over d terms: relative (L2) or absolute slack */
+    const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
+    k.metric = p->metric;
+    k.margin = p->adc_margin;
+    k.keep = 1.0 - rho;
+    /* and their absolute error below FLT_MIN, one subnormal step a rounding */
+    k.tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
+    k.cos_slack = 4.0 * rho + 1e-6;
+    k.qn = p->qnorm;
+    k.reach = p->cnorm + (double)p->rmax; /* |x^| <= |c| + R */
+    k.rho_qn = rho * k.qn;
+    return k;
 }
 
 /* The kernel of the current SIMD level (distances.h's dispatch). */
@@ -270,22 +279,8 @@ float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rma
 
 void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
                           const uint16_t *errs, float *lb) {
-    pgvq::PqBoundConsts k;
-    /* the operator's float sums over d terms: relative (L2) or absolute slack */
-    const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
-    k.metric = p->metric;
-    k.margin = p->adc_margin;
-    k.keep = 1.0 - rho;
-    /* and their absolute error below FLT_MIN, one subnormal step a rounding */
-    k.tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
-    k.cos_slack = 4.0 * rho + 1e-6;
-    k.qn = p->qnorm;
-    k.reach = p->cnorm + (double)p->rmax; /* |x^| <= |c| + R */
-    k.rho_qn = rho * k.qn;
-    bounds_kernel()(k, n, adc, errs, err_table().v, lb);
+    bounds_kernel()(bound_consts(p), n, adc, errs, err_table().v, lb);
 }
-
-
 
 /*
  * Calibrated bounds (pgvq_core.h).  With x = x^ + r, |r| <= e:
@@ -294,8 +289,8 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
  * <q - x, r> <= eps d e (d = |q - x|): d^2 + 2 eps e d >= a - e^2, so
  * d >= sqrt(a - (1 - eps^2) e^2) - eps e (at eps = 1, sqrt(a) - e).  The scan
  * measures eps on the rows it re-ranks (pgvq_pq_bound_share) before it uses
- * one below 1.  The arithmetic is the scalar kernel's, one entry at a time,
- * with the same margins; at eps >= 1 the kernels themselves run.
+ * one below 1.  pq_bounds_eps_scalar does the scalar kernel's arithmetic with
+ * the same constants and margins; at eps >= 1 the kernels themselves run.
  */
 void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps, size_t n,
                               const float *adc, const uint16_t *errs, float *lb) {
@@ -303,32 +298,8 @@ void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps, size_t 
         pgvq_pq_lower_bounds(p, n, adc, errs, lb);
         return;
     }
-    if (!(eps > 0.0))
-        eps = 0.0;
-    const double rho = (2.0 * (double)p->d + 16.0) * kUnit;
-    const double keep = 1.0 - rho, tiny = (2.0 * (double)p->d + 16.0) * kSubnormalUlp;
-    const double qn = p->qnorm, reach = (double)p->cnorm + (double)p->rmax;
-    const float *dec = err_table().v;
-    for (size_t i = 0; i < n; i++) {
-        const double e = dec[errs[i]];
-        double b;
-        if (p->metric == PGVQ_METRIC_IP) {
-            b = (double)adc[i] - p->adc_margin - eps * qn * e - rho * qn * (reach + e) - tiny;
-            lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
-                                                        : round_down_float(b);
-            continue;
-        }
-        const double a = (double)adc[i] - p->adc_margin;
-        const double inner = a - (1.0 - eps * eps) * e * e;
-        const double s = (inner > 0.0 ? std::sqrt(inner) : 0.0) - eps * e;
-        if (!(s > 0.0) || std::isinf(adc[i]) || std::isnan(a))
-            b = 0.0;
-        else
-            b = s * s * keep - tiny;
-        if (p->metric == PGVQ_METRIC_COSINE)
-            b = b * 0.5 - (4.0 * rho + 1e-6);
-        lb[i] = round_down_float(b);
-    }
+    pgvq::pq_bounds_eps_scalar(bound_consts(p), eps > 0.0 ? eps : 0.0, n, adc, errs,
+                               err_table().v, lb);
 }
 
 double pgvq_pq_bound_share(int metric, float qnorm, float adc, uint16_t err, double key) {

@@ -61,4 +61,29 @@ void pq_bounds_scalar(const PqBoundConsts &k, size_t n, const float *adc, const 
     }
 }
 
+void pq_bounds_eps_scalar(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                          const uint16_t *errs, const float *dec, float *lb) {
+    for (size_t i = 0; i < n; i++) {
+        const double e = dec[errs[i]];
+        if (k.metric == METRIC_IP) {
+            /* -<q,x> >= -<q,x^> - eps |q| e, the margins as above */
+            double b = (double)adc[i] - k.margin - eps * k.qn * e - k.rho_qn * (k.reach + e) - k.tiny;
+            lb[i] = std::isnan(b) || std::isinf(adc[i]) ? -std::numeric_limits<float>::infinity()
+                                                        : round_down(b);
+            continue;
+        }
+        const double a = (double)adc[i] - k.margin;
+        const double inner = a - (1.0 - eps * eps) * e * e;
+        const double s = (inner > 0.0 ? std::sqrt(inner) : 0.0) - eps * e;
+        double b;
+        if (!(s > 0.0) || std::isinf(adc[i]) || std::isnan(a))
+            b = 0.0;
+        else
+            b = s * s * k.keep - k.tiny;
+        if (k.metric == METRIC_COSINE)
+            b = b * 0.5 - k.cos_slack;
+        lb[i] = round_down(b);
+    }
+}
+
 } // namespace pgvq
