@@ -65,7 +65,7 @@
 #   --code-scans LIST    also measure ivfpq (planner's choice and forced) under each
 #                        ivfpq.code_scan in LIST (e.g. float,int8,int16), with the mean
 #                        entries scanned and heap fetches of its scans
-#   --ivfflat-probes N   ivfflat.probes (ivfpq.probes' default)          (10)
+#   --ivfflat-probes N   ivfflat.probes (ivfpq.probes' default)          (30)
 #   --ef-search N        hnsw.ef_search                                  (40)
 #   --hnsw-m M --ef-construction E                                       (16, 64)
 #   --nq N               queries                                         (100)
@@ -98,7 +98,7 @@ BTREE=${BTREE:-"no yes"}
 CAPPED_RERANK=${CAPPED_RERANK:-100}
 ALL_LISTS=${ALL_LISTS:-0}
 CODE_SCANS=${CODE_SCANS:-}
-IVFFLAT_PROBES=${IVFFLAT_PROBES:-10}
+IVFFLAT_PROBES=${IVFFLAT_PROBES:-30}
 EF_SEARCH=${EF_SEARCH:-40}
 NQ=${NQ:-100}
 ROUNDS=${ROUNDS:-3}

@@ -22,7 +22,7 @@
 #   --datasets LIST      comma-separated: sift5k, mnist, synth:N:D[:l2|ip|cosine],
 #                        rotated:N:D[:metric] (1000 clusters, each rotated, std (j+1)^-1/2)  (sift5k)
 #   --indexes LIST       flat,ivfpq,seqscan,ivfflat,hnsw,pgv_seqscan                 (all)
-#   --lists N            IVF lists for ivfpq and ivfflat (default: sqrt(rows), at least 1)
+#   --lists N            IVF lists for ivfpq and ivfflat (default: ivfpq's, 4 sqrt(rows), at least 1)
 #   --m M --nbits B      ivfpq options (default: the access method's defaults)
 #   --probes "LIST"      ivfpq.probes and ivfflat.probes sweep     ("1 2 4 8 16 32 64")
 #   --rerank "LIST"      ivfpq.rerank sweep                        ("" = its default)
@@ -250,7 +250,7 @@ for ds in "${DS_LIST[@]}"; do
 	dataset "$ds"
 	if [ "$NQ" -gt "$DS_NQ" ]; then NQ_DS=$DS_NQ; else NQ_DS=$NQ; fi
 	log "dataset $DS_NAME: $DS_N x $DS_D, metric $DS_METRIC, $NQ_DS queries, LIMIT $K"
-	CUR_LISTS=${LISTS:-$(awk -v n="$DS_N" 'BEGIN { l = int(sqrt(n) + 0.5); print (l < 1 ? 1 : l) }')}
+	CUR_LISTS=${LISTS:-$(awk -v n="$DS_N" 'BEGIN { l = int(4 * sqrt(n)); print (l < 1 ? 1 : l) }')}
 	T=${DS_TABLE}
 	TP=${DS_TABLE}_pgv
 	load_table "$T" public.vector

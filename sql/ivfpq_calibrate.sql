@@ -66,7 +66,7 @@ SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM cb ORDER BY v <-> (SELE
 -- the setting is read when a scan starts: a cursor opened with exact bounds
 -- keeps them (bounds at 1 of the worst case) when it changes between fetches
 SET ivfpq.exact_bounds = on;
-SET ivfpq.probes = 100;
+SET ivfpq.probes = 400;   -- every list (4 sqrt(10000))
 BEGIN;
 DECLARE c CURSOR FOR SELECT id FROM cb ORDER BY v <-> (SELECT v FROM cbq WHERE id = 997);
 MOVE 5 IN c;

@@ -126,9 +126,9 @@ SELECT pg_relation_size('rt_idx') AS before \gset
 VACUUM rt;
 SELECT pg_relation_size('rt_idx') = :before AS not_retrained;
 
--- growth: without a lists option, an index trained on 2000 rows (44 lists,
--- sqrt(rows)) is retrained by VACUUM once the rows ask for twice its lists:
--- not at 3500 rows (59), at 8000 (89)
+-- growth: without a lists option, an index trained on 2000 rows (178 lists,
+-- 4 sqrt(rows)) is retrained by VACUUM once the rows ask for twice its lists:
+-- not at 3500 rows (236), at 8000 (357)
 CREATE TABLE rg (id int, v vector(8)) WITH (autovacuum_enabled = off);
 INSERT INTO rg SELECT * FROM pg_temp.rows_of(1, 2000);
 CREATE INDEX rg_idx ON rg USING ivfpq (v) WITH (m = 4);

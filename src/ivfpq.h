@@ -353,6 +353,7 @@ extern int	IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gens
 
 /* ivfpq_build.c */
 extern int	IvfpqDefaultLists(double n);
+extern int64 IvfpqSampleWanted(int lists);
 extern float4 IvfpqImbalance(const int64 *offsets, int lists);
 
 /* ivfpq_encode.c */

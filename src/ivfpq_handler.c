@@ -40,7 +40,7 @@
 #include "ivfpq_scan.h"
 #include "vector.h"
 
-int			ivfpq_probes = 10;
+int			ivfpq_probes = 30;
 int			ivfpq_rerank = 100;
 int			ivfpq_max_probes = -1;
 int			ivfpq_max_scan_tuples = -1;
@@ -78,7 +78,7 @@ IvfpqInit(void)
 
 	DefineCustomIntVariable("ivfpq.probes", "Number of lists probed by an ivfpq scan",
 							"Larger values raise recall and cost.",
-							&ivfpq_probes, 10, 1, IVFPQ_MAX_LISTS,
+							&ivfpq_probes, 30, 1, IVFPQ_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.rerank", "Most heap fetches a stage of an ivfpq scan makes while it waits for exact order",
 							"0 (the default) means no limit: rows come back in exact distance "

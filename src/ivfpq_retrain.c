@@ -267,8 +267,7 @@ SampleCap(IvfpqRetrainState *rs, int lists, int64 *wanted)
 {
 	Size		mwm = rs->bs.memLimit;
 
-	*wanted = Max((int64) lists * 50, 10000);
-	*wanted = Min(*wanted, (int64) lists * 256 + 10000);
+	*wanted = IvfpqSampleWanted(lists);
 	return Max(1, Min(*wanted, (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) rs->bs.dims))));
 }
 

@@ -7,12 +7,14 @@
  *
  *   build/dev/pgvq_train_profile BASE.fvecs|BASE.bvecs [--lists N] [--m M]
  *       [--nbits B] [--sample S] [--threads T] [--kmeans-niter I] [--pq-niter I]
- *       [--rows R] [--no-encode]
+ *       [--rows R] [--no-encode] [--flat | --two-level] [--pq-sample S]
  *
- * Defaults follow CREATE INDEX ... USING ivfpq: the sample is
- * min(max(50 lists, 10000), 256 lists + 10000) rows, drawn at random; lists
- * sqrt(rows); m and nbits must be given for non-default shapes (m defaults to
- * d / 16 when 16 divides d, else d / 8; nbits 8); 10 iterations each.
+ * Defaults follow CREATE INDEX ... USING ivfpq: lists 4 sqrt(rows); the sample
+ * 50 rows a list for the first 256 lists and 25 for each beyond, at least
+ * 10000, drawn at random; k-means in two levels from 256 lists (--flat or
+ * --two-level force one); the codebooks train on at most 65536 residuals
+ * (--pq-sample); m and nbits must be given for non-default shapes (m defaults
+ * to d / 16 when 16 divides d, else d / 8; nbits 8); 10 iterations each.
  */
 #include <algorithm>
 #include <ctime>
@@ -53,9 +55,9 @@ void subtract_centroids(size_t n, size_t d, float *x, const std::vector<int64_t>
 
 int main(int argc, char **argv) {
     g_prog = "pgvq_train_profile";
-    Args a = parse_args(argc, argv, 1, {"--no-encode"},
+    Args a = parse_args(argc, argv, 1, {"--no-encode", "--two-level", "--flat"},
                         {"--lists", "--m", "--nbits", "--sample", "--threads", "--kmeans-niter",
-                         "--pq-niter", "--rows"});
+                         "--pq-niter", "--rows", "--pq-sample"});
     if (a.positional.size() != 1)
         die("usage: pgvq_train_profile BASE.fvecs|BASE.bvecs [options] (see the source)");
     pgvq_init();
@@ -65,13 +67,14 @@ int main(int argc, char **argv) {
     std::vector<float> base(n * d);
     f.read_float(0, (int64_t)n, base.data());
 
-    const size_t lists = (size_t)a.num("--lists", std::max<int64_t>(1, (int64_t)std::sqrt(n)),
-                                       false, 1, 1 << 20);
+    const size_t lists = (size_t)a.num(
+        "--lists", std::max<int64_t>(1, (int64_t)(4.0 * std::sqrt((double)n))), false, 1, 1 << 20);
     const size_t m = (size_t)a.num("--m", d % 16 == 0 ? d / 16 : std::max<size_t>(1, d / 8),
                                    false, 1, (int64_t)d);
     const int nbits = (int)a.num("--nbits", 8, false, 1, 8);
-    int64_t want = std::max<int64_t>((int64_t)lists * 50, 10000);
-    want = std::min<int64_t>(want, (int64_t)lists * 256 + 10000);
+    const int64_t first = std::min<int64_t>((int64_t)lists, 256);
+    const int64_t want = std::max<int64_t>(10000, first * 50 + ((int64_t)lists - first) * 25);
+    const bool two_level = a.has("--two-level") || (!a.has("--flat") && lists >= 256);
     const size_t ns = (size_t)std::min<int64_t>(a.num("--sample", want, false, 1, 1 << 30), n);
     const int threads = (int)a.num("--threads", 0, false, 0, 1024);
     if (d % m != 0)
@@ -91,8 +94,9 @@ int main(int argc, char **argv) {
         std::copy(base.begin() + idx[i] * d, base.begin() + (idx[i] + 1) * d,
                   sample.begin() + i * d);
 
-    std::printf("n=%zu d=%zu lists=%zu m=%zu nbits=%d sample=%zu threads=%d simd=%s\n", n, d,
-                lists, m, nbits, ns, threads, pgvq_simd_level());
+    std::printf("n=%zu d=%zu lists=%zu m=%zu nbits=%d sample=%zu threads=%d simd=%s k-means=%s\n",
+                n, d, lists, m, nbits, ns, threads, pgvq_simd_level(),
+                two_level ? "two-level" : "flat");
     pgvq_status st{};
     pgvq_kmeans_params p;
     pgvq_kmeans_params_default(&p);
@@ -102,16 +106,24 @@ int main(int argc, char **argv) {
     p.niter = (int)a.num("--kmeans-niter", 10, false, 0, 1000);
     std::vector<float> cent(lists * d);
     double obj = 0, t0 = now();
-    check(pgvq_kmeans_train(ns, d, sample.data(), lists, &p, cent.data(), &obj, &st), st,
-          "k-means");
+    if (two_level)
+        check(pgvq_kmeans_train_two_level(ns, d, sample.data(), lists, &p, cent.data(), &st), st,
+              "two-level k-means");
+    else
+        check(pgvq_kmeans_train(ns, d, sample.data(), lists, &p, cent.data(), &obj, &st), st,
+              "k-means");
     const double t_kmeans = now() - t0;
 
     /* 2. residuals of the sample */
     t0 = now();
     std::vector<int64_t> labels(ns);
-    check(pgvq_assign_l2(ns, d, sample.data(), lists, cent.data(), labels.data(), nullptr,
+    std::vector<float> sdist(ns);
+    check(pgvq_assign_l2(ns, d, sample.data(), lists, cent.data(), labels.data(), sdist.data(),
                          threads, nullptr, nullptr, &st),
           st, "assign");
+    obj = 0;
+    for (size_t i = 0; i < ns; i++)
+        obj += sdist[i];
     subtract_centroids(ns, d, sample.data(), labels, cent);
     const double t_resid = now() - t0;
 
@@ -120,7 +132,19 @@ int main(int argc, char **argv) {
     const size_t ksub = size_t(1) << nbits;
     std::vector<float> cb(ksub * d);
     t0 = now();
-    check(pgvq_pq_train(ns, d, sample.data(), m, nbits, &p, cb.data(), &st), st, "PQ training");
+    /* --pq-sample S: the codebooks train on every (ns / S)-th residual */
+    size_t npq = (size_t)std::min<int64_t>(a.num("--pq-sample", 65536, false, 1, 1 << 30),
+                                           (int64_t)ns);
+    std::vector<float> pqx;
+    const float *pqsrc = sample.data();
+    if (npq < ns) {
+        pqx.resize(npq * d);
+        for (size_t i = 0; i < npq; i++)
+            std::copy(sample.begin() + (i * ns / npq) * d, sample.begin() + (i * ns / npq + 1) * d,
+                      pqx.begin() + i * d);
+        pqsrc = pqx.data();
+    }
+    check(pgvq_pq_train(npq, d, pqsrc, m, nbits, &p, cb.data(), &st), st, "PQ training");
     const double t_pq = now() - t0;
     /* FNV-1a of the codebooks' bytes: equal before and after a change that
      * must not change what training computes. */

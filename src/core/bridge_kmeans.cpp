@@ -60,6 +60,23 @@ int pgvq_kmeans_train(size_t n, size_t d, const float *x, size_t k,
     PGVQ_BRIDGE_CATCH(st, "k-means")
 }
 
+int pgvq_kmeans_train_two_level(size_t n, size_t d, const float *x, size_t k,
+                                const pgvq_kmeans_params *params, float *centroids,
+                                pgvq_status *st) {
+    PGVQ_BRIDGE_TRY
+    PGVQ_CHECK_ARG(d > 0, "k-means: dimension must be positive");
+    PGVQ_CHECK_ARG(k > 0, "k-means: number of clusters must be positive");
+    PGVQ_CHECK_ARG(n > 0 && x != nullptr, "k-means: no training rows");
+    PGVQ_CHECK_ARG(centroids != nullptr, "k-means: no output buffer for the centroids");
+    PGVQ_CHECK_ARG(n <= std::numeric_limits<size_t>::max() / d, "k-means: n * d overflows");
+    PGVQ_CHECK_ARG(k <= std::numeric_limits<size_t>::max() / d, "k-means: k * d overflows");
+    pgvq::StopChecker stop(params ? params->should_stop : nullptr,
+                           params ? params->stop_arg : nullptr);
+    pgvq::train_two_level(n, d, x, k, pgvq::clustering_parameters_from(params), stop, centroids);
+    return pgvq::status_ok(st);
+    PGVQ_BRIDGE_CATCH(st, "k-means")
+}
+
 int pgvq_assign_l2(size_t n, size_t d, const float *x, size_t k, const float *centroids,
                    int64_t *labels, float *distances, int nthreads, pgvq_should_stop_fn should_stop,
                    void *stop_arg, pgvq_status *st) {

@@ -55,6 +55,15 @@ struct Clustering : ClusteringParameters {
     void train(size_t n, const float *x, const StopChecker &stop = StopChecker());
 };
 
+/* Two-level k-means (kmeans_two_level.cpp): round(sqrt(k)) groups, then each
+ * group's rows train its share of the k centroids (in proportion to its rows).
+ * Flat k-means where k >= n or k < 2 round(sqrt(k)).  centroids: (k, d).
+ * Throws as Clustering::train. */
+size_t two_level_groups(size_t k);
+std::vector<size_t> two_level_shares(const std::vector<size_t> &rows, size_t n, size_t k);
+void train_two_level(size_t n, size_t d, const float *x, size_t k, const ClusteringParameters &cp,
+                     const StopChecker &stop, float *centroids);
+
 /* Longest vectors the fused nearest-centroid kernel (nearest_small in
  * distances.h) searches; longer ones go through GEMM (nearest_l2_block). */
 constexpr size_t kFusedMaxDim = 32;

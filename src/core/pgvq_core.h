@@ -221,6 +221,16 @@ PGVQ_API int pgvq_kmeans_train(size_t n, size_t d, const float *x, size_t k,
 							   const pgvq_kmeans_params *params, float *centroids,
 							   double *objective, pgvq_status *st);
 
+/* The same k centroids' job in two levels of k-means, for many centroids:
+ * round(sqrt(k)) groups trained on every row, then each group's rows train its
+ * share of the k centroids, in proportion to its rows (at least 1, at most its
+ * rows).  Cost per iteration n * (sqrt(k) + k / sqrt(k)) * d instead of
+ * n * k * d.  Flat k-means (pgvq_kmeans_train) where k >= n or k < 2 sqrt(k).
+ * Deterministic in (x, k, params). */
+PGVQ_API int pgvq_kmeans_train_two_level(size_t n, size_t d, const float *x, size_t k,
+										 const pgvq_kmeans_params *params, float *centroids,
+										 pgvq_status *st);
+
 /* Nearest centroid by squared L2 for each row (GEMM based).  labels (n),
  * distances (n, may be NULL).  Ties go to the smaller centroid index. */
 PGVQ_API int pgvq_assign_l2(size_t n, size_t d, const float *x, size_t k,
