@@ -50,7 +50,7 @@ SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.retrain_imbalance
 	'ivfpq.retrain_imbalance defaults to 3');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.build_threads'), '0',
 	'ivfpq.build_threads defaults to 0 (max_parallel_maintenance_workers + 1, shared among running builds)');
-SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '10', 'ivfpq.probes defaults to 10');
+SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.probes'), '30', 'ivfpq.probes defaults to 30');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.rerank'), '0', 'ivfpq.rerank defaults to 0 (no cap: exact within the probed lists)');
 SELECT is((SELECT setting FROM pg_settings WHERE name = 'ivfpq.max_probes'), '-1', 'ivfpq.max_probes defaults to all lists');
 
