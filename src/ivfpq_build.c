@@ -58,9 +58,9 @@
 #ifndef IVFPQ_TWO_LEVEL_MIN_LISTS
 #define IVFPQ_TWO_LEVEL_MIN_LISTS 256
 #endif
-/* Most rows the product quantizer trains on: 256 a code (Faiss' bound) */
+/* Most rows the product quantizer trains on: 128 a code (mnist: codes 1.7% coarser than from 49,000) */
 #ifndef IVFPQ_PQ_MAX_SAMPLE
-#define IVFPQ_PQ_MAX_SAMPLE 65536
+#define IVFPQ_PQ_MAX_SAMPLE 32768
 #endif
 #ifndef IVFPQ_PQ_NITER
 #define IVFPQ_PQ_NITER 10

@@ -12,7 +12,7 @@
  * Defaults follow CREATE INDEX ... USING ivfpq: lists 4 sqrt(rows); the sample
  * 50 rows a list for the first 256 lists and 25 for each beyond, at least
  * 10000, drawn at random; k-means in two levels from 256 lists (--flat or
- * --two-level force one); the codebooks train on at most 65536 residuals
+ * --two-level force one); the codebooks train on at most 32768 residuals
  * (--pq-sample); m and nbits must be given for non-default shapes (m defaults
  * to d / 16 when 16 divides d, else d / 8; nbits 8); 10 iterations each.
  */
@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
     std::vector<float> cb(ksub * d);
     t0 = now();
     /* --pq-sample S: the codebooks train on every (ns / S)-th residual */
-    size_t npq = (size_t)std::min<int64_t>(a.num("--pq-sample", 65536, false, 1, 1 << 30),
+    size_t npq = (size_t)std::min<int64_t>(a.num("--pq-sample", 32768, false, 1, 1 << 30),
                                            (int64_t)ns);
     std::vector<float> pqx;
     const float *pqsrc = sample.data();
