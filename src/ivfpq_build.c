@@ -67,16 +67,18 @@
 #endif
 
 /*
- * The default number of lists for n rows: 4 sqrt(n) (980 at 60,000 rows,
+ * The default number of lists for n rows: 4 sqrt(n) (979 at 60,000 rows,
  * 4,000 at 1M).  Lists of about sqrt(n) / 4 rows keep the codes a scan reads
  * few; with ivfpq.probes 30 they give the recall of sqrt(n) lists at probes 10
  * or more in less time on mnist and far less on the rotated set (README "lists").
  * n/1000 (before 0.2) and sqrt(n) (0.2) made lists whose codes dominated a scan.
+ * At most n (4 sqrt(n) exceeds n below 16 rows): never more lists than rows,
+ * which pgvq_ivfpq_retrain refuses to train.
  */
 int
 IvfpqDefaultLists(double n)
 {
-	double		lists = 4.0 * sqrt(Max(n, 0));
+	double		lists = Min(4.0 * sqrt(Max(n, 0)), n);
 
 	return (int) Max(1, Min(lists, IVFPQ_MAX_LISTS));
 }
