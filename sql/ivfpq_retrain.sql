@@ -56,6 +56,14 @@ CREATE INDEX rt_small_idx ON rt_small USING ivfpq (v) WITH (lists = 8, m = 4);
 INSERT INTO rt_small SELECT * FROM pg_temp.rows_of(1, 5);
 SELECT pg_temp.sqlstate_of($$SELECT pgvq_ivfpq_retrain('rt_small_idx')$$);
 DROP TABLE rt_small;
+-- without a lists option a small table gets at most one list a row (4 sqrt(10)
+-- is 12), which it retrains
+CREATE TABLE rt_tiny (id int, v vector(8));
+INSERT INTO rt_tiny SELECT * FROM pg_temp.rows_of(1, 10);
+CREATE INDEX rt_tiny_idx ON rt_tiny USING ivfpq (v) WITH (m = 4);
+SELECT lists, tuples FROM pgvq_ivfpq_list_stats('rt_tiny_idx');
+SELECT lists, tuples, previous_lists FROM pgvq_ivfpq_retrain('rt_tiny_idx');
+DROP TABLE rt_tiny;
 -- the reloption's values
 SELECT pg_temp.sqlstate_of($$ALTER INDEX rt_idx SET (auto_retrain = maybe)$$);
 

@@ -54,5 +54,36 @@ CREATE INDEX cut_idx ON cut_t USING ivfpq (v vector_l2_ops) WITH (lists = 50);
 SELECT pgvq_index_check('cut_idx', true);
 SELECT id FROM cut_t ORDER BY v <-> (SELECT v FROM cut_t WHERE id = 1234) LIMIT 1;
 
+-- without a lists option, as many of the default lists (4 sqrt(1100) = 132)
+-- as training fits in 1 MB with the 256-row sample of 256 dimensions (126),
+-- not an error; VACUUM trains an untrained index the same way, and does not
+-- retrain it again (the lists it would train are the same)
+CREATE TABLE fit_t (id int, v vector(256)) WITH (autovacuum_enabled = off);
+CREATE INDEX fit_untrained ON fit_t USING ivfpq (v vector_l2_ops);
+INSERT INTO fit_t
+	SELECT i, ARRAY(SELECT sin(i * j * 0.01) FROM generate_series(1, 256) j)::vector
+	FROM generate_series(1, 1100) i;
+CREATE INDEX fit_idx ON fit_t USING ivfpq (v vector_l2_ops);
+SELECT lists, tuples FROM pgvq_ivfpq_list_stats('fit_idx');
+SELECT pgvq_index_check('fit_idx', true);
+SET ivfpq.retrain_min_rows = 1000;
+SET client_min_messages = warning;
+VACUUM fit_t;
+SELECT lists, tuples FROM pgvq_ivfpq_list_stats('fit_untrained');
+SELECT pg_relation_size('fit_untrained') AS fit_size \gset
+VACUUM fit_t;
+SELECT pg_relation_size('fit_untrained') = :fit_size AS not_retrained;
+-- 4000 rows ask for 252 lists, twice 126, but training fits 126 again: no
+-- retrain on every VACUUM
+INSERT INTO fit_t
+	SELECT i, ARRAY(SELECT sin(i * j * 0.01) FROM generate_series(1, 256) j)::vector
+	FROM generate_series(1101, 4000) i;
+SELECT pg_relation_size('fit_untrained') AS fit_size \gset
+VACUUM fit_t;
+SELECT pg_relation_size('fit_untrained') = :fit_size AS not_retrained, lists, tuples
+FROM pgvq_ivfpq_list_stats('fit_untrained');
+RESET client_min_messages;
+RESET ivfpq.retrain_min_rows;
+
 RESET maintenance_work_mem;
-DROP TABLE spill_t, spill_q, res_mem, res_disk, cut_t;
+DROP TABLE spill_t, spill_q, res_mem, res_disk, cut_t, fit_t;

@@ -354,6 +354,8 @@ extern int	IvfpqSweep(Relation index, BufferAccessStrategy strategy, uint8 *gens
 /* ivfpq_build.c */
 extern int	IvfpqDefaultLists(double n);
 extern int64 IvfpqSampleWanted(int lists);
+extern int64 IvfpqSampleCap(int lists, int dims, Size mwm);
+extern int	IvfpqDefaultListsFitting(double rows, int64 n, int dims, int nbits, Size mwm);
 extern float4 IvfpqImbalance(const int64 *offsets, int lists);
 
 /* ivfpq_encode.c */

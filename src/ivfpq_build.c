@@ -67,16 +67,18 @@
 #endif
 
 /*
- * The default number of lists for n rows: 4 sqrt(n) (980 at 60,000 rows,
+ * The default number of lists for n rows: 4 sqrt(n) (979 at 60,000 rows,
  * 4,000 at 1M).  Lists of about sqrt(n) / 4 rows keep the codes a scan reads
  * few; with ivfpq.probes 30 they give the recall of sqrt(n) lists at probes 10
  * or more in less time on mnist and far less on the rotated set (README "lists").
  * n/1000 (before 0.2) and sqrt(n) (0.2) made lists whose codes dominated a scan.
+ * At most n (4 sqrt(n) exceeds n below 16 rows): never more lists than rows,
+ * which pgvq_ivfpq_retrain refuses to train.
  */
 int
 IvfpqDefaultLists(double n)
 {
-	double		lists = 4.0 * sqrt(Max(n, 0));
+	double		lists = Min(4.0 * sqrt(Max(n, 0)), n);
 
 	return (int) Max(1, Min(lists, IVFPQ_MAX_LISTS));
 }
@@ -93,6 +95,52 @@ IvfpqSampleWanted(int lists)
 	int64		first = Min(lists, IVFPQ_TWO_LEVEL_MIN_LISTS);
 
 	return Max(10000, first * 50 + ((int64) lists - first) * 25);
+}
+
+/*
+ * The training rows for lists lists within mwm (the sample and its residuals
+ * take twice cap * dims floats within half of it); below 1 when not one fits.
+ */
+int64
+IvfpqSampleCap(int lists, int dims, Size mwm)
+{
+	return Min(IvfpqSampleWanted(lists), (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) dims)));
+}
+
+/* The memory training lists lists on n rows takes (IvfpqCheckTrainingMemory) */
+static Size
+TrainingBytes(int64 n, int lists, int dims, int nbits)
+{
+	Size		train = 0;
+
+	train = add_size(train, mul_size(mul_size(n, dims), 2 * sizeof(float)));
+	train = add_size(train, mul_size(mul_size(lists, dims), 2 * sizeof(float)));
+	train = add_size(train, mul_size(n, sizeof(int64) + sizeof(float)));
+	train = add_size(train, mul_size(mul_size(1 << nbits, dims), sizeof(float)));
+	return train;
+}
+
+/*
+ * The lists trained without a lists option: the default for rows rows, cut
+ * to those whose training on n sample rows fits mwm.  Only a sample that
+ * maintenance_work_mem cut leaves too little for them (the sample takes 25
+ * rows a list or more), and the default must not fail a build that fewer
+ * lists let through; n 0: the sample a build would take.
+ */
+int
+IvfpqDefaultListsFitting(double rows, int64 n, int dims, int nbits, Size mwm)
+{
+	int			lists = IvfpqDefaultLists(rows);
+	Size		fixed;
+	Size		perList;
+
+	if (n <= 0)
+		n = (int64) Min(Max(rows, 1.0), (double) Max(IvfpqSampleCap(lists, dims, mwm), 1));
+	fixed = TrainingBytes(n, 0, dims, nbits);
+	perList = TrainingBytes(n, 1, dims, nbits) - fixed;
+	if (fixed >= mwm)
+		return lists;			/* IvfpqCheckTrainingMemory says why it fails */
+	return (int) Max(1, Min((Size) lists, (mwm - fixed) / perList));
 }
 
 /*
@@ -332,8 +380,7 @@ AllocSample(IvfpqBuildState *bs, int listsOpt, int64 *sampleWanted)
 	estimate_rel_size(bs->heap, NULL, &relpages, &reltuples, &allvisfrac);
 	estLists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists(reltuples);
 	*sampleWanted = IvfpqSampleWanted(estLists);
-	/* The sample and its residuals take twice sampleCap * dims floats */
-	cap = Min(*sampleWanted, (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) bs->dims)));
+	cap = IvfpqSampleCap(estLists, bs->dims, mwm);
 	if (cap < 1)
 		IvfpqCheckMemory("training", mul_size(4 * sizeof(float), bs->dims), mwm / 2);
 	bs->sample = MemoryContextAllocHuge(CurrentMemoryContext, IvfpqSampleSize(cap, bs->dims));
@@ -344,7 +391,6 @@ AllocSample(IvfpqBuildState *bs, int listsOpt, int64 *sampleWanted)
 void
 IvfpqCheckTrainingMemory(IvfpqBuildState *bs, int64 sampleWanted)
 {
-	Size		train = 0;
 	int64		n = bs->sample->n;
 	int			dims = bs->dims;
 	Size		mwm = bs->memLimit;
@@ -361,11 +407,7 @@ IvfpqCheckTrainingMemory(IvfpqBuildState *bs, int64 sampleWanted)
 						   mwm / (1024 * 1024)),
 				 errhint("Increase maintenance_work_mem for better balanced lists.")));
 
-	train = add_size(train, mul_size(mul_size(n, dims), 2 * sizeof(float)));
-	train = add_size(train, mul_size(mul_size(bs->lists, dims), 2 * sizeof(float)));
-	train = add_size(train, mul_size(n, sizeof(int64) + sizeof(float)));
-	train = add_size(train, mul_size(mul_size(1 << bs->nbits, dims), sizeof(float)));
-	IvfpqCheckMemory("training", train, mwm);
+	IvfpqCheckMemory("training", TrainingBytes(n, bs->lists, dims, bs->nbits), mwm);
 }
 
 IndexBuildResult *
@@ -414,7 +456,8 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		MemoryContextDelete(bs.tmpCtx);
 		return result;
 	}
-	bs.lists = listsOpt > 0 ? listsOpt : IvfpqDefaultLists((double) bs.rowsSeen);
+	bs.lists = listsOpt > 0 ? listsOpt :
+		IvfpqDefaultListsFitting((double) bs.rowsSeen, bs.sample->n, bs.dims, bs.nbits, bs.memLimit);
 	bs.rowsTotal = bs.rowsSeen;
 	bs.nthreads = IvfpqBuildThreads();
 	IvfpqCheckTrainingMemory(&bs, sampleWanted);

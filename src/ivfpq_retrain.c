@@ -268,7 +268,7 @@ SampleCap(IvfpqRetrainState *rs, int lists, int64 *wanted)
 	Size		mwm = rs->bs.memLimit;
 
 	*wanted = IvfpqSampleWanted(lists);
-	return Max(1, Min(*wanted, (int64) ((mwm / 2) / (2 * sizeof(float) * (Size) rs->bs.dims))));
+	return Max(1, IvfpqSampleCap(lists, rs->bs.dims, mwm));
 }
 
 /* The memory the copy of n entries takes, checked before the work. */
@@ -300,7 +300,8 @@ TrainAndEncode(IvfpqRetrainState *rs, int lists)
 	cap = SampleCap(rs, lists > 0 ? lists : IvfpqDefaultLists((double) rs->ntids), &wanted);
 	SampleRows(rs, cap);
 	if (lists == 0)
-		lists = IvfpqDefaultLists((double) bs->rowsSeen);
+		lists = IvfpqDefaultListsFitting((double) bs->rowsSeen, bs->sample->n, bs->dims,
+										 bs->nbits, bs->memLimit);
 	if (bs->rowsSeen < lists)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

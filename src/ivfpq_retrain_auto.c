@@ -7,7 +7,8 @@
  * rows and at least as many rows as the lists it would train, and
  *  - it is untrained (built on an empty table: one list, exact scans), or
  *  - its lists option is not set and the row count now asks for at least
- *    twice its lists (sqrt(n)), or
+ *    twice its lists (4 sqrt(n), as many as training fits in
+ *    maintenance_work_mem), or
  *  - ivfpq.retrain_imbalance is not 0 and its lists' imbalance
  *    (sum(n_i^2) * lists / N^2, pgvq_ivfpq_list_stats) is above it and
  *    above 1.5 times the imbalance its last training left (data that no
@@ -176,10 +177,13 @@ IvfpqRetrainWanted(Relation index, double rows)
 
 	if ((opts && !opts->autoRetrain) || rows < ivfpq_retrain_min_rows || RecoveryInProgress())
 		return false;
-	target = optLists > 0 ? optLists : IvfpqDefaultLists(rows);
+	IvfpqReadMeta(index, &meta);
+	/* the lists a retrain would train: the default within maintenance_work_mem */
+	target = optLists > 0 ? optLists :
+		IvfpqDefaultListsFitting(rows, 0, meta.dimensions, meta.nbits,
+								 (Size) maintenance_work_mem * 1024);
 	if (rows < target)
 		return false;
-	IvfpqReadMeta(index, &meta);
 	if (meta.trained && !(optLists == 0 && target >= 2 * meta.lists))
 	{
 		double		imbalance;

@@ -35,13 +35,22 @@ size_t two_level_groups(size_t k) {
 /*
  * Shares of k among groups of rows[j] rows (sum n): proportional, largest
  * remainder, between 1 and rows[j] for a group with rows, 0 without.
- * Needs k <= n.
+ * Needs (nonempty groups) <= k <= n, else no such shares exist (and the loops
+ * below would never end): throws std::invalid_argument.
  */
 std::vector<size_t> two_level_shares(const std::vector<size_t> &rows, size_t n, size_t k) {
     const size_t g = rows.size();
     std::vector<size_t> share(g, 0);
     std::vector<double> quota(g, 0.0);
     size_t total = 0;
+    size_t sum = 0, nonempty = 0;
+    for (size_t r : rows) {
+        sum += r;
+        nonempty += r > 0;
+    }
+    PGVQ_CHECK_ARG(sum == n && nonempty <= k && k <= n,
+                   "two-level k-means: %zu centroids for %zu groups of %zu rows (sum %zu)", k,
+                   nonempty, n, sum);
     for (size_t j = 0; j < g; j++) {
         if (rows[j] == 0)
             continue;

@@ -12,6 +12,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "kmeans.h"
@@ -92,6 +93,36 @@ TEST(KMeansTwoLevel, SharesAreProportionalAndBounded) {
     s = pgvq::two_level_shares(rows, 10, 10);
     EXPECT_EQ(s[0], 3u);
     EXPECT_EQ(s[2], 7u);
+    /* the deficit goes to the largest remainders: quotas 4.25, 3.25, 2.5 */
+    rows = {17, 13, 10};
+    s = pgvq::two_level_shares(rows, 40, 10);
+    EXPECT_EQ(s, (std::vector<size_t>{4, 3, 3}));
+    /* ties go to the lower group: quotas 3.5, 1.5, 1 */
+    rows = {7, 3, 2};
+    s = pgvq::two_level_shares(rows, 12, 6);
+    EXPECT_EQ(s, (std::vector<size_t>{4, 1, 1}));
+    /* the floor of 1 overshoots (quotas 3.6, 0.2, 0.2): the excess comes off
+     * groups above 1, never a group's last centroid */
+    rows = {90, 5, 5};
+    s = pgvq::two_level_shares(rows, 100, 4);
+    EXPECT_EQ(s, (std::vector<size_t>{2, 1, 1}));
+    /* quotas 4.0, 3.2, 0.4, 0.4: the excess off the smallest remainder above 1 */
+    rows = {50, 40, 5, 5};
+    s = pgvq::two_level_shares(rows, 100, 8);
+    EXPECT_EQ(s, (std::vector<size_t>{3, 3, 1, 1}));
+    /* many groups at the floor of 1 overshoot by more than the groups above 1
+     * can give in one pass: quotas 30.97 and 0.05 for 20 groups of 1 row */
+    rows.assign(21, 1);
+    rows[0] = 600;
+    s = pgvq::two_level_shares(rows, 620, 32);
+    EXPECT_EQ(s[0], 12u);
+    EXPECT_EQ(std::accumulate(s.begin(), s.end(), size_t(0)), 32u);
+    /* no shares exist for fewer centroids than groups with rows, or more than
+     * rows, or rows that do not sum to n: an error, not an endless loop */
+    rows = {5, 5, 5};
+    EXPECT_THROW(pgvq::two_level_shares(rows, 15, 2), std::invalid_argument);
+    EXPECT_THROW(pgvq::two_level_shares(rows, 15, 16), std::invalid_argument);
+    EXPECT_THROW(pgvq::two_level_shares(rows, 14, 3), std::invalid_argument);
     /* random groups: the sum is k, each share within 1 of its quota or at the bounds */
     std::mt19937 rng(7);
     for (int t = 0; t < 200; t++) {
