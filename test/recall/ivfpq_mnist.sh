@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Recall@10 of ivfpq on the first 20,000 rows of mnist-784-euclidean (L2) with
 # 200 of its queries; the exact answers over those rows come from a sequential
-# scan.  Default settings throughout, as a user gets them: lists = 141
-# (sqrt(rows)), m = 196 (4 dims a code byte), nbits = 8, ivfpq.probes = 10,
+# scan.  Default settings throughout, as a user gets them: lists = 565
+# (4 sqrt(rows)), m = 196 (4 dims a code byte), nbits = 8, ivfpq.probes = 30,
 # ivfpq.rerank = 0 (exact order within the lists reached).  Needs a running server (PGHOST/PGPORT/PGUSER),
 # $PGVQ_DATA and $PGVQ_TOOLS/pgvq_vecs; prints SKIP and succeeds when the data
 # is absent.
