@@ -96,15 +96,20 @@ pgvq::PqBoundConsts bound_consts(const pgvq_pq_bound_params *p) noexcept {
     return k;
 }
 
-/* The kernel of the current SIMD level (distances.h's dispatch). */
-pgvq::PqBoundsFn bounds_kernel() noexcept {
+/* The kernels of the current SIMD level (distances.h's dispatch). */
+struct BoundKernels {
+    pgvq::PqBoundsFn worst;
+    pgvq::PqBoundsEpsFn eps;
+};
+
+BoundKernels bound_kernels() noexcept {
     switch (pgvq::kernels().level) {
     case pgvq::SIMD_AVX512:
-        return pgvq::pq_bounds_avx512;
+        return {pgvq::pq_bounds_avx512, pgvq::pq_bounds_eps_avx512};
     case pgvq::SIMD_AVX2:
-        return pgvq::pq_bounds_avx2;
+        return {pgvq::pq_bounds_avx2, pgvq::pq_bounds_eps_avx2};
     default:
-        return pgvq::pq_bounds_scalar;
+        return {pgvq::pq_bounds_scalar, pgvq::pq_bounds_eps_scalar};
     }
 }
 
@@ -279,7 +284,7 @@ float pgvq_pq_adc_margin(size_t d, size_t m, float qnorm, float cnorm, float rma
 
 void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *adc,
                           const uint16_t *errs, float *lb) {
-    bounds_kernel()(bound_consts(p), n, adc, errs, err_table().v, lb);
+    bound_kernels().worst(bound_consts(p), n, adc, errs, err_table().v, lb);
 }
 
 /*
@@ -290,7 +295,8 @@ void pgvq_pq_lower_bounds(const pgvq_pq_bound_params *p, size_t n, const float *
  * d >= sqrt(a - (1 - eps^2) e^2) - eps e (at eps = 1, sqrt(a) - e).  The scan
  * measures eps on the rows it re-ranks (pgvq_pq_bound_share) before it uses
  * one below 1.  pq_bounds_eps_scalar does the scalar kernel's arithmetic with
- * the same constants and margins; at eps >= 1 the kernels themselves run.
+ * the same constants and margins, and the SIMD eps kernels give its bits; at
+ * eps >= 1 the worst-case kernels themselves run.
  */
 void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps, size_t n,
                               const float *adc, const uint16_t *errs, float *lb) {
@@ -298,8 +304,8 @@ void pgvq_pq_lower_bounds_eps(const pgvq_pq_bound_params *p, double eps, size_t 
         pgvq_pq_lower_bounds(p, n, adc, errs, lb);
         return;
     }
-    pgvq::pq_bounds_eps_scalar(bound_consts(p), eps > 0.0 ? eps : 0.0, n, adc, errs,
-                               err_table().v, lb);
+    bound_kernels().eps(bound_consts(p), eps > 0.0 ? eps : 0.0, n, adc, errs, err_table().v,
+                        lb);
 }
 
 double pgvq_pq_bound_share(int metric, float qnorm, float adc, uint16_t err, double key) {

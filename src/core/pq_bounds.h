@@ -48,10 +48,22 @@ void pq_bounds_avx2(const PqBoundConsts &k, size_t n, const float *adc, const ui
                     const float *dec, float *lb);
 void pq_bounds_avx512(const PqBoundConsts &k, size_t n, const float *adc, const uint16_t *errs,
                       const float *dec, float *lb);
-/* Calibrated bounds (pgvq_pq_lower_bounds_eps, 0 <= eps < 1), one entry at a
- * time: L2 and cosine s = sqrt(max(0, a - (1 - eps^2) e^2)) - eps e in place of
- * sqrt(a) - e, IP eps qn e in place of qn e; otherwise the scalar kernel. */
+/*
+ * Calibrated bounds (pgvq_pq_lower_bounds_eps, 0 <= eps < 1):
+ *   L2, cosine:  inner = a - (1 - eps eps) e e;
+ *                s = (inner > 0 ? sqrt(inner) : 0) - eps e in place of the
+ *                s above, b = 0 also where a is NaN;
+ *   IP:          (eps qn) e in place of qn e;
+ * otherwise as above.  The scalar kernel, one entry at a time, is the
+ * reference; the SIMD ones give its bits (the same rules).
+ */
+using PqBoundsEpsFn = void (*)(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                               const uint16_t *errs, const float *dec, float *lb);
 void pq_bounds_eps_scalar(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                          const uint16_t *errs, const float *dec, float *lb);
+void pq_bounds_eps_avx2(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                        const uint16_t *errs, const float *dec, float *lb);
+void pq_bounds_eps_avx512(const PqBoundConsts &k, double eps, size_t n, const float *adc,
                           const uint16_t *errs, const float *dec, float *lb);
 
 } // namespace pgvq

@@ -1,7 +1,8 @@
 /*
- * pq_bounds_avx2.cpp: the kernel of pgvq_pq_lower_bounds with AVX2 (see
- * pq_bounds.h): four entries per step in double lanes, the last n % 4 from a
- * padded copy.  The scalar kernel's operations lane by lane, so its bits.
+ * pq_bounds_avx2.cpp: the kernels of pgvq_pq_lower_bounds and
+ * pgvq_pq_lower_bounds_eps with AVX2 (see pq_bounds.h): four entries per step
+ * in double lanes, the last n % 4 from a padded copy.  The scalar kernels'
+ * operations lane by lane, so their bits.
  */
 #define PGVQ_ISA_TU
 #include <immintrin.h>
@@ -22,6 +23,9 @@ inline D dset1(double x) { return _mm256_set1_pd(x); }
 inline D dsub(D a, D b) { return _mm256_sub_pd(a, b); }
 inline D dmul(D a, D b) { return _mm256_mul_pd(a, b); }
 inline D dadd(D a, D b) { return _mm256_add_pd(a, b); }
+inline D dsqrt_pos(D a) {
+    return _mm256_and_pd(_mm256_sqrt_pd(a), _mm256_cmp_pd(a, _mm256_setzero_pd(), _CMP_GT_OQ));
+}
 #include "pq_bounds.inc"
 
 /* The low 32 bits of each 64-bit lane: four double-lane masks as float lanes. */
@@ -50,10 +54,13 @@ inline __m128i round_down(__m256d b) {
     return _mm_add_epi32(bits, _mm_and_si128(step, above));
 }
 
-inline void bounds4(const PqBoundConsts &k, const float *adc, const uint16_t *errs,
-                    const float *dec, float *lb) {
-    const __m128i idx = _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(errs)));
-    const __m256d e = _mm256_cvtps_pd(_mm_i32gather_ps(dec, idx, 4));
+/* Bounds of four entries: calibrated by t, or the worst case. */
+template <bool Calibrated>
+inline void bounds4(const PqBoundConsts &k, const EpsTerms &t, const float *adc,
+                    const uint16_t *errs, const float *dec, float *lb) {
+    /* one load each: a gather (vgatherdps) is slower on Zen 4 */
+    const __m256d e =
+        _mm256_cvtps_pd(_mm_setr_ps(dec[errs[0]], dec[errs[1]], dec[errs[2]], dec[errs[3]]));
     const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(adc));
     const __m256d zero = _mm256_setzero_pd();
     __m128i r;
@@ -64,8 +71,9 @@ inline void bounds4(const PqBoundConsts &k, const float *adc, const uint16_t *er
                                            _mm_set1_ps(-__builtin_inff()), _mm_castsi128_ps(none)));
     } else {
         const __m256d a = _mm256_sub_pd(x, _mm256_set1_pd(k.margin));
-        const __m256d root = _mm256_and_pd(_mm256_sqrt_pd(a), _mm256_cmp_pd(a, zero, _CMP_GT_OQ));
-        const __m256d s = _mm256_sub_pd(root, e);
+        const __m256d s = Calibrated ? l2_root_eps(t, a, e) : l2_root(a, e);
+        /* a NaN a makes s -0, negative or NaN: the eps scalar kernel's
+         * isnan(a) test changes nothing, and has no lane test here */
         const __m256d ok = _mm256_andnot_pd(is_inf(x), _mm256_cmp_pd(s, zero, _CMP_GT_OQ));
         /* +0 where not ok, as the scalar kernel's b = 0.0 */
         __m256d b = _mm256_and_pd(l2_bound(k, s), ok);
@@ -76,13 +84,12 @@ inline void bounds4(const PqBoundConsts &k, const float *adc, const uint16_t *er
     _mm_storeu_si128(reinterpret_cast<__m128i *>(lb), r);
 }
 
-} // namespace
-
-void pq_bounds_avx2(const PqBoundConsts &k, size_t n, const float *adc, const uint16_t *errs,
-                    const float *dec, float *lb) {
+template <bool Calibrated>
+void bounds(const PqBoundConsts &k, const EpsTerms &t, size_t n, const float *adc,
+            const uint16_t *errs, const float *dec, float *lb) {
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
-        bounds4(k, adc + i, errs + i, dec, lb + i);
+        bounds4<Calibrated>(k, t, adc + i, errs + i, dec, lb + i);
     if (i < n) {
         float a[4] = {0, 0, 0, 0}, out[4];
         uint16_t c[4] = {0, 0, 0, 0};
@@ -90,10 +97,22 @@ void pq_bounds_avx2(const PqBoundConsts &k, size_t n, const float *adc, const ui
             a[j] = adc[i + j];
             c[j] = errs[i + j];
         }
-        bounds4(k, a, c, dec, out);
+        bounds4<Calibrated>(k, t, a, c, dec, out);
         for (size_t j = 0; i + j < n; j++)
             lb[i + j] = out[j];
     }
+}
+
+} // namespace
+
+void pq_bounds_avx2(const PqBoundConsts &k, size_t n, const float *adc, const uint16_t *errs,
+                    const float *dec, float *lb) {
+    bounds<false>(k, EpsTerms(), n, adc, errs, dec, lb);
+}
+
+void pq_bounds_eps_avx2(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                        const uint16_t *errs, const float *dec, float *lb) {
+    bounds<true>(eps_ip_consts(k, eps), eps_terms(eps), n, adc, errs, dec, lb);
 }
 
 } // namespace pgvq

@@ -1,8 +1,8 @@
 /*
- * pq_bounds_avx512.cpp: the kernel of pgvq_pq_lower_bounds with AVX-512
- * F/DQ/BW/VL (see pq_bounds.h): eight entries per step in double lanes, the
- * last n % 8 through masked loads and stores.  The scalar kernel's operations
- * lane by lane, so its bits.
+ * pq_bounds_avx512.cpp: the kernels of pgvq_pq_lower_bounds and
+ * pgvq_pq_lower_bounds_eps with AVX-512 F/DQ/BW/VL (see pq_bounds.h): eight
+ * entries per step in double lanes, the last n % 8 through masked loads and
+ * stores.  The scalar kernels' operations lane by lane, so their bits.
  */
 #define PGVQ_ISA_TU
 #include <immintrin.h>
@@ -27,6 +27,9 @@ inline D dset1(double x) { return _mm512_set1_pd(x); }
 inline D dsub(D a, D b) { return _mm512_sub_pd(a, b); }
 inline D dmul(D a, D b) { return _mm512_mul_pd(a, b); }
 inline D dadd(D a, D b) { return _mm512_add_pd(a, b); }
+inline D dsqrt_pos(D a) {
+    return _mm512_maskz_sqrt_pd(_mm512_cmp_pd_mask(a, _mm512_setzero_pd(), _CMP_GT_OQ), a);
+}
 #include "pq_bounds.inc"
 
 /* Lanes holding +inf or -inf. */
@@ -48,12 +51,25 @@ inline __m256 round_down(__m512d b) {
     return _mm256_castsi256_ps(r);
 }
 
-/* Bounds of the entries in lanes m (the others are not read or written). */
-inline void bounds8(const PqBoundConsts &k, __mmask8 m, const float *adc, const uint16_t *errs,
-                    const float *dec, float *lb) {
+/* The errors dec[errs[j]] of eight entries, one load each: a gather
+ * (vgatherdps) made these kernels 2-4 times slower on Zen 4. */
+inline __m256 errors8(const uint16_t *errs, const float *dec) {
+    return _mm256_setr_ps(dec[errs[0]], dec[errs[1]], dec[errs[2]], dec[errs[3]], dec[errs[4]],
+                          dec[errs[5]], dec[errs[6]], dec[errs[7]]);
+}
+
+/* The errors of the entries in lanes m; dec[0] in the others. */
+inline __m256 errors_masked(__mmask8 m, const uint16_t *errs, const float *dec) {
     const __m256i idx = _mm256_cvtepu16_epi32(_mm_maskz_loadu_epi16(m, errs));
-    /* lanes outside m gather dec[0] */
-    const __m512d e = to_pd(_mm256_i32gather_ps(dec, idx, 4));
+    return _mm256_i32gather_ps(dec, idx, 4);
+}
+
+/* Bounds of the entries in lanes m, of errors ef (the other lanes are not
+ * read or written): calibrated by t, or the worst case. */
+template <bool Calibrated>
+inline void bounds8(const PqBoundConsts &k, const EpsTerms &t, __mmask8 m, __m256 ef,
+                    const float *adc, float *lb) {
+    const __m512d e = to_pd(ef);
     const __m512d x = to_pd(_mm256_maskz_loadu_ps(m, adc));
     const __m512d zero = _mm512_setzero_pd();
     __m256 r;
@@ -63,8 +79,9 @@ inline void bounds8(const PqBoundConsts &k, __mmask8 m, const float *adc, const 
         r = _mm256_mask_mov_ps(round_down(b), none, _mm256_set1_ps(-__builtin_inff()));
     } else {
         const __m512d a = _mm512_sub_pd(x, _mm512_set1_pd(k.margin));
-        const __mmask8 pos = _mm512_cmp_pd_mask(a, zero, _CMP_GT_OQ);
-        const __m512d s = _mm512_sub_pd(_mm512_maskz_sqrt_pd(pos, a), e);
+        const __m512d s = Calibrated ? l2_root_eps(t, a, e) : l2_root(a, e);
+        /* a NaN a makes s -0, negative or NaN: the eps scalar kernel's
+         * isnan(a) test changes nothing, and has no lane test here */
         const __mmask8 ok = _mm512_cmp_pd_mask(s, zero, _CMP_GT_OQ) & (__mmask8)~is_inf(x);
         /* +0 where not ok, as the scalar kernel's b = 0.0 */
         __m512d b = _mm512_maskz_mov_pd(ok, l2_bound(k, s));
@@ -75,15 +92,28 @@ inline void bounds8(const PqBoundConsts &k, __mmask8 m, const float *adc, const 
     _mm256_mask_storeu_ps(lb, m, r);
 }
 
+template <bool Calibrated>
+void bounds(const PqBoundConsts &k, const EpsTerms &t, size_t n, const float *adc,
+            const uint16_t *errs, const float *dec, float *lb) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        bounds8<Calibrated>(k, t, (__mmask8)0xFF, errors8(errs + i, dec), adc + i, lb + i);
+    if (i < n) {
+        const __mmask8 m = (__mmask8)((1u << (n - i)) - 1u);
+        bounds8<Calibrated>(k, t, m, errors_masked(m, errs + i, dec), adc + i, lb + i);
+    }
+}
+
 } // namespace
 
 void pq_bounds_avx512(const PqBoundConsts &k, size_t n, const float *adc, const uint16_t *errs,
                       const float *dec, float *lb) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        bounds8(k, (__mmask8)0xFF, adc + i, errs + i, dec, lb + i);
-    if (i < n)
-        bounds8(k, (__mmask8)((1u << (n - i)) - 1u), adc + i, errs + i, dec, lb + i);
+    bounds<false>(k, EpsTerms(), n, adc, errs, dec, lb);
+}
+
+void pq_bounds_eps_avx512(const PqBoundConsts &k, double eps, size_t n, const float *adc,
+                          const uint16_t *errs, const float *dec, float *lb) {
+    bounds<true>(eps_ip_consts(k, eps), eps_terms(eps), n, adc, errs, dec, lb);
 }
 
 } // namespace pgvq

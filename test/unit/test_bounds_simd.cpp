@@ -1,7 +1,8 @@
 /*
- * test_bounds_simd.cpp: pgvq_pq_lower_bounds gives the same bits at every
- * SIMD level the CPU runs (AVX2, AVX-512 against the scalar kernel), on random
- * inputs and on extreme ones: NaN (with payloads), +-inf, +-0, subnormals,
+ * test_bounds_simd.cpp: pgvq_pq_lower_bounds, and pgvq_pq_lower_bounds_eps
+ * at eps from 0 to just below 1, give the same bits at every SIMD level the
+ * CPU runs (AVX2, AVX-512 against the scalar kernels), on random inputs and on
+ * extreme ones: NaN (with payloads), +-inf, +-0, subnormals,
  * FLT_MAX, error codes 0 and 65535 (unbounded), margins and norms that are
  * 0, subnormal, huge, infinite or NaN, every metric (and an unknown one, which
  * is L2), every tail length; and, calling the kernels directly, the cases
@@ -81,13 +82,26 @@ uint16_t draw_code(std::mt19937_64 &rng) {
     return r % 3 == 0 ? edges[(r >> 8) % 7] : (uint16_t)(r >> 16);
 }
 
-/* The bounds of n entries at a level, as bits. */
-std::vector<uint32_t> bounds_at(int level, const pgvq_pq_bound_params &p, const float *adc,
-                                const uint16_t *errs, size_t n) {
+/*
+ * The eps of the calibrated bounds tested: kWorstCase stands for
+ * pgvq_pq_lower_bounds; below 0 is taken as 0, NaN as the worst case; 4/sqrt(768)
+ * is a scan's floor on 768 dimensions.
+ */
+const double kWorstCase = 1.0;
+const double kEps[] = {kWorstCase, 0.0, -0.25, 0x1p-40, 0.1, 4.0 / std::sqrt(768.0), 0.5, 0.99,
+                       0x1.fffffffffffffp-1, std::nan("")};
+
+/* The bounds of n entries at a level, as bits: the worst case at kWorstCase,
+ * else calibrated by eps. */
+std::vector<uint32_t> bounds_at(int level, const pgvq_pq_bound_params &p, double eps,
+                                const float *adc, const uint16_t *errs, size_t n) {
     EXPECT_EQ(pgvq_set_simd_level(level), level);
     /* a guard past the end: no kernel writes beyond n */
     std::vector<float> lb(n + 1, 42.0f);
-    pgvq_pq_lower_bounds(&p, n, adc, errs, lb.data());
+    if (eps == kWorstCase)
+        pgvq_pq_lower_bounds(&p, n, adc, errs, lb.data());
+    else
+        pgvq_pq_lower_bounds_eps(&p, eps, n, adc, errs, lb.data());
     EXPECT_EQ(lb[n], 42.0f) << "level " << level << " wrote past n " << n;
     std::vector<uint32_t> out(n);
     for (size_t i = 0; i < n; i++)
@@ -95,15 +109,16 @@ std::vector<uint32_t> bounds_at(int level, const pgvq_pq_bound_params &p, const 
     return out;
 }
 
-void expect_levels_agree(const pgvq_pq_bound_params &p, const std::vector<float> &adc,
+void expect_levels_agree(const pgvq_pq_bound_params &p, double eps, const std::vector<float> &adc,
                          const std::vector<uint16_t> &errs, int top, const std::string &what) {
     const size_t n = adc.size();
-    const std::vector<uint32_t> ref = bounds_at(0, p, adc.data(), errs.data(), n);
+    const std::vector<uint32_t> ref = bounds_at(0, p, eps, adc.data(), errs.data(), n);
     for (int level = 1; level <= top; level++) {
-        const std::vector<uint32_t> got = bounds_at(level, p, adc.data(), errs.data(), n);
+        const std::vector<uint32_t> got = bounds_at(level, p, eps, adc.data(), errs.data(), n);
         for (size_t i = 0; i < n; i++)
             ASSERT_EQ(got[i], ref[i])
-                << what << " level " << level << " entry " << i << " of " << n << ": adc "
+                << what << " eps " << eps << " level " << level << " entry " << i << " of " << n
+                << ": adc "
                 << adc[i] << " err " << errs[i] << " -> " << from_bits(got[i]) << " vs scalar "
                 << from_bits(ref[i]) << " (metric " << p.metric << " d " << p.d << " margin "
                 << p.adc_margin << " qnorm " << p.qnorm << " cnorm " << p.cnorm << " rmax "
@@ -134,14 +149,23 @@ TEST(LowerBoundsSimd, SameBitsAsScalar) {
         std::vector<float> adc(n);
         std::vector<uint16_t> errs(n);
         for (size_t i = 0; i < n; i++) {
-            /* half the time near the margin, where the bounds cross zero */
-            adc[i] = rng() % 2 ? draw(rng)
-                               : (float)((double)p.adc_margin * (1.0 + (double)(rng() % 200) / 100.0 - 1.0));
             errs[i] = draw_code(rng);
+            /* a third of the time near the margin, a third near margin + e^2,
+             * where the bounds cross zero */
+            const double e = pgvq_err_decode(errs[i]), f = (double)(rng() % 200) / 100.0;
+            const uint64_t pick = rng() % 3;
+            adc[i] = pick == 0   ? draw(rng)
+                     : pick == 1 ? (float)((double)p.adc_margin * f)
+                                 : (float)((double)p.adc_margin + e * e * f);
         }
-        expect_levels_agree(p, adc, errs, guard.top(), "round " + std::to_string(round));
-        if (HasFatalFailure())
-            return;
+        /* the fixed eps, and one drawn in [0, 1) */
+        std::vector<double> eps(std::begin(kEps), std::end(kEps));
+        eps.push_back((double)(rng() >> 11) * 0x1p-53);
+        for (double x : eps) {
+            expect_levels_agree(p, x, adc, errs, guard.top(), "round " + std::to_string(round));
+            if (HasFatalFailure())
+                return;
+        }
     }
 }
 
@@ -168,11 +192,13 @@ TEST(LowerBoundsSimd, ExtremesInEveryLane) {
                 for (size_t shift = 0; shift < 8; shift++) {
                     std::vector<float> a(adc.begin() + shift, adc.end());
                     std::vector<uint16_t> e(errs.begin() + shift, errs.end());
-                    expect_levels_agree(p, a, e, guard.top(),
-                                        "metric " + std::to_string(metric) + " shift " +
-                                            std::to_string(shift));
-                    if (HasFatalFailure())
-                        return;
+                    for (double eps : kEps) {
+                        expect_levels_agree(p, eps, a, e, guard.top(),
+                                            "metric " + std::to_string(metric) + " shift " +
+                                                std::to_string(shift));
+                        if (HasFatalFailure())
+                            return;
+                    }
                 }
             }
 }
@@ -209,7 +235,7 @@ TEST(LowerBoundsSimd, RoundDownEdges) {
         const double b = (double)c.adc - c.margin - qn * e - 16.0 * u * qn * (0.0 + e) - tiny;
         std::vector<uint32_t> ref;
         for (int level = 0; level <= guard.top(); level++) {
-            const std::vector<uint32_t> got = bounds_at(level, p, &c.adc, &c.err, 1);
+            const std::vector<uint32_t> got = bounds_at(level, p, kWorstCase, &c.adc, &c.err, 1);
             const float r = from_bits(got[0]);
             EXPECT_LE((double)r, b) << "case " << i << " level " << level;
             EXPECT_GT((double)std::nextafter(r, kInf), b) << "case " << i << " level " << level;
@@ -276,6 +302,89 @@ TEST(LowerBoundsSimd, NoFusedMultiplyAdd) {
             kernels[level](c.k, 1, &adc, &c.err, dec.data(), &lb);
             EXPECT_EQ(bits_of(lb), bits_of(want)) << "metric " << c.k.metric << " level " << level;
         }
+    }
+}
+
+/*
+ * The calibrated L2 bound's s = sqrt(a - (1 - eps eps) e e) - eps e as
+ * pq_bounds_eps_scalar computes it (fuse < 0), or with one step fused into a
+ * single rounding: 0 the 1 - eps eps, 1 the a - (c2 e) e, 2 the root - eps e.
+ */
+double eps_root(double a, double e, double eps, int fuse) {
+    const double c2 = fuse == 0 ? std::fma(-eps, eps, 1.0) : 1.0 - eps * eps;
+    const double ce = c2 * e;
+    const double inner = fuse == 1 ? std::fma(-ce, e, a) : a - ce * e;
+    const double root = inner > 0.0 ? std::sqrt(inner) : 0.0;
+    return fuse == 2 ? std::fma(-eps, e, root) : root - eps * e;
+}
+
+/* Each level's calibrated kernel on one entry gives the bits of want. */
+void expect_eps_kernels(const pgvq::PqBoundConsts &k, double eps, float adc, uint16_t err,
+                        const std::vector<float> &dec, float want, int top,
+                        const std::string &what) {
+    const pgvq::PqBoundsEpsFn kernels[] = {pgvq::pq_bounds_eps_scalar, pgvq::pq_bounds_eps_avx2,
+                                           pgvq::pq_bounds_eps_avx512};
+    for (int level = 0; level <= top; level++) {
+        float lb = 42.0f;
+        kernels[level](k, eps, 1, &adc, &err, dec.data(), &lb);
+        EXPECT_EQ(bits_of(lb), bits_of(want))
+            << what << " level " << level << ": eps " << eps << " adc " << adc << " err " << err
+            << " -> " << lb << ", want " << want;
+    }
+}
+
+/*
+ * The calibrated kernels' multiplies, each fused with the subtraction after
+ * it (1 - eps eps, a - (c2 e) e, sqrt(inner) - eps e; IP's b - (eps qn) e),
+ * change the float in the cases found here (entries and eps drawn until three
+ * do for each); every kernel keeps them apart.
+ *   L2:  a just above e^2 (s small against sqrt(inner) and eps e, so a change
+ *        in its last bits survives), keep 1, tiny = fl(s s): the bound is 0,
+ *        fused a float near 2^-52 s^2 of either sign.
+ *   IP:  margin -e, eps qn = 1 + 2^-40 or so: e - fl(fl(eps qn) e), a float
+ *        near -2^-40 e that the fused rounding moves (as NoFusedMultiplyAdd).
+ */
+TEST(LowerBoundsSimd, NoFusedMultiplyAddEps) {
+    LevelGuard guard;
+    std::vector<float> dec(65536);
+    for (size_t c = 0; c < dec.size(); c++)
+        dec[c] = pgvq_err_decode((uint16_t)c);
+    std::mt19937_64 rng(77);
+    for (int fuse = 0; fuse < 4; fuse++) {
+        int found = 0;
+        for (int tries = 0; tries < 100000 && found < 3; tries++) {
+            const uint16_t err = (uint16_t)(32768 - 2048 + rng() % 4096);
+            const double e = dec[err], eps = 0.5 + (double)(rng() >> 11) * 0x1p-54;
+            pgvq::PqBoundConsts k{PGVQ_METRIC_L2, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+            float adc;
+            double apart, fused;
+            if (fuse < 3) {
+                adc = (float)(e * e * (1.0 + std::ldexp((double)(rng() % 4096 + 1), -24)));
+                const double sa = eps_root(adc, e, eps, -1), sf = eps_root(adc, e, eps, fuse);
+                if (!(sa > 0.0) || !(sf > 0.0))
+                    continue;
+                k.tiny = sa * sa;
+                apart = sa * sa * k.keep - k.tiny;
+                fused = sf * sf * k.keep - k.tiny;
+            } else {
+                /* IP: fl(eps qn) near 1 + 2^-40 */
+                k.metric = PGVQ_METRIC_IP;
+                k.margin = -e;
+                k.qn = (1.0 + std::ldexp(1.0, -40)) / eps;
+                adc = 0.0f;
+                const double qe = eps * k.qn;
+                apart = (double)adc - k.margin - qe * e - k.rho_qn * (k.reach + e) - k.tiny;
+                const double rest = k.rho_qn * (k.reach + e);
+                fused = std::fma(-qe, e, (double)adc - k.margin) - rest - k.tiny;
+            }
+            const float want = largest_float_below(apart);
+            if (want == largest_float_below(fused))
+                continue;
+            found++;
+            expect_eps_kernels(k, eps, adc, err, dec, want, guard.top(),
+                               "fused step " + std::to_string(fuse));
+        }
+        ASSERT_EQ(found, 3) << "no entry tells fused step " << fuse << " apart";
     }
 }
 
