@@ -59,7 +59,9 @@ bool		ivfpq_exact_bounds = false;
 /* Codes of at most this many dimensions a byte (8-bit codes) are calibrated */
 #define IVFPQ_CALIBRATE_MAX_DSUB	8
 /* eps takes the values 2^(k / IVFPQ_CALIBRATE_STEPS) */
+#ifndef IVFPQ_CALIBRATE_STEPS
 #define IVFPQ_CALIBRATE_STEPS	4
+#endif
 
 /*
  * A scan starts: worst-case bounds until it has measured enough rows.  The
