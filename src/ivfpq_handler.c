@@ -169,7 +169,7 @@ ivfpqbuildphasename(int64 phasenum)
  * nearest ivfpq.probes lists (their code pages read in chain order, every
  * entry's ADC value and bound computed) and re-ranks rows from the heap in
  * bound order until the order is proven.  For c rows returned it reaches
- * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_scan.c) and makes about
+ * probes * sqrt(c / IVFPQ_REACH_ROWS) lists (ivfpq_reach.c) and makes about
  * F * (c / 10)^0.57 heap fetches, F those the first 10 rows need: the rows
  * whose bound falls below the 10th distance, near the query whatever the
  * lists (mnist, 60,000 rows, m 196: 119 heap blocks with 60 lists, 122 fetches with 245).  F

@@ -19,7 +19,7 @@
  * search.
  *
  * The reach grows with the rows returned: before row r, probes * sqrt(r /
- * IVFPQ_REACH_ROWS) lists (ReachTarget), at least twofold each time, and
+ * IVFPQ_REACH_ROWS) lists (IvfpqReachTarget, ivfpq_reach.c), at least twofold each time, and
  * twofold when every row of the lists reached has been returned.  A WHERE
  * clause that rejects most rows makes the executor take many, and the rows
  * that pass are then the nearest of a growing part of the data instead of
@@ -60,40 +60,6 @@
 
 #include "ivfpq_scan.h"
 
-/* Entries an untrained index holds before its scans say so (and 10 a list) */
-#define IVFPQ_UNTRAINED_NOTICE_ROWS 10000
-
-/* Untrained indexes this backend has told the user about (TopMemoryContext) */
-static List *untrainedNoted = NIL;
-
-/*
- * Once per backend and index: a NOTICE when an untrained index holds n
- * entries, more than IVFPQ_UNTRAINED_NOTICE_ROWS and 10 per configured list.
- */
-static void
-NoteUntrained(Relation index, int64 n)
-{
-	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
-	int			lists = opts != NULL ? opts->lists : 0;
-	Oid			indexOid = RelationGetRelid(index);
-	MemoryContext old;
-
-	/* remembered only once the user can see it (client_min_messages) */
-	if (n <= IVFPQ_UNTRAINED_NOTICE_ROWS || n <= (int64) lists * 10 ||
-		list_member_oid(untrainedNoted, indexOid) || !message_level_is_interesting(NOTICE))
-		return;
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	untrainedNoted = lappend_oid(untrainedNoted, indexOid);
-	MemoryContextSwitchTo(old);
-	ereport(NOTICE,
-			(errmsg("ivfpq index \"%s\" is not trained and holds " INT64_FORMAT " rows",
-					RelationGetRelationName(index), n),
-			 errdetail("It was created on an empty table: every scan re-ranks every row exactly."),
-			 errhint("SELECT pgvq_ivfpq_retrain('%s') trains its lists without blocking writes; "
-					 "VACUUM of the table does too (reloption auto_retrain).",
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(index)),
-												RelationGetRelationName(index)))));
-}
 
 
 /*
@@ -324,179 +290,6 @@ StartScan(IndexScanDesc scan)
 	so->started = true;
 }
 
-/* Reads a list page for the scan: share-locked, verified, in the right list. */
-static Buffer
-ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
-			 BlockNumber *nblocks, int *hops)
-{
-	Buffer		buf;
-	Page		page;
-
-	if (blkno >= *nblocks)
-		*nblocks = RelationGetNumberOfBlocks(index);
-	if (blkno >= *nblocks || (*hops)++ > (int) *nblocks)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-						RelationGetRelationName(index), list, blkno)));
-	buf = ReadBuffer(index, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	IvfpqCheckPageGeneration(index, page, blkno, gen);
-	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_LIST, m);
-	if (IvfpqPageGetOpaque(page)->list != (uint32) list)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" contains a page of list %u in the chain of list %d at block %u",
-						RelationGetRelationName(index), IvfpqPageGetOpaque(page)->list, list, blkno)));
-	return buf;
-}
-
-/* The ADC bias of one list (as the unit tests of the bounds do). */
-static float
-ListBias(IvfpqScanOpaque so, int list)
-{
-	const float *c = so->cache->centroids + (Size) list * so->d;
-
-	if (so->metric == PGVQ_METRIC_IP)
-		return -pgvq_fvec_inner_product(so->pqQuery, c, so->d);
-	/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
-	return so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
-}
-
-/* L2 and cosine: adds each entry's term T to its ADC value (pageDist). */
-static void
-AddEntryTerms(IvfpqScanOpaque so, Page page, int n)
-{
-	int			i;
-
-	if (so->metric == PGVQ_METRIC_IP)
-		return;
-	for (i = 0; i < n; i++)
-		memcpy(&so->pageTerm[i], IvfpqListTerm(page, i), sizeof(float4));
-	pgvq_fvec_madd(n, so->pageDist, 1.0f, so->pageTerm, so->pageDist);
-}
-
-/*
- * Reaches further lists, up to listOrder[upto - 1]: scans their PQ codes and
- * adds every entry, with the lower bound of its row's value, to the pool of
- * entries waiting (after dropping those fetched already).  False when every
- * list the scan may probe has been reached.
- */
-static bool
-ReachLists(IndexScanDesc scan, int upto)
-{
-	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	IvfpqCache *cache = so->cache;
-	Relation	index = scan->indexRelation;
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int			nbits = cache->meta.nbits;
-	int			idx;
-	pgvq_pq_bound_params bp;
-	float	   *lb = so->pageLB;
-	int64	   *ids;
-
-	upto = Min(upto, so->maxProbes);
-	if (so->probeHi >= upto)
-		return false;
-	IvfpqPoolCompact(so);
-	ids = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
-
-	bp.metric = so->metric;
-	bp.d = so->d;
-	bp.qnorm = so->pqQueryNorm;
-	bp.rmax = cache->rmax;
-	for (idx = so->probeHi; idx < upto; idx++)
-	{
-		int			list = so->listOrder[idx];
-		BlockNumber blkno = cache->startPages[list];
-		float		bias = ListBias(so, list);
-		int			hops = 0;
-
-		bp.cnorm = sqrtf(cache->centroidNorms[list]);
-		bp.adc_margin = pgvq_pq_adc_margin(so->d, so->m, bp.qnorm, bp.cnorm, bp.rmax);
-		while (blkno != InvalidBlockNumber)
-		{
-			Buffer		buf = ReadListPage(index, blkno, list, so->m,
-										 so->cache->meta.generation, &nblocks, &hops);
-			Page		page = BufferGetPage(buf);
-			int			n = IvfpqPageGetOpaque(page)->count;
-			int			i;
-
-			if (n > 0)
-			{
-				/* lower bounds of the float sums: still bounds of the value */
-				if (so->intReady)
-					pgvq_pq_qscan_codes(so->m, so->intTable, &so->intScale, bias, n,
-										IvfpqListCodes(page), so->pageDist);
-				else
-					pgvq_pq_scan_codes(so->m, nbits, so->table, bias, n, IvfpqListCodes(page),
-									   so->pageDist);
-				AddEntryTerms(so, page, n);
-				for (i = 0; i < n; i++)
-				{
-					ids[i] = IvfpqTidToId(IvfpqListTid(page, i));
-					memcpy(&so->pageErr[i], IvfpqListErr(page, i), sizeof(uint16));
-				}
-			}
-			blkno = IvfpqPageGetOpaque(page)->nextblkno;
-			UnlockReleaseBuffer(buf);
-			if (n > 0)
-			{
-				/* no order to wait for: every bound is the same */
-				if (so->nullQuery)
-					memset(lb, 0, sizeof(float) * n);
-				else
-					IvfpqBounds(so, &bp, n, so->pageDist, so->pageErr, lb);
-				IvfpqStageAppend(so, n, so->pageDist, lb, so->pageErr, ids);
-				so->scanEntries += n;
-			}
-			/* per page: one list can hold every row (untrained index) */
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	so->probeLo = so->probeHi;
-	so->probeHi = upto;
-	so->reaches++;
-	pfree(ids);
-	if (!cache->meta.trained && so->probeLo == 0)
-		NoteUntrained(index, so->stN);
-	return true;
-}
-
-/*
- * The reach.  The first ivfpq.probes lists serve the first IVFPQ_REACH_ROWS
- * rows returned, the LIMIT of an unfiltered query.  A WHERE clause that
- * rejects rows makes the executor ask for more, and the nearest rows that
- * pass it then lie further out: before it returns row r the scan has reached
- * probes * sqrt(r / IVFPQ_REACH_ROWS) lists, so that the rows returned are
- * the nearest of a part of the data that grows with them (measured on mnist:
- * a square root keeps recall@10 at 0.99 to 1.0 under filters keeping 10% and
- * 1%, where linear growth costs a third more heap fetches for the same
- * recall, and no growth gives 0.70 at 1%).  The reach grows at least twofold
- * each time, so a scan scans few times and compacts its pool few times.  A
- * row the prefilter removed counts once it would have been returned
- * (IvfpqCountRemoved), so the reach grows as it did without the prefilter.
- */
-static int
-ReachTarget(IvfpqScanOpaque so)
-{
-	double		r = (double) (so->returned + so->removedReturned + 1) / IVFPQ_REACH_ROWS;
-
-	if (so->nullQuery || r <= 1)
-		return ivfpq_probes;
-	return (int) Min(ceil(ivfpq_probes * sqrt(r)), (double) so->lists);
-}
-
-/* Grows the reach to at least target lists, and twofold; false at the end. */
-static bool
-GrowReach(IndexScanDesc scan, int target)
-{
-	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	int			upto = Max(target, Max(ivfpq_probes, Min(so->lists, 2 * so->probeHi)));
-
-	return ReachLists(scan, upto);
-}
 
 /*
  * The next row to return, in exact order within the lists reached: the first
@@ -526,16 +319,16 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			IvfpqNoteReturned(so, out);
 			return true;
 		}
-		target = ReachTarget(so);
+		target = IvfpqReachTarget(so);
 		if (so->probeHi < Min(target, so->maxProbes))
 		{
-			GrowReach(scan, target);
+			IvfpqGrowReach(scan, target);
 			continue;
 		}
 		waiting = IvfpqWaitingBound(so, &lb);
 		/* rows the prefilter removed that would have been returned by now */
 		if (IvfpqCountRemoved(so, waiting, lb) &&
-			so->probeHi < Min(ReachTarget(so), so->maxProbes))
+			so->probeHi < Min(IvfpqReachTarget(so), so->maxProbes))
 			continue;
 
 		if (IvfpqPeekResult(so, &first) &&
@@ -552,7 +345,7 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			if (!IvfpqFetchNext(scan))
 				elog(ERROR, "ivfpq scan: an entry waits but none is left to fetch");
 		}
-		else if (!GrowReach(scan, so->probeHi + 1))
+		else if (!IvfpqGrowReach(scan, so->probeHi + 1))
 			return false;
 	}
 }

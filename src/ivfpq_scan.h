@@ -14,7 +14,7 @@
 /*
  * The rows the first ivfpq.probes lists serve (an unfiltered LIMIT); past
  * them the reach grows with the square root of the rows returned
- * (ivfpq_scan.c, ReachTarget; the cost model in ivfpq_handler.c).
+ * (ivfpq_reach.c, IvfpqReachTarget; the cost model in ivfpq_handler.c).
  */
 #define IVFPQ_REACH_ROWS	40
 
@@ -219,6 +219,10 @@ extern void IvfpqBounds(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, int 
 						const float *adc, const uint16 *errs, float *lb);
 extern void IvfpqCalibrateApply(IvfpqScanOpaque so);
 extern void IvfpqNoteReturned(IvfpqScanOpaque so, const IvfpqResult *r);
+
+/* ivfpq_reach.c */
+extern int	IvfpqReachTarget(IvfpqScanOpaque so);
+extern bool IvfpqGrowReach(IndexScanDesc scan, int target);
 
 /* ivfpq_rerank.c */
 extern void IvfpqOrderFree(IvfpqOrder *ord);
