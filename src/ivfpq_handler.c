@@ -548,6 +548,7 @@ pgvq_ivfpq_lists(PG_FUNCTION_ARGS)
 		BlockNumber blkno = cache->startPages[list];
 		int64		tuples = 0;
 		int32		pages = 0;
+		int			hops = 0;
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
@@ -558,13 +559,7 @@ pgvq_ivfpq_lists(PG_FUNCTION_ARGS)
 			Page		page;
 
 			/* concurrent inserts may have extended the index since nblocks was read */
-			if (blkno >= nblocks)
-				nblocks = RelationGetNumberOfBlocks(index);
-			if (blkno >= nblocks || pages > (int32) nblocks)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-								RelationGetRelationName(index), list, blkno)));
+			IvfpqCheckChainStep(index, list, blkno, &nblocks, &hops);
 			buf = ReadBuffer(index, blkno);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);

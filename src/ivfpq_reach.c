@@ -64,13 +64,7 @@ ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
 	Buffer		buf;
 	Page		page;
 
-	if (blkno >= *nblocks)
-		*nblocks = RelationGetNumberOfBlocks(index);
-	if (blkno >= *nblocks || (*hops)++ > (int) *nblocks)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a broken chain for list %d at block %u",
-						RelationGetRelationName(index), list, blkno)));
+	IvfpqCheckChainStep(index, list, blkno, nblocks, hops);
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
