@@ -448,7 +448,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		/*
 		 * Only DEBUG1: an index made before its rows is the usual case
 		 * (migrations, Citus' shells and shards); scans say so once the
-		 * untrained index holds many rows (ivfpq_scan.c).
+		 * untrained index holds many rows (ivfpq_reach.c).
 		 */
 		ereport(DEBUG1,
 				(errmsg("ivfpq index \"%s\" created with no data", RelationGetRelationName(index)),

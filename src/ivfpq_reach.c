@@ -90,24 +90,57 @@ ListBias(IvfpqScanOpaque so, int list)
 	return so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
 }
 
-/* L2 and cosine: adds each entry's term T to its ADC value (pageDist). */
+/*
+ * Scans the codes of the n entries gathered in the batch (pageCodes ..., all
+ * of one list, whose ADC bias is bias) and adds them, with the lower bounds of
+ * their rows' values, to the pool.
+ */
 static void
-AddEntryTerms(IvfpqScanOpaque so, Page page, int n)
+ScanBatch(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, float bias, int n)
+{
+	if (n == 0)
+		return;
+	/* lower bounds of the float sums: still bounds of the value */
+	if (so->intReady)
+		pgvq_pq_qscan_codes(so->m, so->intTable, &so->intScale, bias, n, so->pageCodes,
+							so->pageDist);
+	else
+		pgvq_pq_scan_codes(so->m, so->cache->meta.nbits, so->table, bias, n, so->pageCodes,
+						   so->pageDist);
+	/* L2 and cosine: each entry's term T */
+	if (so->metric != PGVQ_METRIC_IP)
+		pgvq_fvec_madd(n, so->pageDist, 1.0f, so->pageTerm, so->pageDist);
+	/* no order to wait for: every bound is the same */
+	if (so->nullQuery)
+		memset(so->pageLB, 0, sizeof(float) * n);
+	else
+		IvfpqBounds(so, bp, n, so->pageDist, so->pageErr, so->pageLB);
+	IvfpqStageAppend(so, n, so->pageDist, so->pageLB, so->pageErr, so->pageIds);
+	so->scanEntries += n;
+}
+
+/* Adds the n entries of a list page to the batch, from its position at. */
+static void
+GatherPage(IvfpqScanOpaque so, Page page, int n, int at)
 {
 	int			i;
 
-	if (so->metric == PGVQ_METRIC_IP)
-		return;
+	memcpy(so->pageCodes + (Size) at * so->m, IvfpqListCodes(page), (Size) n * so->m);
 	for (i = 0; i < n; i++)
-		memcpy(&so->pageTerm[i], IvfpqListTerm(page, i), sizeof(float4));
-	pgvq_fvec_madd(n, so->pageDist, 1.0f, so->pageTerm, so->pageDist);
+	{
+		so->pageIds[at + i] = IvfpqTidToId(IvfpqListTid(page, i));
+		memcpy(&so->pageErr[at + i], IvfpqListErr(page, i), sizeof(uint16));
+		if (so->metric != PGVQ_METRIC_IP)
+			memcpy(&so->pageTerm[at + i], IvfpqListTerm(page, i), sizeof(float4));
+	}
 }
 
 /*
  * Reaches further lists, up to listOrder[upto - 1]: scans their PQ codes and
  * adds every entry, with the lower bound of its row's value, to the pool of
- * entries waiting (after dropping those fetched already).  False when every
- * list the scan may probe has been reached.
+ * entries waiting (after dropping those fetched already).  A list's pages are
+ * gathered into batches of up to IvfpqScanBatch(m) entries, each scanned in
+ * one call.  False when every list the scan may probe has been reached.
  */
 static bool
 ReachLists(IndexScanDesc scan, int upto)
@@ -116,17 +149,14 @@ ReachLists(IndexScanDesc scan, int upto)
 	IvfpqCache *cache = so->cache;
 	Relation	index = scan->indexRelation;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	int			nbits = cache->meta.nbits;
+	int			batch = IvfpqScanBatch(so->m);
 	int			idx;
 	pgvq_pq_bound_params bp;
-	float	   *lb = so->pageLB;
-	int64	   *ids;
 
 	upto = Min(upto, so->maxProbes);
 	if (so->probeHi >= upto)
 		return false;
 	IvfpqPoolCompact(so);
-	ids = palloc(sizeof(int64) * IvfpqListCapacity(so->m));
 
 	bp.metric = so->metric;
 	bp.d = so->d;
@@ -138,6 +168,7 @@ ReachLists(IndexScanDesc scan, int upto)
 		BlockNumber blkno = cache->startPages[list];
 		float		bias = ListBias(so, list);
 		int			hops = 0;
+		int			have = 0;
 
 		bp.cnorm = sqrtf(cache->centroidNorms[list]);
 		bp.adc_margin = pgvq_pq_adc_margin(so->d, so->m, bp.qnorm, bp.cnorm, bp.rmax);
@@ -147,44 +178,26 @@ ReachLists(IndexScanDesc scan, int upto)
 										 so->cache->meta.generation, &nblocks, &hops);
 			Page		page = BufferGetPage(buf);
 			int			n = IvfpqPageGetOpaque(page)->count;
-			int			i;
 
-			if (n > 0)
+			/* a page always fits an empty batch (batch >= a page's capacity) */
+			if (have + n > batch)
 			{
-				/* lower bounds of the float sums: still bounds of the value */
-				if (so->intReady)
-					pgvq_pq_qscan_codes(so->m, so->intTable, &so->intScale, bias, n,
-										IvfpqListCodes(page), so->pageDist);
-				else
-					pgvq_pq_scan_codes(so->m, nbits, so->table, bias, n, IvfpqListCodes(page),
-									   so->pageDist);
-				AddEntryTerms(so, page, n);
-				for (i = 0; i < n; i++)
-				{
-					ids[i] = IvfpqTidToId(IvfpqListTid(page, i));
-					memcpy(&so->pageErr[i], IvfpqListErr(page, i), sizeof(uint16));
-				}
+				ScanBatch(so, &bp, bias, have);
+				have = 0;
 			}
+			if (n > 0)
+				GatherPage(so, page, n, have);
+			have += n;
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
-			if (n > 0)
-			{
-				/* no order to wait for: every bound is the same */
-				if (so->nullQuery)
-					memset(lb, 0, sizeof(float) * n);
-				else
-					IvfpqBounds(so, &bp, n, so->pageDist, so->pageErr, lb);
-				IvfpqStageAppend(so, n, so->pageDist, lb, so->pageErr, ids);
-				so->scanEntries += n;
-			}
 			/* per page: one list can hold every row (untrained index) */
 			CHECK_FOR_INTERRUPTS();
 		}
+		ScanBatch(so, &bp, bias, have);
 	}
 	so->probeLo = so->probeHi;
 	so->probeHi = upto;
 	so->reaches++;
-	pfree(ids);
 	if (!cache->meta.trained && so->probeLo == 0)
 		NoteUntrained(index, so->stN);
 	return true;

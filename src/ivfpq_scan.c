@@ -36,7 +36,8 @@
  * zero codebooks: its bounds are ||q| - |x||, still exact.  Every scan then
  * re-ranks every row, so once such an index holds more than
  * IVFPQ_UNTRAINED_NOTICE_ROWS entries and more than 10 per configured list
- * (the lists option), its first scan in a backend says so (NoteUntrained).
+ * (the lists option), its first scan in a backend says so (NoteUntrained,
+ * ivfpq_reach.c).
  */
 #include "postgres.h"
 
@@ -139,10 +140,12 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	if (so->intBits > 0)
 		so->intTable = IvfpqScratchAlloc(&so->scratch, so->scanCtx,
 										 pgvq_pq_qtable_bytes(so->m, so->intBits));
-	so->pageDist = palloc(sizeof(float) * IvfpqListCapacity(so->m));
-	so->pageErr = palloc(sizeof(uint16) * IvfpqListCapacity(so->m));
-	so->pageTerm = palloc(sizeof(float) * IvfpqListCapacity(so->m));
-	so->pageLB = palloc(sizeof(float) * IvfpqListCapacity(so->m));
+	so->pageCodes = palloc(mul_size(IvfpqScanBatch(so->m), so->m));
+	so->pageIds = palloc(sizeof(int64) * IvfpqScanBatch(so->m));
+	so->pageDist = palloc(sizeof(float) * IvfpqScanBatch(so->m));
+	so->pageErr = palloc(sizeof(uint16) * IvfpqScanBatch(so->m));
+	so->pageTerm = palloc(sizeof(float) * IvfpqScanBatch(so->m));
+	so->pageLB = palloc(sizeof(float) * IvfpqScanBatch(so->m));
 	MemoryContextSwitchTo(old);
 
 	/* Exact distances are reported in the operator's units */
@@ -257,7 +260,7 @@ StartScan(IndexScanDesc scan)
 	/*
 	 * One table for every list: -<q_j, cb_j_k> (inner product), or
 	 * -2 <q_j, cb_j_k> (L2, cosine: each entry adds its term T and the list
-	 * its bias |q - c|^2, see ListBias); the scale is applied to q, exactly.
+	 * its bias |q - c|^2, see ListBias in ivfpq_reach.c); the scale is applied to q, exactly.
 	 * For the integer code scan it is also rounded down to integers (a
 	 * non-finite or degenerate table keeps the float scan, and so does a
 	 * query without order: its ADC values order the fetches of rows that tie,

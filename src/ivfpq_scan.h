@@ -23,6 +23,15 @@
  * (ivfpq_scratch.c): block and size (a power of two).
  */
 #define IVFPQ_SCRATCH_HELD	16
+/*
+ * Entries a scan gathers from the pages of one list before it scans their
+ * codes: the integer code scan works on blocks of 64 rows, and a page holds
+ * fewer at the default m (39 at 4 dimensions a byte of 768), so a list's pages
+ * scanned one by one left a third of the lanes idle or more.
+ */
+#define IVFPQ_SCAN_BATCH		256
+#define IvfpqScanBatch(m)		Max(IvfpqListCapacity(m), IVFPQ_SCAN_BATCH)
+
 typedef struct IvfpqScratch
 {
 	int			n;
@@ -131,11 +140,14 @@ typedef struct IvfpqScanOpaqueData
 	uint8	   *intTable;		/* pgvq_pq_qtable_bytes(m, intBits) */
 	pgvq_pq_qscale intScale;
 	bool		intReady;		/* intTable holds the current table (else: float scan) */
-	float	   *pageDist;		/* (page capacity) ADC values, or their lower
+	/* a batch of one list's entries, from one page or more (IvfpqScanBatch) */
+	uint8	   *pageCodes;		/* (batch) PQ codes, m bytes each */
+	int64	   *pageIds;		/* (batch) heap TIDs as ids */
+	float	   *pageDist;		/* (batch) ADC values, or their lower
 								 * bounds from the integer scan */
-	uint16	   *pageErr;		/* (page capacity) error codes */
-	float	   *pageTerm;		/* (page capacity) entry terms T (L2, cosine) */
-	float	   *pageLB;			/* (page capacity) lower bounds */
+	uint16	   *pageErr;		/* (batch) error codes */
+	float	   *pageTerm;		/* (batch) entry terms T (L2, cosine) */
+	float	   *pageLB;			/* (batch) lower bounds */
 
 	/*
 	 * reach: the lists probed so far are listOrder[0 .. probeHi), the latest
