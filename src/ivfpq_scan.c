@@ -5,7 +5,8 @@
  * reaches them nearest first: the first ivfpq.probes lists before its first
  * row, more as the executor takes rows (below), up to ivfpq.max_probes lists
  * (all by default).  Reaching a list scans its PQ codes (one share lock per
- * page, the page's codes scanned as one contiguous array by the core) and
+ * page, a list's pages' codes gathered into batches the core scans as one
+ * contiguous array: ivfpq_reach.c) and
  * turns each entry's ADC value and error code into a lower bound of the
  * operator's value for its row (pgvq_pq_lower_bounds: never above the float8
  * the operator computes, float rounding included); the entry joins one pool
