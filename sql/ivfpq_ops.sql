@@ -106,3 +106,28 @@ SELECT amvalidate(oid) FROM pg_opclass
 
 DROP TABLE ivfpq_t, ivfpq_q, ivfpq_ops, ivfpq_seq, ivfpq_idx1, ivfpq_idx8;
 DROP FUNCTION ivfpq_knn;
+
+-- one list over many pages (64 dimensions, m = 64: 107 entries a page) is
+-- scanned in batches of two pages (ivfpq_reach.c): a full ordered scan
+-- returns every row once, in the distances of a sequential scan
+CREATE TABLE ivfpq_mp AS
+	SELECT i AS id, ARRAY(SELECT sin(i * 7 + j)::real FROM generate_series(1, 64) j)::vector(64) AS v
+	FROM generate_series(1, 1000) i;
+CREATE INDEX ivfpq_mp_idx ON ivfpq_mp USING ivfpq (v) WITH (lists = 1, m = 64);
+SELECT pages > 5 AS many_pages FROM pgvq_ivfpq_lists('ivfpq_mp_idx');
+SET enable_seqscan = off;
+SET ivfpq.exact_bounds = on;
+CREATE TEMP TABLE ivfpq_mp_ix AS
+	SELECT row_number() OVER () AS r, id, d FROM (
+		SELECT id, (v <-> (SELECT v FROM ivfpq_mp WHERE id = 1)) AS d FROM ivfpq_mp
+		ORDER BY v <-> (SELECT v FROM ivfpq_mp WHERE id = 1)) s;
+RESET enable_seqscan;
+RESET ivfpq.exact_bounds;
+SET enable_indexscan = off;
+CREATE TEMP TABLE ivfpq_mp_sq AS
+	SELECT row_number() OVER (ORDER BY v <-> (SELECT v FROM ivfpq_mp WHERE id = 1), id) AS r,
+		(v <-> (SELECT v FROM ivfpq_mp WHERE id = 1)) AS d FROM ivfpq_mp;
+RESET enable_indexscan;
+SELECT count(*) AS rows, count(DISTINCT id) AS distinct_rows FROM ivfpq_mp_ix;
+SELECT count(*) AS distances_differ FROM ivfpq_mp_ix i JOIN ivfpq_mp_sq s USING (r) WHERE i.d <> s.d;
+DROP TABLE ivfpq_mp, ivfpq_mp_ix, ivfpq_mp_sq;

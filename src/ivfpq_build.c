@@ -58,7 +58,8 @@
 #ifndef IVFPQ_TWO_LEVEL_MIN_LISTS
 #define IVFPQ_TWO_LEVEL_MIN_LISTS 256
 #endif
-/* Most rows the product quantizer trains on: 128 a code (mnist: codes 1.7% coarser than from 49,000) */
+/* Most rows the product quantizer trains on: 128 a code (mnist: codes 1.7%
+ * coarser than from 49,000) */
 #ifndef IVFPQ_PQ_MAX_SAMPLE
 #define IVFPQ_PQ_MAX_SAMPLE 32768
 #endif

@@ -23,14 +23,16 @@
  * recomputed once, and those of lists reached later use it too.  A later row
  * with a larger share raises eps again (the steps keep the rises few: each
  * recomputes the pool's bounds and sorts it again: on 200 rotated-set
- * queries the pool was compacted 594 times with them, 969 without).  The floor is 4 standard deviations of the share of a random
- * direction in d dimensions: the first rows a scan re-ranks are those with
+ * queries the pool was compacted 594 times with them, 969 without).  The
+ * floor is 4 standard deviations of the share of a random direction in d
+ * dimensions: the first rows a scan re-ranks are those with
  * the largest errors, whose shares run low (on uniform random 128-dimension
  * rows the first 32 all had shares below 0 and a later one 0.107; at most
  * 0.152 over 907 rows, where the floor is 0.354).  Data of 22 dimensions or
- * fewer keeps the worst case (4/sqrt(d) rounds up to 1).  The spread term keeps eps high where the
- * shares measured spread widely (a low effective dimension), and coarse codes
- * (4-bit, or more than IVFPQ_CALIBRATE_MAX_DSUB dimensions a byte) are not
+ * fewer keeps the worst case (4/sqrt(d) rounds up to 1).  The spread term
+ * keeps eps high where the shares measured spread widely (a low effective
+ * dimension), and coarse codes (4-bit, or more than IVFPQ_CALIBRATE_MAX_DSUB
+ * dimensions a byte) are not
  * calibrated: on low-rank rows beside noisy ones with m <= d/16 the first
  * rows measured all came from the noisy ones and a nearer low-rank row came
  * back late (review7's randomized check).
@@ -97,8 +99,10 @@ WantedEps(IvfpqScanOpaque so)
 	eps = Max(eps, mean + IVFPQ_CALIBRATE_SPREAD * spread);
 	if (isnan(eps) || eps >= 1.0)
 		return 1.0;
-	/* up to the next step of 2^(1/4) (19%): fewer rises, each a new pool order */
-	/* never below eps (exp2 of the rounded log can land an ulp under it) */
+	/*
+	 * up to the next step of 2^(1/4) (19%): fewer rises, each a new pool
+	 * order; never below eps (exp2 of the rounded log can land an ulp under)
+	 */
 	return Min(Max(exp2(ceil(log2(eps) * IVFPQ_CALIBRATE_STEPS) / IVFPQ_CALIBRATE_STEPS), eps),
 			   1.0);
 }

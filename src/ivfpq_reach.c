@@ -150,6 +150,7 @@ ReachLists(IndexScanDesc scan, int upto)
 	Relation	index = scan->indexRelation;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	int			batch = IvfpqScanBatch(so->m);
+	int			pageCap = IvfpqListCapacity(so->m);
 	int			idx;
 	pgvq_pq_bound_params bp;
 
@@ -179,17 +180,17 @@ ReachLists(IndexScanDesc scan, int upto)
 			Page		page = BufferGetPage(buf);
 			int			n = IvfpqPageGetOpaque(page)->count;
 
-			/* a page always fits an empty batch (batch >= a page's capacity) */
-			if (have + n > batch)
-			{
-				ScanBatch(so, &bp, bias, have);
-				have = 0;
-			}
 			if (n > 0)
 				GatherPage(so, page, n, have);
 			have += n;
 			blkno = IvfpqPageGetOpaque(page)->nextblkno;
 			UnlockReleaseBuffer(buf);
+			/* with no page locked: scanned once another full page might not fit */
+			if (have + pageCap > batch)
+			{
+				ScanBatch(so, &bp, bias, have);
+				have = 0;
+			}
 			/* per page: one list can hold every row (untrained index) */
 			CHECK_FOR_INTERRUPTS();
 		}
