@@ -491,6 +491,34 @@ IndexedValue(IndexScanDesc scan, bool *isnull)
 }
 
 /*
+ * The exact value of the row in so->slot into *key; false when its indexed
+ * value is NULL.
+ */
+static bool
+ExactValue(IndexScanDesc scan, double *key)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	bool		isnull;
+	Datum		value = IndexedValue(scan, &isnull);
+	MemoryContext old;
+
+	if (isnull)
+		return false;
+	old = MemoryContextSwitchTo(so->tmpCtx);
+
+	/*
+	 * float8 as the operator computes it (for the column's type): cosine's
+	 * quotient is not rounded to float4, so ties and near-ties order as a
+	 * sequential scan orders them.
+	 */
+	*key = so->nullKey ? 0 :
+		IvfpqExactKey(so->colType, so->metric, so->query, so->queryHalf, value, so->d);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(so->tmpCtx);
+	return true;
+}
+
+/*
  * Fetches the row of entry pos; when the snapshot sees it and the prefilter
  * (ivfpq_prefilter.c) does not remove it, adds its exact value.
  */
@@ -521,28 +549,25 @@ FetchRow(IndexScanDesc scan, int64 pos)
 		;						/* not visible */
 	else if (so->prefilterOn && IvfpqPrefilterRejects(so->prefilter, so->slot))
 	{
+		double		key;
+
 		so->dropped++;
+		/*
+		 * Its value measures the bounds as well as that of a row that passes
+		 * (the error of a code does not depend on the filter): until the
+		 * scan has measured enough, a filter that keeps few rows would keep
+		 * the worst case for most of a LIMIT's fetches.
+		 */
+		if (IvfpqCalibrating(so) && ExactValue(scan, &key))
+			IvfpqCalibrateSample(so, pos, key);
 		HeapPush(so, &so->removed, EstimatedKey(so, pos), so->stIds[pos]);
 	}
 	else
 	{
-		bool		isnull;
-		Datum		value = IndexedValue(scan, &isnull);
+		double		key;
 
-		if (!isnull)
+		if (ExactValue(scan, &key))
 		{
-			MemoryContext old = MemoryContextSwitchTo(so->tmpCtx);
-			double		key;
-
-			/*
-			 * float8 as the operator computes it (for the column's type):
-			 * cosine's quotient is not rounded to float4, so ties and
-			 * near-ties order as a sequential scan orders them.
-			 */
-			key = so->nullKey ? 0 :
-				IvfpqExactKey(so->colType, so->metric, so->query, so->queryHalf, value, so->d);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(so->tmpCtx);
 			IvfpqCalibrateSample(so, pos, key);
 			HeapPush(so, &so->res, key, so->stIds[pos]);
 		}

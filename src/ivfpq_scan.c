@@ -24,7 +24,9 @@
  * twofold when every row of the lists reached has been returned.  A WHERE
  * clause that rejects most rows makes the executor take many, and the rows
  * that pass are then the nearest of a growing part of the data instead of
- * those of the nearest lists.  Each list is scanned once; a growing reach
+ * those of the nearest lists.  The growth stops short at the lists whose
+ * centroid lies too far for a row nearer than the next one to return, by the
+ * offsets of the rows scanned so far (IvfpqReachNeeded).  Each list is scanned once; a growing reach
  * drops the entries fetched already from the pool, so no row is fetched
  * twice.  A list reached late can still hold a row nearer than rows already
  * returned: the lists not reached are not bounded.
@@ -283,6 +285,7 @@ StartScan(IndexScanDesc scan)
 		Min(so->lists, Max(ivfpq_probes, ivfpq_max_probes));
 	so->probeLo = 0;
 	so->probeHi = 0;
+	so->reachOffset = INFINITY;
 	so->res.n = 0;
 	so->returned = 0;
 	IvfpqPrefilterStart(scan);	/* and its counts */
@@ -308,7 +311,9 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 	for (;;)
 	{
 		double		lb = 0;
+		double		next;
 		bool		waiting;
+		bool		haveFirst;
 		IvfpqResult first;
 		int			target;
 
@@ -323,19 +328,24 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 			IvfpqNoteReturned(so, out);
 			return true;
 		}
-		target = IvfpqReachTarget(so);
+		waiting = IvfpqWaitingBound(so, &lb);
+		/* rows the prefilter removed that would have been returned by now */
+		IvfpqCountRemoved(so, waiting, lb);
+		haveFirst = IvfpqPeekResult(so, &first);
+		/* the next row's value is at least the smaller of these */
+		next = INFINITY;
+		if (haveFirst && !isnan(first.key))
+			next = first.key;
+		if (waiting)
+			next = Min(next, lb);
+		target = IvfpqReachNeeded(so, next);
 		if (so->probeHi < Min(target, so->maxProbes))
 		{
 			IvfpqGrowReach(scan, target);
 			continue;
 		}
-		waiting = IvfpqWaitingBound(so, &lb);
-		/* rows the prefilter removed that would have been returned by now */
-		if (IvfpqCountRemoved(so, waiting, lb) &&
-			so->probeHi < Min(IvfpqReachTarget(so), so->maxProbes))
-			continue;
 
-		if (IvfpqPeekResult(so, &first) &&
+		if (haveFirst &&
 			(!waiting || so->nullQuery ||
 			 (!isnan(first.key) && first.key <= lb) ||
 			 (so->capped && so->fetched >= ivfpq_rerank)))

@@ -13,8 +13,9 @@
 
 /*
  * The rows the first ivfpq.probes lists serve (an unfiltered LIMIT); past
- * them the reach grows with the square root of the rows returned
- * (ivfpq_reach.c, IvfpqReachTarget; the cost model in ivfpq_handler.c).
+ * them the reach grows with the square root of the rows returned, as far as
+ * the unreached lists could hold nearer rows (ivfpq_reach.c, IvfpqReachTarget
+ * and IvfpqReachNeeded; the cost model in ivfpq_handler.c).
  */
 #define IVFPQ_REACH_ROWS	40
 
@@ -156,6 +157,12 @@ typedef struct IvfpqScanOpaqueData
 	int			probeLo;
 	int			probeHi;
 	int			maxProbes;
+	/*
+	 * the least ADC value less its list's centroid value (ListBias) among the
+	 * entries scanned, +inf before any: how much nearer than its centroid a
+	 * row of a list may lie (IvfpqReachNeeded)
+	 */
+	float		reachOffset;
 	int64		returned;		/* rows the scan has returned */
 	int64		dropped;		/* rows the prefilter removed */
 
@@ -226,6 +233,7 @@ extern void IvfpqScratchFreeAll(IvfpqScratch *s);
 
 /* ivfpq_calibrate.c */
 extern void IvfpqCalibrateReset(IvfpqScanOpaque so);
+extern bool IvfpqCalibrating(IvfpqScanOpaque so);
 extern void IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key);
 extern void IvfpqBounds(IvfpqScanOpaque so, const pgvq_pq_bound_params *bp, int n,
 						const float *adc, const uint16 *errs, float *lb);
@@ -234,6 +242,7 @@ extern void IvfpqNoteReturned(IvfpqScanOpaque so, const IvfpqResult *r);
 
 /* ivfpq_reach.c */
 extern int	IvfpqReachTarget(IvfpqScanOpaque so);
+extern int	IvfpqReachNeeded(IvfpqScanOpaque so, double next);
 extern bool IvfpqGrowReach(IndexScanDesc scan, int target);
 
 /* ivfpq_rerank.c */
