@@ -8,8 +8,12 @@
  * "pq" runs only the PQ scan and table kernels, on ivfpq's shapes (m = 16,
  * 49, 96; nbits 8 and 4; n = 1000 and 10000 rows a list; the integer scan at
  * m = 49 and 196, n = 39 and 1000), single thread.
+ *
+ * "parse" times the text parsers (vector and sparsevec) on 768-dimension
+ * vectors printed as Postgres prints float4 (shortest round trip).
  */
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -200,6 +204,46 @@ void bench_pq(int top, bool quick) {
     pgvq_set_simd_level(top);
 }
 
+
+/*
+ * The text parsers on a 768-dimension vector: N(0, sd) elements (sd 0.05 is
+ * a unit-norm embedding's spread, sd 1 gives more digits before the point),
+ * each printed in its shortest round-trip form, as float4out does.
+ */
+void bench_parse() {
+    const size_t d = 768;
+    for (float sd : {0.05f, 1.0f}) {
+        std::mt19937 rng(11);
+        std::normal_distribution<float> nd(0.0f, sd);
+        std::string text = "[", sparse = "{";
+        for (size_t i = 0; i < d; i++) {
+            char buf[32];
+            std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, nd(rng));
+            std::string el(buf, r.ptr);
+            text += (i ? "," : "") + el;
+            sparse += (i ? "," : "") + std::to_string(i + 1) + ":" + el;
+        }
+        text += "]";
+        sparse += "}/" + std::to_string(d);
+        std::vector<float> out(d), vals(d);
+        std::vector<int32_t> idx(d);
+        int dim = 0, pos = 0;
+        pgvq_sparse_info info;
+        double tv = best_time(40, 300, [&] {
+            pgvq_parse_vector(text.c_str(), out.data(), (int)d, &dim, &pos);
+            g_sink = out[d - 1];
+        });
+        double ts = best_time(40, 300, [&] {
+            pgvq_parse_sparsevec(sparse.c_str(), idx.data(), vals.data(), d, &info);
+            g_sink = vals[d - 1];
+        });
+        std::printf("parse_vector    d=%zu sd=%-4g (%zu bytes): %6.2f ns/element\n", d, sd,
+                    text.size(), tv * 1e9 / d);
+        std::printf("parse_sparsevec d=%zu sd=%-4g (%zu bytes): %6.2f ns/element\n", d, sd,
+                    sparse.size(), ts * 1e9 / d);
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -207,6 +251,10 @@ int main(int argc, char **argv) {
     pgvq_init();
     const int top = pgvq::simd_level_supported();
     std::printf("cpu supports level %d; default %s\n", top, pgvq_simd_level());
+    if (argc > 1 && std::string(argv[1]) == "parse") {
+        bench_parse();
+        return 0;
+    }
     if (argc > 1 && std::string(argv[1]) == "pq") {
         bench_pq(top, false);
         return 0;

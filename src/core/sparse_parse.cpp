@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "float_parse.h"
 #include "parse_util.h"
 #include "pgvq_core.h"
 
@@ -76,6 +77,7 @@ struct TextParser {
     float *values;
     size_t cap;
     pgvq_sparse_info *info;
+    bool fast_floats;  // float_fast_path_usable(), once per string
 
     int fail(int rc, const char *at, size_t len = 0) {
         info->err_pos = static_cast<int32_t>(at - str);
@@ -97,15 +99,12 @@ struct TextParser {
         if (*p != ':') return fail(PGVQ_SPARSE_SYNTAX, p);
         p = skip_blanks(p + 1);
 
-        char *vend = nullptr;
-        int saved_errno = errno;
-        errno = 0;
-        float value = std::strtof(p, &vend);
-        bool range_error = (errno == ERANGE);
-        errno = saved_errno;
+        pgvq::ParsedFloat f = pgvq::parse_float(p, fast_floats);
+        const char *vend = f.end;
+        float value = f.value;
         if (vend == p) return fail(PGVQ_SPARSE_SYNTAX, p);
         // Like float4in: an overflow and an underflow to zero are errors.
-        if (range_error && (value == 0.0f || std::isinf(value)))
+        if (f.range != pgvq::FloatRange::none)
             return fail(PGVQ_SPARSE_OUT_OF_RANGE, p, static_cast<size_t>(vend - p));
         if (std::isnan(value)) return fail(PGVQ_SPARSE_NAN, p);
         if (std::isinf(value)) return fail(PGVQ_SPARSE_INFINITE, p);
@@ -256,7 +255,7 @@ extern "C" int pgvq_parse_sparsevec(const char *str, int32_t *indices, float *va
         info->err_pos = 0;
         return PGVQ_SPARSE_SYNTAX_START;
     }
-    TextParser parser{str, indices, values, cap, info};
+    TextParser parser{str, indices, values, cap, info, pgvq::float_fast_path_usable()};
     return parser.run();
 }
 

@@ -6,12 +6,13 @@
 // and hexadecimal floats included; the last two kinds are then rejected as
 // non-finite), no empty elements, nothing but blanks after the closing
 // bracket.  Checks happen in the same order as pgvector's, so the same input
-// gives the same error.  Never allocates, never throws.
+// gives the same error.  Elements are read by float_parse.h: a fast path for
+// plain decimals, strtof for the rest, strtof's results for all.  Never
+// allocates, never throws.
 
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 
+#include "float_parse.h"
 #include "parse_util.h"
 #include "pgvq_core.h"
 
@@ -28,6 +29,7 @@ extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* d
     if (str == nullptr) {
         rc = PGVQ_PARSE_SYNTAX;
     } else {
+        const bool fast = pgvq::float_fast_path_usable();
         const char* p = skip_blanks(str);
 
         if (*p != '[') {
@@ -52,20 +54,16 @@ extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* d
                         break;
                     }
 
-                    char* end = nullptr;
-                    int saved_errno = errno;
-                    errno = 0;
-                    float v = std::strtof(p, &end);
-                    bool range_error = (errno == ERANGE);
-                    errno = saved_errno;
+                    pgvq::ParsedFloat f = pgvq::parse_float(p, fast);
+                    float v = f.value;
 
-                    if (end == p) {
+                    if (f.end == p) {
                         rc = PGVQ_PARSE_SYNTAX;
                         break;
                     }
                     // Overflow only: an underflow to zero or a denormal is
                     // accepted, as float4in and pgvector do.
-                    if (range_error && std::isinf(v)) {
+                    if (f.range == pgvq::FloatRange::overflow) {
                         rc = PGVQ_PARSE_OUT_OF_RANGE;
                         break;
                     }
@@ -79,7 +77,7 @@ extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* d
                     }
                     out[n++] = v;
 
-                    p = skip_blanks(end);
+                    p = skip_blanks(f.end);
                     if (*p == ',') {
                         ++p;
                     } else if (*p == ']') {
