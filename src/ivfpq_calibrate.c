@@ -85,6 +85,7 @@ IvfpqCalibrateReset(IvfpqScanOpaque so)
 		so->d <= IVFPQ_CALIBRATE_MAX_DSUB * so->m;
 	so->eps = 1.0;
 	so->calRows = 0;
+	so->calRemoved = 0;
 	so->calMax = -INFINITY;
 	so->calSum = 0;
 	so->calSumSq = 0;
@@ -141,12 +142,18 @@ IvfpqCalibrateSample(IvfpqScanOpaque so, int64 pos, double key)
 		so->recalibrate = true;
 }
 
-/* The scan still measures rows before its first calibrated bounds. */
+/*
+ * The scan still measures rows before its first calibrated bounds, the rows
+ * the prefilter removes included: at most IVFPQ_CALIBRATE_ROWS of those (a
+ * row whose share tells nothing, such as every row against a zero query
+ * under inner product, does not count in calRows, and without the limit
+ * every removed row would be read and measured).
+ */
 bool
 IvfpqCalibrating(IvfpqScanOpaque so)
 {
 	return so->calibrate && !so->nullQuery && !so->nullKey && !so->capped &&
-		so->calRows < IVFPQ_CALIBRATE_ROWS;
+		so->calRows < IVFPQ_CALIBRATE_ROWS && so->calRemoved < IVFPQ_CALIBRATE_ROWS;
 }
 
 /*

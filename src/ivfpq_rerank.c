@@ -558,8 +558,12 @@ FetchRow(IndexScanDesc scan, int64 pos)
 		 * scan has measured enough, a filter that keeps few rows would keep
 		 * the worst case for most of a LIMIT's fetches.
 		 */
-		if (IvfpqCalibrating(so) && ExactValue(scan, &key))
-			IvfpqCalibrateSample(so, pos, key);
+		if (IvfpqCalibrating(so))
+		{
+			so->calRemoved++;
+			if (ExactValue(scan, &key))
+				IvfpqCalibrateSample(so, pos, key);
+		}
 		HeapPush(so, &so->removed, EstimatedKey(so, pos), so->stIds[pos]);
 	}
 	else

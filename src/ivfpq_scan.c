@@ -332,11 +332,16 @@ NextResult(IndexScanDesc scan, IvfpqResult *out)
 		/* rows the prefilter removed that would have been returned by now */
 		IvfpqCountRemoved(so, waiting, lb);
 		haveFirst = IvfpqPeekResult(so, &first);
-		/* the next row's value is at least the smaller of these */
+		/*
+		 * the next row's value is at least the smaller of these; a capped
+		 * scan returns its first row after ivfpq.rerank fetches whatever
+		 * still waits, and its bounds (the worst case) lie far below the rows
+		 * it returns: the first row stands for the next
+		 */
 		next = INFINITY;
 		if (haveFirst && !isnan(first.key))
 			next = first.key;
-		if (waiting)
+		if (waiting && !(haveFirst && so->capped))
 			next = Min(next, lb);
 		target = IvfpqReachNeeded(so, next);
 		if (so->probeHi < Min(target, so->maxProbes))

@@ -195,6 +195,8 @@ typedef struct IvfpqScanOpaqueData
 	bool		calibrate;		/* !ivfpq.exact_bounds when the scan started */
 	double		eps;			/* share of the worst case the bounds take */
 	int64		calRows;		/* rows measured */
+	int64		calRemoved;		/* of the rows the prefilter removed, those
+								 * measured (IvfpqCalibrating) */
 	double		calMax;			/* their largest share */
 	double		calSum;			/* the sum of their shares, and of squares */
 	double		calSumSq;
