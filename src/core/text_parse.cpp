@@ -15,11 +15,12 @@
 #include "float_parse.h"
 #include "parse_util.h"
 #include "pgvq_core.h"
+#include "text_parse.h"
 
 using pgvq::skip_blanks;
 
-extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* dim,
-                                 int* err_pos) {
+int pgvq::parse_vector_text(const char* str, float* out, int maxdim, int* dim, int* err_pos,
+                            bool fast) {
     int n = 0;
     int pos = 0;
     int rc = PGVQ_PARSE_OK;
@@ -29,7 +30,6 @@ extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* d
     if (str == nullptr) {
         rc = PGVQ_PARSE_SYNTAX;
     } else {
-        const bool fast = pgvq::float_fast_path_usable();
         const char* p = skip_blanks(str);
 
         if (*p != '[') {
@@ -103,4 +103,10 @@ extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* d
     if (dim != nullptr) *dim = n;
     if (err_pos != nullptr) *err_pos = (rc == PGVQ_PARSE_OK) ? -1 : pos;
     return rc;
+}
+
+extern "C" int pgvq_parse_vector(const char* str, float* out, int maxdim, int* dim,
+                                 int* err_pos) {
+    return pgvq::parse_vector_text(str, out, maxdim, dim, err_pos,
+                                   pgvq::float_fast_path_usable());
 }

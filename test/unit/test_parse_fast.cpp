@@ -1,7 +1,8 @@
 /*
  * test_parse_fast.cpp: pgvq_parse_vector, whose elements go through the
- * from_chars fast path of float_parse.h, against the parser as it was with
- * plain strtof (kept below as the reference): the same result code, dim,
+ * from_chars fast path of float_parse.h, against the same parser reading
+ * every element with plain strtof (parse_vector_text with the fast path off,
+ * the parser as it was before): the same result code, dim,
  * err_pos and output buffer, bit for bit, for vectors built from the
  * spellings of float_cases.h with blanks everywhere, for byte mutations of
  * valid vectors, and at several maxdim.
@@ -13,81 +14,16 @@
 #include "float_cases.h"
 #include "parse_util.h"
 #include "pgvq_core.h"
+#include "text_parse.h"
 
 namespace {
 
 using float_cases::Failures;
 
-// The parser before the fast path: every element read by strtof.
+// The parser before the fast path: every element read by strtof (the same
+// parser with the fast path off).
 int ref_parse_vector(const char *str, float *out, int maxdim, int *dim, int *err_pos) {
-    using pgvq::skip_blanks;
-    int n = 0, pos = 0, rc = PGVQ_PARSE_OK;
-    if (maxdim < 0) maxdim = 0;
-    if (str == nullptr) {
-        rc = PGVQ_PARSE_SYNTAX;
-    } else {
-        const char *p = skip_blanks(str);
-        if (*p != '[') {
-            rc = PGVQ_PARSE_SYNTAX;
-            pos = static_cast<int>(p - str);
-        } else if (*(p = skip_blanks(p + 1)) == ']') {
-            rc = PGVQ_PARSE_EMPTY;
-            pos = static_cast<int>(p - str);
-        } else {
-            for (;;) {
-                if (n == maxdim) {
-                    rc = PGVQ_PARSE_TOO_MANY;
-                    pos = static_cast<int>(p - str);
-                    break;
-                }
-                p = skip_blanks(p);
-                pos = static_cast<int>(p - str);
-                if (*p == '\0') {
-                    rc = PGVQ_PARSE_SYNTAX;
-                    break;
-                }
-                float_cases::Ref r = float_cases::ref_strtof(p);
-                if (r.end == p) {
-                    rc = PGVQ_PARSE_SYNTAX;
-                    break;
-                }
-                if (r.range_error && std::isinf(r.value)) {
-                    rc = PGVQ_PARSE_OUT_OF_RANGE;
-                    break;
-                }
-                if (std::isnan(r.value)) {
-                    rc = PGVQ_PARSE_NAN;
-                    break;
-                }
-                if (std::isinf(r.value)) {
-                    rc = PGVQ_PARSE_INFINITE;
-                    break;
-                }
-                out[n++] = r.value;
-                p = skip_blanks(r.end);
-                if (*p == ',') {
-                    ++p;
-                } else if (*p == ']') {
-                    ++p;
-                    break;
-                } else {
-                    rc = PGVQ_PARSE_SYNTAX;
-                    pos = static_cast<int>(p - str);
-                    break;
-                }
-            }
-            if (rc == PGVQ_PARSE_OK) {
-                p = skip_blanks(p);
-                if (*p != '\0') {
-                    rc = PGVQ_PARSE_SYNTAX;
-                    pos = static_cast<int>(p - str);
-                }
-            }
-        }
-    }
-    if (dim != nullptr) *dim = n;
-    if (err_pos != nullptr) *err_pos = (rc == PGVQ_PARSE_OK) ? -1 : pos;
-    return rc;
+    return pgvq::parse_vector_text(str, out, maxdim, dim, err_pos, false);
 }
 
 struct Run {
