@@ -121,17 +121,26 @@ TEST(FloatParse, KnownAnswers) {
     }
 }
 
-TEST(FloatParse, RandomFloatsEverySpelling) {
-    std::mt19937_64 g(20240611);
-    Checker c;
+// fn(i, spellings of the i-th random float, the generator) for n floats
+template <class F>
+void each_float_spellings(uint64_t seed, int n, F fn) {
+    std::mt19937_64 g(seed);
     std::vector<std::string> spellings;
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < n; i++) {
         spellings.clear();
         float_cases::spellings(float_cases::random_float(g), &spellings);
-        for (const std::string &s : spellings) c.check(s);
-        if (i % 16 == 0)
-            for (const std::string &s : spellings) c.check_in_context(s);
+        fn(i, spellings, g);
     }
+}
+
+TEST(FloatParse, RandomFloatsEverySpelling) {
+    Checker c;
+    each_float_spellings(20240611, 20000,
+                         [&](int i, const std::vector<std::string> &spellings, std::mt19937_64 &) {
+                             for (const std::string &s : spellings) c.check(s);
+                             if (i % 16 == 0)
+                                 for (const std::string &s : spellings) c.check_in_context(s);
+                         });
     EXPECT_NO_FAILURES(c);
     EXPECT_TRUE(c.mostly_fast()) << c.fast_hits << " of " << c.checked;
 }
@@ -170,14 +179,10 @@ TEST(FloatParse, Handcrafted) {
 }
 
 TEST(FloatParse, MutatedSpellings) {
-    std::mt19937_64 g(5);
     Checker c;
-    std::vector<std::string> spellings;
-    for (int i = 0; i < 5000; i++) {
-        spellings.clear();
-        float_cases::spellings(float_cases::random_float(g), &spellings);
+    each_float_spellings(5, 5000, [&](int, const std::vector<std::string> &spellings, std::mt19937_64 &g) {
         for (const std::string &s : spellings) c.check(float_cases::mutate(s, g));
-    }
+    });
     EXPECT_NO_FAILURES(c);
 }
 
