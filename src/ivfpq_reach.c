@@ -91,6 +91,19 @@ ListBias(IvfpqScanOpaque so, int list)
 }
 
 /*
+ * ListBias from the list ranking alone, without its inner product under IP
+ * (the same value: listScore is -<pqQuery, c> there, computed by the same
+ * function); for the reach's search over unreached lists.
+ */
+static inline float
+CentroidValue(IvfpqScanOpaque so, int list)
+{
+	if (so->metric == PGVQ_METRIC_IP)
+		return so->listScore[list];
+	return Max(0, so->listScore[list] + so->queryNorm);
+}
+
+/*
  * Scans the codes of the n entries gathered in the batch (pageCodes ..., all
  * of one list, whose ADC bias is bias) and adds them, with the lower bounds of
  * their rows' values, to the pool.
@@ -283,7 +296,7 @@ IvfpqReachNeeded(IvfpqScanOpaque so, double next)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (ListBias(so, so->listOrder[mid]) <= limit)
+		if (CentroidValue(so, so->listOrder[mid]) <= limit)
 			lo = mid + 1;
 		else
 			hi = mid;
