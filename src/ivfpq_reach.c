@@ -78,26 +78,18 @@ ReadListPage(Relation index, BlockNumber blkno, int list, int m, uint32 gen,
 	return buf;
 }
 
-/* The ADC bias of one list (as the unit tests of the bounds do). */
+/*
+ * The ADC bias of one list (as the unit tests of the bounds do), from the
+ * list ranking: -<q, c> under IP, |q - c|^2 = |c|^2 - 2<q, c> + |q|^2
+ * otherwise (StartScan computed listScore with the same functions, so the
+ * inner product is not computed again).  Monotone in listScore, the order of
+ * listOrder: IvfpqReachNeeded searches it.
+ */
 static float
 ListBias(IvfpqScanOpaque so, int list)
 {
-	const float *c = so->cache->centroids + (Size) list * so->d;
-
-	if (so->metric == PGVQ_METRIC_IP)
-		return -pgvq_fvec_inner_product(so->pqQuery, c, so->d);
-	/* |q - c|^2 from the list ranking (|c|^2 - 2<q,c>) */
-	return so->nullQuery ? 0 : Max(0, so->listScore[list] + so->queryNorm);
-}
-
-/*
- * ListBias from the list ranking alone, without its inner product under IP
- * (the same value: listScore is -<pqQuery, c> there, computed by the same
- * function); for the reach's search over unreached lists.
- */
-static inline float
-CentroidValue(IvfpqScanOpaque so, int list)
-{
+	if (so->nullQuery)
+		return 0;
 	if (so->metric == PGVQ_METRIC_IP)
 		return so->listScore[list];
 	return Max(0, so->listScore[list] + so->queryNorm);
@@ -296,7 +288,7 @@ IvfpqReachNeeded(IvfpqScanOpaque so, double next)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (CentroidValue(so, so->listOrder[mid]) <= limit)
+		if (ListBias(so, so->listOrder[mid]) <= limit)
 			lo = mid + 1;
 		else
 			hi = mid;
